@@ -141,7 +141,11 @@ type CanaryService struct {
 // StringMatch matches a string exactly, by prefix, by suffix or by RE2
 // regular expression. Set exactly one.
 //
-// +kubebuilder:validation:XValidation:rule="[has(self.exact), has(self.prefix), has(self.suffix), has(self.regex)].filter(x, x).size() <= 1",message="set only one of exact, prefix, suffix or regex"
+// MaxProperties does the job of a one-of rule at no CEL cost: these objects
+// appear in unbounded maps and lists, where a CEL rule would exceed the API
+// server's cost budget.
+//
+// +kubebuilder:validation:MaxProperties=1
 type StringMatch struct {
 	// Exact matches the whole string.
 	// +optional
