@@ -1,0 +1,63 @@
+package metrics
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+func TestBuiltinQuery(t *testing.T) {
+	model := NewModel(newCanary(), newMetric(RequestSuccessRate))
+	pods := `kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`
+	tests := map[string]string{
+		RequestSuccessRate: `sum( rate(http_request_duration_seconds_count{` + pods + `, status!~"5.*"}[1m]) ) / ` +
+			`sum( rate(http_request_duration_seconds_count{` + pods + `}[1m]) ) * 100`,
+		RequestDuration: `histogram_quantile(0.99, sum( rate(http_request_duration_seconds_bucket{` + pods + `}[1m]) ) by (le) )`,
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			assert.True(t, IsBuiltin(name))
+			got, err := BuiltinQuery(name, model)
+			require.NoError(t, err)
+			assert.Equal(t, want, compact(got))
+		})
+	}
+
+	_, err := BuiltinQuery("error-rate", model)
+	assert.ErrorContains(t, err, `"error-rate" is not a builtin metric`)
+	assert.False(t, IsBuiltin("error-rate"))
+}
+
+func TestBuiltinQueryUsesTheMetricInterval(t *testing.T) {
+	q, err := BuiltinQuery(RequestDuration, NewModel(newCanary(), newMetric(RequestDuration, func(m *flaggerv1.CanaryMetric) {
+		m.Interval = "30s"
+	})))
+	require.NoError(t, err)
+	assert.Contains(t, q, "[30s]")
+	assert.NotContains(t, q, "[1m]")
+}
+
+func TestKindOf(t *testing.T) {
+	tests := []struct {
+		name   string
+		metric flaggerv1.CanaryMetric
+		want   Kind
+	}{
+		{"success rate", newMetric(RequestSuccessRate), KindRequestSuccessRate},
+		{"duration", newMetric(RequestDuration), KindRequestDuration},
+		{"template", newMetric("error-rate", withTemplate("error-rate")), KindTemplate},
+		{"inline query", newMetric("error-rate", withQuery("up")), KindQuery},
+		{"template wins over a builtin name", newMetric(RequestSuccessRate, withTemplate("sr")), KindTemplate},
+		{"query wins over a builtin name", newMetric(RequestDuration, withQuery("up")), KindQuery},
+		{"template wins over a query", newMetric("x", withTemplate("t"), withQuery("up")), KindTemplate},
+		{"nothing usable", newMetric("error-rate"), KindUnusable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, KindOf(tt.metric))
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package metrics
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"text/template"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// Model is what a query template can see of a canary and one of its metrics.
+type Model struct {
+	// Name is the Canary's name.
+	Name string
+	// Namespace is the Canary's namespace.
+	Namespace string
+	// Target is spec.targetRef.name.
+	Target string
+	// Service is spec.service.name, or the target name.
+	Service string
+	// Ingress is spec.ingressRef.name, or the target name.
+	Ingress string
+	// Route is spec.routeRef.name, or the target name.
+	Route string
+	// Interval is the metric's query window (default 1m).
+	Interval string
+	// Variables are the metric's templateVariables.
+	Variables map[string]string
+}
+
+// NewModel builds the template model of one metric of a canary, applying
+// Flagger's defaults for the service, ingress, route and interval.
+func NewModel(c *flaggerv1.Canary, metric flaggerv1.CanaryMetric) Model {
+	target := c.Spec.TargetRef.Name
+	service, _, _ := c.GetServiceNames()
+	m := Model{
+		Name:      c.Name,
+		Namespace: c.Namespace,
+		Target:    target,
+		Service:   service,
+		Ingress:   target,
+		Route:     target,
+		Interval:  metric.GetMetricInterval(),
+		Variables: maps.Clone(metric.TemplateVariables),
+	}
+	if c.Spec.IngressRef != nil {
+		m.Ingress = c.Spec.IngressRef.Name
+	}
+	if c.Spec.RouteRef != nil {
+		m.Route = c.Spec.RouteRef.Name
+	}
+	return m
+}
+
+// funcs exposes the model as niladic template functions, so queries written
+// for Flagger ({{ namespace }}, not {{ .namespace }}) work unchanged.
+func (m Model) funcs() template.FuncMap {
+	vars := m.Variables
+	if vars == nil {
+		// A nil map would make every {{ variables.x }} fail the same way
+		// anyway; an empty one keeps the error message about the key.
+		vars = map[string]string{}
+	}
+	constant := func(s string) func() string { return func() string { return s } }
+	return template.FuncMap{
+		"name":      constant(m.Name),
+		"namespace": constant(m.Namespace),
+		"target":    constant(m.Target),
+		"service":   constant(m.Service),
+		"ingress":   constant(m.Ingress),
+		"route":     constant(m.Route),
+		"interval":  constant(m.Interval),
+		"variables": func() map[string]string { return vars },
+	}
+}
+
+// Render executes a query template for a model. A reference to a missing
+// variable ({{ variables.nope }}), an unknown function or a syntax error is an
+// error; the result is otherwise returned as written, whitespace included.
+func Render(query string, m Model) (string, error) {
+	t, err := template.New("query").Option("missingkey=error").Funcs(m.funcs()).Parse(query)
+	if err != nil {
+		return "", fmt.Errorf("parsing query template: %w", err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, nil); err != nil {
+		return "", fmt.Errorf("rendering query template: %w", err)
+	}
+	return b.String(), nil
+}
+
+// compact collapses every run of whitespace into one space, as Flagger does
+// before sending a query, so multi-line templates make one-line queries.
+func compact(query string) string {
+	return strings.Join(strings.Fields(query), " ")
+}
