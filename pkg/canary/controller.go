@@ -1,0 +1,154 @@
+package canary
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	autoscalinglisters "k8s.io/client-go/listers/autoscaling/v2"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/utils/clock"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// DefaultSelectorLabels is the default of the -selector-labels flag: the pod
+// label keys tried, in order, to tell the target's pods from the primary's.
+const DefaultSelectorLabels = "app,name,app.kubernetes.io/name"
+
+// PrimarySuffix is appended to the names of the objects Serin creates for the
+// primary, and to the selector label value of the primary's pods.
+const PrimarySuffix = "-primary"
+
+// Config holds what a DeploymentController needs. The listers must be backed
+// by informers that main starts; the controller never writes to them.
+type Config struct {
+	// KubeClient performs all writes.
+	KubeClient kubernetes.Interface
+	// Deployments lists apps/v1 Deployments.
+	Deployments appslisters.DeploymentLister
+	// HPAs lists autoscaling/v2 HorizontalPodAutoscalers.
+	HPAs autoscalinglisters.HorizontalPodAutoscalerLister
+	// ConfigMaps lists ConfigMaps; not needed when DisableConfigTracking is set.
+	ConfigMaps corelisters.ConfigMapLister
+	// Secrets lists Secrets; not needed when DisableConfigTracking is set.
+	Secrets corelisters.SecretLister
+
+	// SelectorLabels are the pod label keys tried, in order; empty means
+	// DefaultSelectorLabels.
+	SelectorLabels []string
+	// IncludeLabelPrefix lists the label (and annotation) key prefixes copied
+	// to primary objects; "*" copies all, empty entries are ignored.
+	IncludeLabelPrefix []string
+	// DisableConfigTracking turns ConfigMap and Secret tracking off
+	// (-enable-config-tracking=false).
+	DisableConfigTracking bool
+
+	// Clock is read by the readiness checks; nil means the real clock.
+	Clock clock.PassiveClock
+	// NewID returns the value of the flagger-id pod annotation written on
+	// every create and promotion; nil means a random UUID.
+	NewID func() string
+}
+
+// DeploymentController manages the primary Deployment and its companions for
+// Canaries whose target is a Deployment. It is safe for concurrent use.
+type DeploymentController struct {
+	kube           kubernetes.Interface
+	deployments    appslisters.DeploymentLister
+	hpas           autoscalinglisters.HorizontalPodAutoscalerLister
+	configMaps     corelisters.ConfigMapLister
+	secrets        corelisters.SecretLister
+	selectorLabels []string
+	includePrefix  []string
+	trackConfigs   bool
+	clock          clock.PassiveClock
+	newID          func() string
+}
+
+// NewDeploymentController checks cfg and returns a controller built from it.
+func NewDeploymentController(cfg Config) (*DeploymentController, error) {
+	var missing []string
+	if cfg.KubeClient == nil {
+		missing = append(missing, "KubeClient")
+	}
+	if cfg.Deployments == nil {
+		missing = append(missing, "Deployments")
+	}
+	if cfg.HPAs == nil {
+		missing = append(missing, "HPAs")
+	}
+	if !cfg.DisableConfigTracking && (cfg.ConfigMaps == nil || cfg.Secrets == nil) {
+		missing = append(missing, "ConfigMaps and Secrets (or DisableConfigTracking)")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("canary: config is missing %s", strings.Join(missing, ", "))
+	}
+	c := &DeploymentController{
+		kube:           cfg.KubeClient,
+		deployments:    cfg.Deployments,
+		hpas:           cfg.HPAs,
+		configMaps:     cfg.ConfigMaps,
+		secrets:        cfg.Secrets,
+		selectorLabels: cfg.SelectorLabels,
+		includePrefix:  cfg.IncludeLabelPrefix,
+		trackConfigs:   !cfg.DisableConfigTracking,
+		clock:          cfg.Clock,
+		newID:          cfg.NewID,
+	}
+	if len(c.selectorLabels) == 0 {
+		c.selectorLabels = strings.Split(DefaultSelectorLabels, ",")
+	}
+	if c.clock == nil {
+		c.clock = clock.RealClock{}
+	}
+	if c.newID == nil {
+		c.newID = func() string { return string(uuid.NewUUID()) }
+	}
+	return c, nil
+}
+
+// PrimaryName returns the name of the primary Deployment of a canary.
+func PrimaryName(cd *flaggerv1.Canary) string {
+	return cd.Spec.TargetRef.Name + PrimarySuffix
+}
+
+// getDeployment reads a Deployment from the lister. The returned object
+// belongs to the cache: callers deep-copy before changing it.
+func (c *DeploymentController) getDeployment(namespace, name string) (*appsv1.Deployment, error) {
+	dep, err := c.deployments.Deployments(namespace).Get(name)
+	if err != nil {
+		return nil, fmt.Errorf("deployment %s.%s get query error: %w", name, namespace, err)
+	}
+	return dep, nil
+}
+
+// target returns the canary's target Deployment and its selector label.
+func (c *DeploymentController) target(cd *flaggerv1.Canary) (*appsv1.Deployment, Selector, error) {
+	if kind := cd.Spec.TargetRef.Kind; kind != "" && kind != "Deployment" {
+		return nil, Selector{}, fmt.Errorf("%w: %s", ErrUnsupportedTarget, kind)
+	}
+	dep, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	if err != nil {
+		return nil, Selector{}, err
+	}
+	sel, err := FindSelector(dep, c.selectorLabels)
+	if err != nil {
+		return nil, Selector{}, err
+	}
+	return dep, sel, nil
+}
+
+// ErrUnsupportedTarget is returned for a targetRef kind other than Deployment.
+var ErrUnsupportedTarget = errors.New("unsupported targetRef kind")
+
+// ownerRef makes the controller reference that ties an object to its Canary,
+// so that garbage collection removes it with the Canary.
+func ownerRef(cd *flaggerv1.Canary) metav1.OwnerReference {
+	return *metav1.NewControllerRef(cd, flaggerv1.SchemeGroupVersion.WithKind("Canary"))
+}

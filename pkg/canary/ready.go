@@ -1,0 +1,145 @@
+package canary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// Deployment condition reasons set by the Deployment controller.
+const (
+	reasonProgressDeadlineExceeded   = "ProgressDeadlineExceeded"
+	reasonMinimumReplicasUnavailable = "MinimumReplicasUnavailable"
+)
+
+// NotReadyError says that a Deployment has not finished rolling out. Match
+// it with errors.As; any other error from a readiness check (e.g. the
+// Deployment is missing) is an ordinary, retriable failure.
+type NotReadyError struct {
+	// Message is Flagger's text, e.g. "waiting for rollout to finish: 1 out
+	// of 2 new replicas have been updated", with the workload's name in front.
+	Message string
+	// Permanent is set when the rollout is stuck past its progress deadline:
+	// waiting longer cannot help, and the release should be rolled back.
+	// Otherwise the check should simply be retried later.
+	Permanent bool
+}
+
+// Error returns Message.
+func (e *NotReadyError) Error() string { return e.Message }
+
+// IsPermanent reports whether err is, or wraps, a permanent NotReadyError.
+func IsPermanent(err error) bool {
+	var nre *NotReadyError
+	return errors.As(err, &nre) && nre.Permanent
+}
+
+// CheckRollout reports whether a Deployment has rolled out: nil when it has,
+// else a *NotReadyError. readyThreshold is the percentage of updated
+// replicas that must be available. The rollout is stuck (Permanent) when the
+// Deployment's own progress deadline is exceeded, or when it has lacked its
+// minimum available replicas for longer than deadline before now.
+func CheckRollout(dep *appsv1.Deployment, readyThreshold int, deadline time.Duration, now time.Time) error {
+	if dep.Generation > dep.Status.ObservedGeneration {
+		return &NotReadyError{Message: "waiting for rollout to finish: observed deployment generation less than desired generation"}
+	}
+	stuck := false
+	if progressing := deploymentCondition(dep, appsv1.DeploymentProgressing); progressing != nil {
+		if progressing.Reason == reasonProgressDeadlineExceeded {
+			return &NotReadyError{
+				Message:   fmt.Sprintf("deployment %q exceeded its progress deadline", dep.Name),
+				Permanent: true,
+			}
+		}
+		available := deploymentCondition(dep, appsv1.DeploymentAvailable)
+		if available != nil && available.Status == corev1.ConditionFalse &&
+			available.Reason == reasonMinimumReplicasUnavailable && !available.LastUpdateTime.IsZero() {
+			stuck = available.LastUpdateTime.Add(deadline).Before(now)
+		}
+	}
+	st := dep.Status
+	// Integer math: Flagger's float32 product can land just under a whole number.
+	thresholdReplicas := int32(int64(st.UpdatedReplicas) * int64(readyThreshold) / 100)
+	switch {
+	case dep.Spec.Replicas != nil && st.UpdatedReplicas < *dep.Spec.Replicas:
+		return &NotReadyError{Permanent: stuck, Message: fmt.Sprintf(
+			"waiting for rollout to finish: %d out of %d new replicas have been updated", st.UpdatedReplicas, *dep.Spec.Replicas)}
+	case st.Replicas > st.UpdatedReplicas:
+		return &NotReadyError{Permanent: stuck, Message: fmt.Sprintf(
+			"waiting for rollout to finish: %d old replicas are pending termination", st.Replicas-st.UpdatedReplicas)}
+	case st.AvailableReplicas < thresholdReplicas:
+		return &NotReadyError{Permanent: stuck, Message: fmt.Sprintf(
+			"waiting for rollout to finish: %d of %d (readyThreshold %d%%) updated replicas are available",
+			st.AvailableReplicas, thresholdReplicas, readyThreshold)}
+	}
+	return nil
+}
+
+func deploymentCondition(dep *appsv1.Deployment, t appsv1.DeploymentConditionType) *appsv1.DeploymentCondition {
+	for i := range dep.Status.Conditions {
+		if dep.Status.Conditions[i].Type == t {
+			return &dep.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// IsPrimaryReady checks the primary's rollout against primaryReadyThreshold
+// and the canary's progress deadline. A primary scaled to zero is not ready
+// (retriable): there is nothing to compare the canary with.
+func (c *DeploymentController) IsPrimaryReady(ctx context.Context, cd *flaggerv1.Canary) error {
+	primary, err := c.getDeployment(cd.Namespace, PrimaryName(cd))
+	if err != nil {
+		return err
+	}
+	threshold := readyThreshold(cd, func(a *flaggerv1.CanaryAnalysis) *int { return a.PrimaryReadyThreshold })
+	if err := CheckRollout(primary, threshold, cd.GetProgressDeadline(), c.clock.Now()); err != nil {
+		return wrapNotReady(err, fmt.Sprintf("%s.%s not ready: ", primary.Name, primary.Namespace))
+	}
+	// Unlike Flagger, which compared pointers here and so never halted.
+	if primary.Spec.Replicas != nil && *primary.Spec.Replicas == 0 {
+		return &NotReadyError{Message: fmt.Sprintf(
+			"halt %s.%s advancement: primary deployment is scaled to zero", cd.Name, cd.Namespace)}
+	}
+	return nil
+}
+
+// IsCanaryReady checks the target's rollout against canaryReadyThreshold and
+// the canary's progress deadline.
+func (c *DeploymentController) IsCanaryReady(ctx context.Context, cd *flaggerv1.Canary) error {
+	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	if err != nil {
+		return err
+	}
+	threshold := readyThreshold(cd, func(a *flaggerv1.CanaryAnalysis) *int { return a.CanaryReadyThreshold })
+	if err := CheckRollout(target, threshold, cd.GetProgressDeadline(), c.clock.Now()); err != nil {
+		return wrapNotReady(err, fmt.Sprintf("canary deployment %s.%s not ready: ", target.Name, target.Namespace))
+	}
+	return nil
+}
+
+// wrapNotReady prefixes the message of the *NotReadyError that CheckRollout
+// returned.
+func wrapNotReady(err error, prefix string) error {
+	var nre *NotReadyError
+	if !errors.As(err, &nre) {
+		return err
+	}
+	return &NotReadyError{Message: prefix + nre.Message, Permanent: nre.Permanent}
+}
+
+// readyThreshold returns the analysis field chosen by get, 100 when unset.
+func readyThreshold(cd *flaggerv1.Canary, get func(*flaggerv1.CanaryAnalysis) *int) int {
+	if a := cd.GetAnalysis(); a != nil {
+		if t := get(a); t != nil {
+			return *t
+		}
+	}
+	return flaggerv1.DefaultReadyThreshold
+}

@@ -1,0 +1,125 @@
+package canary
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// ScaleToZero sets the target's replicas to zero, once the primary serves.
+func (c *DeploymentController) ScaleToZero(ctx context.Context, cd *flaggerv1.Canary) error {
+	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	if err != nil {
+		return err
+	}
+	return c.scale(ctx, target, 0)
+}
+
+// ScaleFromZero scales the target up at the start of a run, to
+// ScaleFromZeroReplicas.
+func (c *DeploymentController) ScaleFromZero(ctx context.Context, cd *flaggerv1.Canary) error {
+	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	if err != nil {
+		return err
+	}
+	primary, hpa, err := c.replicaSources(cd)
+	if err != nil {
+		return err
+	}
+	return c.scale(ctx, target, ScaleFromZeroReplicas(cd, target, primary, hpa))
+}
+
+// Finalize reverts the target when the canary is deleted with
+// revertOnDeletion: it gets the primary's replicas back (or, without a
+// primary, ScaleFromZeroReplicas).
+func (c *DeploymentController) Finalize(ctx context.Context, cd *flaggerv1.Canary) error {
+	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	if err != nil {
+		return err
+	}
+	primary, hpa, err := c.replicaSources(cd)
+	if err != nil {
+		return err
+	}
+	return c.scale(ctx, target, FinalizeReplicas(cd, target, primary, hpa))
+}
+
+// ScaleFromZeroReplicas returns the replicas a target scaled to zero starts a
+// run with: its own replicas if above zero; else, without an autoscaler, the
+// primary's; else the HPA's minReplicas if above one; else one. primary and
+// hpa may be nil when they do not exist.
+func ScaleFromZeroReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deployment,
+	hpa *autoscalingv2.HorizontalPodAutoscaler) int32 {
+	if r := ptr.Deref(target.Spec.Replicas, 0); r > 0 {
+		return r
+	}
+	if cd.Spec.AutoscalerRef == nil {
+		if primary != nil && ptr.Deref(primary.Spec.Replicas, 0) > 0 {
+			return *primary.Spec.Replicas
+		}
+		return 1
+	}
+	if hpa != nil && ptr.Deref(hpa.Spec.MinReplicas, 0) > 1 {
+		return *hpa.Spec.MinReplicas
+	}
+	return 1
+}
+
+// FinalizeReplicas returns the replicas the target gets back when its canary
+// is deleted: the primary's (one if unset), or, without a primary,
+// ScaleFromZeroReplicas.
+//
+// Unlike Flagger, a missing primary without an autoscaler is not an error.
+func FinalizeReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deployment,
+	hpa *autoscalingv2.HorizontalPodAutoscaler) int32 {
+	if primary != nil {
+		return ptr.Deref(primary.Spec.Replicas, 1)
+	}
+	return ScaleFromZeroReplicas(cd, target, nil, hpa)
+}
+
+// replicaSources reads the primary and the target's HPA; either is nil when
+// it does not exist.
+func (c *DeploymentController) replicaSources(cd *flaggerv1.Canary) (
+	*appsv1.Deployment, *autoscalingv2.HorizontalPodAutoscaler, error) {
+	primary, err := c.deployments.Deployments(cd.Namespace).Get(PrimaryName(cd))
+	if apierrors.IsNotFound(err) {
+		primary = nil
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("deployment %s.%s get query error: %w", PrimaryName(cd), cd.Namespace, err)
+	}
+	ref := cd.Spec.AutoscalerRef
+	if ref == nil || ref.Kind != hpaKind {
+		return primary, nil, nil
+	}
+	hpa, err := c.hpas.HorizontalPodAutoscalers(cd.Namespace).Get(ref.Name)
+	if apierrors.IsNotFound(err) {
+		return primary, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("HorizontalPodAutoscaler %s.%s get query error: %w", ref.Name, cd.Namespace, err)
+	}
+	return primary, hpa, nil
+}
+
+// scale patches the Deployment's replicas when they differ. A merge patch
+// touches nothing else, so a stale cached copy cannot revert other fields.
+func (c *DeploymentController) scale(ctx context.Context, dep *appsv1.Deployment, replicas int32) error {
+	if dep.Spec.Replicas != nil && *dep.Spec.Replicas == replicas {
+		return nil
+	}
+	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)
+	_, err := c.kube.AppsV1().Deployments(dep.Namespace).Patch(ctx, dep.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	if err != nil {
+		return fmt.Errorf("scaling %s.%s to %d failed: %w", dep.Name, dep.Namespace, replicas, err)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package canary
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// Selector is the pod label that tells the target's pods (Key=Value) from the
+// primary's (Key=Value-primary). The Services select on it too.
+type Selector struct {
+	Key   string
+	Value string
+}
+
+// PrimaryValue is the label value of the primary's pods.
+func (s Selector) PrimaryValue() string { return s.Value + PrimarySuffix }
+
+// SelectorLabelError says that a Deployment's spec.selector.matchLabels has
+// none of the selector label keys. The user has to fix the Deployment (or the
+// -selector-labels flag); retrying without a change cannot help.
+type SelectorLabelError struct {
+	Name, Namespace string
+	// Labels are the keys that were tried.
+	Labels []string
+}
+
+// Error matches Flagger's text, which users grep events for.
+func (e *SelectorLabelError) Error() string {
+	return fmt.Sprintf("deployment %s.%s spec.selector.matchLabels must contain one of %v",
+		e.Name, e.Namespace, e.Labels)
+}
+
+// FindSelector returns the first of labels found in the Deployment's
+// spec.selector.matchLabels, with its value.
+func FindSelector(dep *appsv1.Deployment, labels []string) (Selector, error) {
+	if dep.Spec.Selector != nil {
+		for _, key := range labels {
+			if value, ok := dep.Spec.Selector.MatchLabels[key]; ok {
+				return Selector{Key: key, Value: value}, nil
+			}
+		}
+	}
+	return Selector{}, &SelectorLabelError{
+		Name: dep.Name, Namespace: dep.Namespace, Labels: append([]string(nil), labels...),
+	}
+}
+
+// Metadata is what the Services need to know about the target.
+type Metadata struct {
+	Selector Selector
+	// Ports are the extra container ports found when spec.service.portDiscovery
+	// is set, by port name; nil otherwise.
+	Ports map[string]int32
+}
+
+// GetMetadata reads the target Deployment and returns its selector label and,
+// with port discovery, its other container ports.
+func (c *DeploymentController) GetMetadata(ctx context.Context, cd *flaggerv1.Canary) (Metadata, error) {
+	dep, sel, err := c.target(cd)
+	if err != nil {
+		return Metadata{}, err
+	}
+	md := Metadata{Selector: sel}
+	if cd.Spec.Service.PortDiscovery {
+		md.Ports = DiscoverPorts(cd.Spec.Service, dep.Spec.Template.Spec.Containers)
+	}
+	return md, nil
+}
+
+// meshSidecars are proxy containers whose ports are never exposed.
+var meshSidecars = map[string]bool{"istio-proxy": true, "envoy": true}
+
+// DiscoverPorts returns the container ports other than the Service's main
+// one, skipping mesh sidecars. An unnamed port is called tcp-<container>-<i>.
+func DiscoverPorts(svc flaggerv1.CanaryService, containers []corev1.Container) map[string]int32 {
+	ports := make(map[string]int32)
+	for _, ctr := range containers {
+		if meshSidecars[ctr.Name] {
+			continue
+		}
+		for i, p := range ctr.Ports {
+			if isMainPort(svc, p) {
+				continue
+			}
+			name := p.Name
+			if name == "" {
+				name = fmt.Sprintf("tcp-%s-%d", ctr.Name, i)
+			}
+			ports[name] = p.ContainerPort
+		}
+	}
+	return ports
+}
+
+// isMainPort reports whether a container port is the one the Service's
+// targetPort (or, when unset, port) already exposes.
+func isMainPort(svc flaggerv1.CanaryService, p corev1.ContainerPort) bool {
+	tp := svc.TargetPort
+	switch {
+	case tp.Type == intstr.String && tp.StrVal != "":
+		return p.Name == tp.StrVal
+	case tp.Type == intstr.Int && tp.IntVal != 0:
+		return p.ContainerPort == tp.IntVal
+	default:
+		return p.ContainerPort == svc.Port
+	}
+}
