@@ -1,0 +1,51 @@
+package router
+
+import (
+	"fmt"
+
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+	gatewaylistersv1 "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1"
+	gatewaylistersv1beta1 "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1beta1"
+)
+
+// Mesh provider names accepted by New.
+const (
+	// ProviderGatewayAPI is the Gateway API at its default version, v1.
+	ProviderGatewayAPI = "gatewayapi"
+	// ProviderGatewayAPIV1 is the Gateway API through gateway.networking.k8s.io/v1.
+	ProviderGatewayAPIV1 = "gatewayapi:v1"
+	// ProviderGatewayAPIV1beta1 is the Gateway API through gateway.networking.k8s.io/v1beta1.
+	ProviderGatewayAPIV1beta1 = "gatewayapi:v1beta1"
+)
+
+// Config holds what New needs to build a mesh router. Only the lister of
+// the selected API version is required.
+type Config struct {
+	// GatewayClient writes HTTPRoutes.
+	GatewayClient gatewayclient.Interface
+	// HTTPRouteListerV1 reads gateway.networking.k8s.io/v1 HTTPRoutes.
+	HTTPRouteListerV1 gatewaylistersv1.HTTPRouteLister
+	// HTTPRouteListerV1beta1 reads gateway.networking.k8s.io/v1beta1 HTTPRoutes.
+	HTTPRouteListerV1beta1 gatewaylistersv1beta1.HTTPRouteLister
+}
+
+// New returns the mesh router for a provider (a Canary's spec.provider or
+// the operator's default). Unlike Flagger, which matches prefixes and falls
+// back to Istio for anything else, the name must be one of the Provider
+// constants; any other is an ErrUnsupportedProvider error.
+func New(provider string, cfg Config) (Interface, error) {
+	switch provider {
+	case ProviderGatewayAPI, ProviderGatewayAPIV1:
+		if cfg.GatewayClient == nil || cfg.HTTPRouteListerV1 == nil {
+			return nil, fmt.Errorf("router %q needs GatewayClient and HTTPRouteListerV1", provider)
+		}
+		return &GatewayAPIRouter{routes: v1Routes{client: cfg.GatewayClient.GatewayV1(), lister: cfg.HTTPRouteListerV1}}, nil
+	case ProviderGatewayAPIV1beta1:
+		if cfg.GatewayClient == nil || cfg.HTTPRouteListerV1beta1 == nil {
+			return nil, fmt.Errorf("router %q needs GatewayClient and HTTPRouteListerV1beta1", provider)
+		}
+		return &GatewayAPIRouter{routes: v1beta1Routes{client: cfg.GatewayClient.GatewayV1beta1(), lister: cfg.HTTPRouteListerV1beta1}}, nil
+	}
+	return nil, fmt.Errorf("%w %q: supported are %s, %s and %s", ErrUnsupportedProvider, provider,
+		ProviderGatewayAPIV1, ProviderGatewayAPIV1beta1, ProviderGatewayAPI)
+}

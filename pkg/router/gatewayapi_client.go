@@ -1,0 +1,66 @@
+package router
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+	gatewayclientv1 "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/typed/apis/v1"
+	gatewayclientv1beta1 "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/typed/apis/v1beta1"
+	gatewaylistersv1 "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1"
+	gatewaylistersv1beta1 "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1beta1"
+)
+
+// routeClient is the only part of the Gateway API router that differs
+// between API versions. In the upstream module v1beta1.HTTPRoute is defined
+// as v1.HTTPRoute and every type inside it is an alias, so converting
+// between the two is a pointer conversion, not a copy.
+type routeClient interface {
+	// get reads the route from the lister; the result is shared with the
+	// cache and must not be modified.
+	get(namespace, name string) (*gatewayv1.HTTPRoute, error)
+	create(ctx context.Context, route *gatewayv1.HTTPRoute) error
+	update(ctx context.Context, route *gatewayv1.HTTPRoute) error
+}
+
+// v1Routes serves gateway.networking.k8s.io/v1 HTTPRoutes.
+type v1Routes struct {
+	client gatewayclientv1.GatewayV1Interface
+	lister gatewaylistersv1.HTTPRouteLister
+}
+
+func (r v1Routes) get(namespace, name string) (*gatewayv1.HTTPRoute, error) {
+	return r.lister.HTTPRoutes(namespace).Get(name)
+}
+
+func (r v1Routes) create(ctx context.Context, route *gatewayv1.HTTPRoute) error {
+	_, err := r.client.HTTPRoutes(route.Namespace).Create(ctx, route, metav1.CreateOptions{})
+	return err
+}
+
+func (r v1Routes) update(ctx context.Context, route *gatewayv1.HTTPRoute) error {
+	_, err := r.client.HTTPRoutes(route.Namespace).Update(ctx, route, metav1.UpdateOptions{})
+	return err
+}
+
+// v1beta1Routes serves gateway.networking.k8s.io/v1beta1 HTTPRoutes.
+type v1beta1Routes struct {
+	client gatewayclientv1beta1.GatewayV1beta1Interface
+	lister gatewaylistersv1beta1.HTTPRouteLister
+}
+
+func (r v1beta1Routes) get(namespace, name string) (*gatewayv1.HTTPRoute, error) {
+	route, err := r.lister.HTTPRoutes(namespace).Get(name)
+	return (*gatewayv1.HTTPRoute)(route), err
+}
+
+func (r v1beta1Routes) create(ctx context.Context, route *gatewayv1.HTTPRoute) error {
+	_, err := r.client.HTTPRoutes(route.Namespace).Create(ctx, (*gatewayv1beta1.HTTPRoute)(route), metav1.CreateOptions{})
+	return err
+}
+
+func (r v1beta1Routes) update(ctx context.Context, route *gatewayv1.HTTPRoute) error {
+	_, err := r.client.HTTPRoutes(route.Namespace).Update(ctx, (*gatewayv1beta1.HTTPRoute)(route), metav1.UpdateOptions{})
+	return err
+}

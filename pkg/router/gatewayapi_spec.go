@@ -1,0 +1,125 @@
+package router
+
+import (
+	"errors"
+	"strings"
+
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// DesiredHTTPRouteSpec builds the spec of the HTTPRoute for cd carrying the
+// given traffic split. It is pure and deterministic: the same Canary and
+// routes always give the same spec, whatever the order of its maps.
+//
+// The spec is always well-formed. A non-nil error joins one
+// *UnsupportedError per part of the Canary that was left out (see
+// mapMatches); the router refuses to write such a spec, since leaving a
+// condition out would change who gets the canary.
+//
+// Shape: one rule with the mapped service.match and the primary and canary
+// backends at the given weights; with A/B conditions, that rule matches the
+// A/B conditions intersected with the service matches, and a second rule
+// sends the rest to the primary alone. Every rule carries the service
+// filters and timeouts; when routes.Mirrored is set, the weighted rule also
+// mirrors its traffic to the canary. Session affinity is not generated yet:
+// its cookie rules will go ahead of the weighted rule, built from the
+// cookies in cd.Status, and its Set-Cookie filters on the weighted rule's
+// backendRefs (which normalizeSpec already compares).
+func DesiredHTTPRouteSpec(cd *flaggerv1.Canary, routes Routes) (gatewayv1.HTTPRouteSpec, error) {
+	svc := &cd.Spec.Service
+	_, primary, canary := cd.GetServiceNames()
+
+	svcMatches, errs := mapMatches("spec.service.match", svc.Match, false)
+	if len(svcMatches) == 0 {
+		svcMatches = []gatewayv1.HTTPRouteMatch{defaultMatch()}
+	}
+	filters, ferrs := ruleFilters(svc)
+	timeouts, terrs := ruleTimeouts(svc)
+	errs = append(append(errs, ferrs...), terrs...)
+
+	rule := func(matches []gatewayv1.HTTPRouteMatch, backends ...gatewayv1.HTTPBackendRef) gatewayv1.HTTPRouteRule {
+		r := gatewayv1.HTTPRouteRule{Matches: matches, BackendRefs: backends, Timeouts: timeouts.DeepCopy()}
+		for i := range filters {
+			r.Filters = append(r.Filters, *filters[i].DeepCopy())
+		}
+		return r
+	}
+
+	weighted := rule(svcMatches,
+		backend(primary, svc.Port, routes.Primary),
+		backend(canary, svc.Port, routes.Canary))
+	rules := []gatewayv1.HTTPRouteRule{weighted}
+
+	analysis := cd.GetAnalysis()
+	if analysis != nil && len(analysis.Match) > 0 {
+		abMatches, aerrs := mapMatches("spec.analysis.match", analysis.Match, true)
+		errs = append(errs, aerrs...)
+		if len(abMatches) > 0 {
+			rules[0].Matches = mergeMatches(abMatches, svcMatches)
+			rules = append(rules, rule(copyMatches(svcMatches), backend(primary, svc.Port, 100)))
+		}
+	}
+	if routes.Mirrored {
+		// Unlike Flagger, which mirrors only when analysis.iterations > 0
+		// (so a weighted canary's mirror stage never saw its mirror and
+		// stalled), the mirror is added whenever the caller asks for it.
+		mirrorWeight := 0
+		if analysis != nil {
+			mirrorWeight = analysis.MirrorWeight
+		}
+		rules[0].Filters = append(rules[0].Filters, mirrorFilter(canary, svc.Port, mirrorWeight))
+	}
+
+	spec := gatewayv1.HTTPRouteSpec{Rules: rules}
+	for i := range svc.GatewayRefs {
+		spec.ParentRefs = append(spec.ParentRefs, *svc.GatewayRefs[i].DeepCopy())
+	}
+	for _, h := range svc.Hosts {
+		spec.Hostnames = append(spec.Hostnames, gatewayv1.Hostname(h))
+	}
+	return spec, errors.Join(errs...)
+}
+
+// backend is a weighted reference to a Service of the route's namespace.
+func backend(name string, port int32, weight int) gatewayv1.HTTPBackendRef {
+	return gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
+		BackendObjectReference: serviceRef(name, port),
+		Weight:                 ptrTo(int32(weight)),
+	}}
+}
+
+func copyMatches(in []gatewayv1.HTTPRouteMatch) []gatewayv1.HTTPRouteMatch {
+	out := make([]gatewayv1.HTTPRouteMatch, len(in))
+	for i := range in {
+		in[i].DeepCopyInto(&out[i])
+	}
+	return out
+}
+
+// desiredRouteMetadata returns the labels and annotations the route must
+// carry: service.apex metadata, minus Flux's toolkit.fluxcd.io annotations
+// (the route is not Flux's to reconcile).
+func desiredRouteMetadata(cd *flaggerv1.Canary) (labels, annotations map[string]string) {
+	apex := cd.Spec.Service.Apex
+	if apex == nil {
+		return nil, nil
+	}
+	for k, v := range apex.Labels {
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[k] = v
+	}
+	for k, v := range apex.Annotations {
+		if strings.Contains(k, "toolkit.fluxcd.io") {
+			continue
+		}
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[k] = v
+	}
+	return labels, annotations
+}

@@ -1,0 +1,74 @@
+package router
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// Routes is the traffic split of a canary's route.
+type Routes struct {
+	// Primary is the weight of the primary backend, 0 to 100.
+	Primary int
+	// Canary is the weight of the canary backend, 0 to 100.
+	Canary int
+	// Mirrored reports (or requests) a copy of the primary's traffic being
+	// sent to the canary.
+	Mirrored bool
+}
+
+// Interface is a mesh router: it owns the route object that splits traffic
+// between the primary and canary Services.
+type Interface interface {
+	// Reconcile creates the route or corrects drift from the Canary's spec.
+	// It keeps the live weights and mirror: it never moves traffic.
+	Reconcile(ctx context.Context, cd *flaggerv1.Canary) error
+
+	// GetRoutes reads the current traffic split back from the live route.
+	// It fails with a *RouteNotAcceptedError (matching ErrRouteNotAccepted)
+	// while a parent has not accepted the route's current generation.
+	GetRoutes(ctx context.Context, cd *flaggerv1.Canary) (Routes, error)
+
+	// SetRoutes applies a traffic split, writing only if the route changes.
+	SetRoutes(ctx context.Context, cd *flaggerv1.Canary, routes Routes) error
+
+	// Finalize reverts the router's changes when the Canary is deleted.
+	Finalize(ctx context.Context, cd *flaggerv1.Canary) error
+}
+
+// Target describes the pods behind a canary, as found on its workload.
+type Target struct {
+	// SelectorLabel is the key of the workload's selector label, e.g. "app".
+	SelectorLabel string
+	// SelectorValue is the value of that label on the target (canary) pods,
+	// e.g. "podinfo"; the primary pods carry "<value>-primary".
+	SelectorValue string
+	// Ports are the workload's other container ports by port name; they are
+	// added to the Services when spec.service.portDiscovery is set.
+	Ports map[string]int32
+}
+
+// ServiceRouter owns the Kubernetes Services of a canary: the apex
+// "<svc>", "<svc>-primary" and "<svc>-canary".
+type ServiceRouter interface {
+	// Initialize creates or updates the primary and canary Services.
+	Initialize(ctx context.Context, cd *flaggerv1.Canary, target Target) error
+
+	// Reconcile creates or updates the apex Service, which selects the
+	// primary pods. An existing apex Service is adopted.
+	Reconcile(ctx context.Context, cd *flaggerv1.Canary, target Target) error
+
+	// Finalize points an adopted apex Service back at the target pods.
+	Finalize(ctx context.Context, cd *flaggerv1.Canary, target Target) error
+}
+
+// canaryOwnerRef is the controller reference every object created for cd
+// carries, so that deleting the Canary garbage-collects it.
+func canaryOwnerRef(cd *flaggerv1.Canary) []metav1.OwnerReference {
+	return []metav1.OwnerReference{*metav1.NewControllerRef(cd, flaggerv1.SchemeGroupVersion.WithKind("Canary"))}
+}
+
+// ptrTo returns a pointer to a copy of v.
+func ptrTo[T any](v T) *T { return &v }
