@@ -1,0 +1,100 @@
+package analysis
+
+import "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+
+// Action is one change the controller applies after a tick. The set is
+// closed: the controller handles each type below in a type switch. Every
+// action is idempotent, so re-applying the actions of a tick whose status
+// write failed does no harm.
+type Action interface {
+	isAction()
+}
+
+// EnsurePrimary creates what the primary side needs when it is missing: the
+// <svc>-primary and <svc>-canary Services (create or update), the
+// <target>-primary workload with its -primary ConfigMap and Secret copies,
+// and the <autoscaler>-primary autoscaler. It never updates an existing
+// primary's template; PromoteToPrimary does.
+type EnsurePrimary struct{}
+
+// ReconcileRouting creates or updates the apex Service (selecting the primary)
+// and the HTTPRoute, keeping the weights and mirror currently set.
+type ReconcileRouting struct{}
+
+// SetRoutes sets the route's weights and mirror. With session affinity the
+// router reads the cookies from Decision.Status.
+type SetRoutes struct {
+	// Primary is the weight of the primary backend.
+	Primary int
+	// Canary is the weight of the canary backend.
+	Canary int
+	// Mirrored copies the requests to the canary.
+	Mirrored bool
+}
+
+// ScaleTargetToZero scales the target workload to zero replicas.
+type ScaleTargetToZero struct{}
+
+// ScaleTargetFromZero scales the target up for a new run: to its own
+// replicas if set, else to the primary's (without an autoscaler), else to the
+// autoscaler's minimum, else to one.
+type ScaleTargetFromZero struct{}
+
+// PromoteToPrimary copies the target's pod template (and its tracked
+// ConfigMaps and Secrets) to the primary.
+type PromoteToPrimary struct{}
+
+// ReconcilePrimaryAutoscaler updates the primary's autoscaler from the
+// target's. It is only emitted when spec.autoscalerRef is set.
+type ReconcilePrimaryAutoscaler struct{}
+
+// PauseTargetAutoscaler stops the target's autoscaler from scaling it up
+// (KEDA: paused replicas 0; a no-op for a HorizontalPodAutoscaler). It is only
+// emitted when spec.autoscalerRef is set.
+type PauseTargetAutoscaler struct{}
+
+// ResumeTargetAutoscaler undoes PauseTargetAutoscaler.
+type ResumeTargetAutoscaler struct{}
+
+// RunPostRolloutHooks calls the post-rollout webhooks with the given phase
+// once the actions before it are applied. PostRolloutEvents turns the results
+// into events; a failure changes nothing else.
+type RunPostRolloutHooks struct {
+	// Phase is the phase sent in the payload: Succeeded or Failed.
+	Phase v1beta1.CanaryPhase
+}
+
+// RestoreTarget scales the target back up on deletion with revertOnDeletion:
+// to the primary's replicas, or the autoscaler's minimum, or one.
+type RestoreTarget struct{}
+
+// RevertRouting hands traffic back to the target on deletion: an adopted
+// apex Service gets its original selector back; Serin-created objects are
+// left to garbage collection.
+type RevertRouting struct{}
+
+// AddFinalizer adds Finalizer to the canary.
+type AddFinalizer struct{}
+
+// RemoveFinalizer removes Finalizer from the canary. On a canary being deleted
+// it is the only action of its tick, since the object may vanish right after.
+type RemoveFinalizer struct{}
+
+// Finalizer is the finalizer that holds a Canary with revertOnDeletion until
+// the target is restored; the name is Flagger's.
+const Finalizer = "finalizer.flagger.app"
+
+func (EnsurePrimary) isAction()              {}
+func (ReconcileRouting) isAction()           {}
+func (SetRoutes) isAction()                  {}
+func (ScaleTargetToZero) isAction()          {}
+func (ScaleTargetFromZero) isAction()        {}
+func (PromoteToPrimary) isAction()           {}
+func (ReconcilePrimaryAutoscaler) isAction() {}
+func (PauseTargetAutoscaler) isAction()      {}
+func (ResumeTargetAutoscaler) isAction()     {}
+func (RunPostRolloutHooks) isAction()        {}
+func (RestoreTarget) isAction()              {}
+func (RevertRouting) isAction()              {}
+func (AddFinalizer) isAction()               {}
+func (RemoveFinalizer) isAction()            {}

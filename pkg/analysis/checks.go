@@ -1,0 +1,190 @@
+package analysis
+
+import (
+	"maps"
+
+	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// Reasons a tick was stopped or redirected, reported in Decision.Reason.
+const (
+	// ReasonTargetNotFound means the target workload does not exist.
+	ReasonTargetNotFound = "TargetNotFound"
+	// ReasonSuspended means spec.suspend is set.
+	ReasonSuspended = "Suspended"
+	// ReasonPrimaryNotReady means the primary is not ready yet.
+	ReasonPrimaryNotReady = "PrimaryNotReady"
+	// ReasonPrimaryFailed means the primary will not become ready after a promotion.
+	ReasonPrimaryFailed = "PrimaryFailed"
+	// ReasonRouteNotReady means the route's weights cannot be read or trusted.
+	ReasonRouteNotReady = "RouteNotReady"
+	// ReasonRevisionChanged means the target changed during the analysis.
+	ReasonRevisionChanged = "RevisionChanged"
+	// ReasonCanaryNotReady means the canary is not ready yet.
+	ReasonCanaryNotReady = "CanaryNotReady"
+	// ReasonProgressDeadlineExceeded means a workload will not become ready.
+	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
+	// ReasonFailedChecksThreshold means failedChecks reached the threshold.
+	ReasonFailedChecksThreshold = "FailedChecksThreshold"
+	// ReasonManualRollback means a rollback webhook asked for a rollback.
+	ReasonManualRollback = "ManualRollback"
+	// ReasonTargetNotReady means a deleted canary waits for the restored target.
+	ReasonTargetNotReady = "TargetNotReady"
+)
+
+// verdict is what a check tells the phase handler to do.
+type verdict int
+
+const (
+	proceed       verdict = iota // go on with the next check
+	wait                         // stop the tick; try again on the next one
+	restart                      // start the analysis over for a new revision
+	rollback                     // roll the run back
+	failPromotion                // the promoted primary will not come up
+)
+
+// result is a check's verdict and its reason; message is the text shown in
+// the warning event or the rollback event.
+type result struct {
+	verdict verdict
+	reason  string
+	message string
+}
+
+// check is a named test of the tick's inputs, in the manner of
+// cert-manager's certificate policies. All are pure but noManualRollback,
+// which asks the rollback webhooks through Checks.
+type check func(t *tick) result
+
+// passed is the result of a check that lets the tick go on.
+var passed = result{}
+
+// passes runs checks in order and applies the first verdict other than
+// proceed; it reports whether all of them passed.
+func (t *tick) passes(checks ...check) bool {
+	for _, c := range checks {
+		r := c(t)
+		if r.verdict == proceed {
+			continue
+		}
+		t.d.Reason = r.reason
+		t.apply(r)
+		return false
+	}
+	return true
+}
+
+func (t *tick) apply(r result) {
+	switch r.verdict {
+	case wait:
+		if r.message != "" {
+			t.warning("%s", r.message)
+		}
+	case restart:
+		t.restart()
+	case rollback:
+		t.rollback(r)
+	case failPromotion:
+		t.failPromotion(r.message)
+	}
+}
+
+// primaryReady requires a ready primary, except when analysis is skipped. A
+// primary that will not come up fails a promotion under way, rolls a running
+// analysis back, and otherwise only holds the tick.
+//
+// Unlike Flagger, a failed primary outside an analysis (while initializing,
+// idle or waiting for approval) does not roll back: nothing is running, and
+// while initializing the rollback would scale the target, still serving the
+// apex Service, to zero.
+func primaryReady(t *tick) result {
+	p := t.obs.Primary
+	if t.cd.SkipAnalysis() || p.State == Ready {
+		return passed
+	}
+	if p.State == Failed {
+		switch t.st.Phase {
+		case v1beta1.CanaryPhasePromoting, v1beta1.CanaryPhaseFinalising:
+			return result{failPromotion, ReasonPrimaryFailed, p.Message}
+		case v1beta1.CanaryPhaseProgressing, v1beta1.CanaryPhaseWaitingPromotion:
+			return result{rollback, ReasonProgressDeadlineExceeded, p.Message}
+		}
+	}
+	return result{wait, ReasonPrimaryNotReady, p.Message}
+}
+
+// routesReadable requires trustworthy route weights.
+func routesReadable(t *tick) result {
+	if err := t.obs.Routes.Err; err != nil {
+		return result{wait, ReasonRouteNotReady, err.Error()}
+	}
+	return passed
+}
+
+// revisionUnchanged restarts the analysis when the target changes during it.
+//
+// Unlike Flagger, any change of the pod template restarts it, including a
+// revert to the promoted revision: Flagger ignores that revert, analyses the
+// reverted pods under the old revision's hash and records the wrong revision
+// as promoted.
+func revisionUnchanged(t *tick) result {
+	if t.obs.TargetHash != t.st.LastAppliedSpec || configsChanged(t.st, t.obs) {
+		return result{verdict: restart, reason: ReasonRevisionChanged}
+	}
+	return passed
+}
+
+// canaryReady requires a ready canary; one that will not come up is rolled
+// back.
+func canaryReady(t *tick) result {
+	switch c := t.obs.Canary; c.State {
+	case Ready:
+		return passed
+	case Failed:
+		return result{rollback, ReasonProgressDeadlineExceeded, c.Message}
+	default:
+		return result{wait, ReasonCanaryNotReady, c.Message}
+	}
+}
+
+// belowThreshold rolls the run back once failedChecks reached the threshold,
+// which is on the tick after the failure that reached it.
+func belowThreshold(t *tick) result {
+	if t.st.FailedChecks >= t.cd.GetAnalysisThreshold() {
+		return result{verdict: rollback, reason: ReasonFailedChecksThreshold}
+	}
+	return passed
+}
+
+// newRevision reports whether the target differs from the revision the
+// status records: a new pod template or changed ConfigMaps or Secrets.
+func newRevision(st v1beta1.CanaryStatus, obs Observations) bool {
+	return specChanged(st, obs.TargetHash) || configsChanged(st, obs)
+}
+
+// specChanged follows Flagger's hasSpecChanged: a template equal to the last
+// promoted one is not a change, so reverting the target to it (a "manual
+// rollback" through git) does not start a run.
+func specChanged(st v1beta1.CanaryStatus, hash string) bool {
+	switch {
+	case st.LastAppliedSpec == "":
+		return true
+	case hash == st.LastPromotedSpec:
+		return false
+	default:
+		return hash != st.LastAppliedSpec
+	}
+}
+
+// configsChanged compares the tracked checksums; nil observed checksums mean
+// config tracking is off.
+func configsChanged(st v1beta1.CanaryStatus, obs Observations) bool {
+	if obs.TrackedConfigs == nil {
+		return false
+	}
+	var stored map[string]string
+	if st.TrackedConfigs != nil {
+		stored = *st.TrackedConfigs
+	}
+	return !maps.Equal(stored, obs.TrackedConfigs)
+}

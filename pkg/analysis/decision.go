@@ -1,0 +1,68 @@
+package analysis
+
+import (
+	"time"
+
+	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// Decision is the outcome of one tick. The controller applies Actions in
+// order, stopping at the first error (the next tick recomputes everything
+// from the lister), then records Events, sends Alerts, writes Status if it
+// differs from the stored one, and requeues the key after RequeueAfter.
+type Decision struct {
+	// Status is the complete new status of the canary.
+	Status v1beta1.CanaryStatus
+
+	// Actions are the changes to apply, in order.
+	Actions []Action
+
+	// Events are the Kubernetes events to record on the canary, in order.
+	Events []Event
+
+	// Alerts are the notifications to send to the canary's alert providers.
+	Alerts []Alert
+
+	// RequeueAfter is when the next tick is due; zero means none is needed.
+	RequeueAfter time.Duration
+
+	// Reason names the check that stopped or redirected the tick (one of the
+	// Reason constants); it is empty when the phase ran through. It is meant
+	// for logs and metrics.
+	Reason string
+}
+
+// EventReason is the reason of every event, as Flagger records them.
+const EventReason = "Synced"
+
+// Event is a Kubernetes event to record on the canary. It is also what the
+// controller posts to the event webhooks.
+type Event struct {
+	// Type is corev1.EventTypeNormal or corev1.EventTypeWarning.
+	Type string
+	// Reason is always EventReason.
+	Reason string
+	// Message is Flagger's text for the situation.
+	Message string
+}
+
+// Alert is a notification for the canary's alert providers, or for the
+// global notifier when the canary lists none. Providers filter on Severity.
+type Alert struct {
+	// Severity is info, warn or error.
+	Severity v1beta1.AlertSeverity
+	// Message is Flagger's alert text.
+	Message string
+	// Fields are the metadata Flagger attaches to the initialization and
+	// new-revision alerts; nil otherwise. The controller may append its own
+	// (e.g. the cluster name).
+	Fields []AlertField
+}
+
+// AlertField is one titled value shown with an alert.
+type AlertField struct {
+	// Name is the field's title.
+	Name string
+	// Value is the field's text.
+	Value string
+}

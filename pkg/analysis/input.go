@@ -1,0 +1,112 @@
+package analysis
+
+import (
+	"context"
+	"time"
+
+	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// Input is everything one tick of the state machine looks at.
+type Input struct {
+	// Canary is the canary as read from the lister. Step never modifies it.
+	Canary *v1beta1.Canary
+
+	// Now is the time of the tick; it stamps the status and its condition.
+	Now time.Time
+
+	// Observed is what the controller read from its listers before the tick.
+	Observed Observations
+
+	// Checks runs the webhooks and metric queries; Step calls it only in the
+	// phases that need them. It must not be nil.
+	Checks Checks
+}
+
+// Observations are the facts the controller gathers cheaply, from listers,
+// before each tick. Step needs no separate "bootstrap done" flags: a missing
+// primary is a primary that is not ready, and a missing or not yet accepted
+// route is a route error.
+type Observations struct {
+	// TargetMissing is true when the target workload does not exist.
+	TargetMissing bool
+
+	// TargetHash is the hash of the target's pod template, in the format of
+	// status.lastAppliedSpec.
+	TargetHash string
+
+	// TrackedConfigs maps configmap/<name> and secret/<name> to the checksum
+	// of the data the target uses; nil when config tracking is disabled.
+	TrackedConfigs map[string]string
+
+	// Primary is the readiness of the <target>-primary workload. A primary
+	// that does not exist yet is Waiting.
+	Primary Readiness
+
+	// Canary is the readiness of the target workload.
+	Canary Readiness
+
+	// Routes are the weights currently set on the route, or why they cannot
+	// be read.
+	Routes Routes
+}
+
+// ReadyState says whether a workload is ready.
+type ReadyState int
+
+const (
+	// Waiting means the workload is not ready yet and may become ready; it
+	// is the zero value so that an unset observation never counts as ready.
+	Waiting ReadyState = iota
+	// Ready means the workload's updated replicas are available.
+	Ready
+	// Failed means the workload will not become ready without a change, for
+	// example because its progress deadline was exceeded.
+	Failed
+)
+
+// Readiness is a workload's ReadyState with the reason it is not ready.
+type Readiness struct {
+	// State is the readiness.
+	State ReadyState
+
+	// Message explains a Waiting or Failed state and becomes a warning event
+	// as it is, e.g. "canary deployment podinfo.test not ready: waiting for
+	// rollout to finish: 1 out of 2 new replicas have been updated".
+	Message string
+}
+
+// Routes are the weights read back from the route.
+type Routes struct {
+	// Primary is the weight of the primary backend.
+	Primary int
+	// Canary is the weight of the canary backend.
+	Canary int
+	// Mirrored is true when the route mirrors requests to the canary.
+	Mirrored bool
+	// Err is set when the weights cannot be trusted: the route is missing or
+	// a parent has not accepted its current generation. Its text becomes a
+	// warning event and the tick waits.
+	Err error
+}
+
+// Checks runs the expensive, phase-dependent checks of a tick. Implementations
+// do the I/O only; which hooks and metrics run, in what order, and what a
+// failure means is decided by Step.
+type Checks interface {
+	// CallWebhook posts the webhook payload for the given phase to hook and
+	// returns nil when it answered 200, 201 or 202; otherwise the error's text
+	// is the response body or the transport error, as events show it.
+	CallWebhook(ctx context.Context, hook v1beta1.CanaryWebhook, phase v1beta1.CanaryPhase) error
+
+	// CheckMetric runs one metric's query and compares the value with its
+	// threshold. It returns nil when the metric passes; otherwise the error's
+	// text is the complete event message, e.g. "Halt podinfo.test advancement
+	// success rate 98.50% < 99%" or "Halt advancement no values found for
+	// custom metric: error-rate". No data is a failure.
+	CheckMetric(ctx context.Context, metric v1beta1.CanaryMetric) error
+
+	// ProbeMetricProviders checks that the providers of the canary's metrics
+	// answer. Its result is only reported, never blocking.
+	ProbeMetricProviders(ctx context.Context) error
+}

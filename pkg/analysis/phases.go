@@ -1,0 +1,134 @@
+package analysis
+
+import (
+	"fmt"
+	"maps"
+
+	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// initialize bootstraps a canary seen for the first time ("" or
+// Initializing): it creates the primary side, and once the primary is ready
+// (not awaited when analysis is skipped) points the apex Service and route at
+// it, scales the target to zero and records the revision as promoted.
+func (t *tick) initialize() {
+	t.probeMetricProviders()
+	t.st.Phase = v1beta1.CanaryPhaseInitializing
+	t.act(EnsurePrimary{})
+	if !t.passes(primaryReady) {
+		return
+	}
+	t.actOnAutoscaler(PauseTargetAutoscaler{})
+	t.act(ReconcileRouting{}, ScaleTargetToZero{})
+	t.startRun()
+	t.st.Phase = v1beta1.CanaryPhaseInitialized
+	t.st.LastPromotedSpec = t.st.LastAppliedSpec
+	t.normal(msgInitialized, canaryID(t.cd))
+	t.alertWithFields(v1beta1.SeverityInfo, fmt.Sprintf(alertInitialized, t.cd.Spec.TargetRef.Kind))
+}
+
+// idle keeps the objects reconciled between runs (Initialized, Succeeded,
+// Failed) and starts a run when the target has a new revision.
+//
+// Unlike Flagger, a Failed canary does not re-record the target's hash on
+// every tick: the failed revision is still not retried (its hash was recorded
+// when its run started), and a change first seen on a tick that cannot go on
+// (primary not ready, route not accepted) is no longer silently absorbed.
+func (t *tick) idle() {
+	t.act(EnsurePrimary{}, ReconcileRouting{})
+	if newRevision(t.st, t.obs) {
+		t.pending()
+	}
+}
+
+// waiting re-asks the confirm-rollout gates of a new revision.
+func (t *tick) waiting() {
+	t.act(EnsurePrimary{}, ReconcileRouting{})
+	t.pending()
+}
+
+// pending gates a new revision before it is scaled up.
+//
+// Unlike Flagger, a canary in Waiting also honours its rollback hooks (in
+// Flagger the confirm-rollout gate returns first, so they never run there).
+func (t *tick) pending() {
+	checks := []check{primaryReady, routesReadable}
+	if t.st.Phase == v1beta1.CanaryPhaseWaiting {
+		checks = append(checks, noManualRollback)
+	}
+	if !t.passes(checks...) || !t.confirmRollout() {
+		return
+	}
+	t.normal(msgScalingUp, targetID(t.cd))
+	t.alertWithFields(v1beta1.SeverityInfo, alertNewRevision)
+	t.actOnAutoscaler(ResumeTargetAutoscaler{})
+	t.act(ScaleTargetFromZero{})
+	t.startRun()
+}
+
+// analyse runs one analysis tick in Progressing or WaitingPromotion: the
+// gates in Flagger's order, then the checks, then the strategy's step.
+func (t *tick) analyse() {
+	t.act(EnsurePrimary{}, ReconcileRouting{})
+	if !t.passes(primaryReady, routesReadable, revisionUnchanged, canaryReady) {
+		return
+	}
+	if t.cd.SkipAnalysis() {
+		t.promoteWithoutAnalysis()
+		return
+	}
+	if !t.passes(noManualRollback, belowThreshold) {
+		return
+	}
+	if !t.analysisPasses() {
+		t.st.FailedChecks++
+		return
+	}
+	switch StrategyOf(t.an) {
+	case StrategyABTesting:
+		t.stepABTesting()
+	case StrategyBlueGreen:
+		t.stepBlueGreen()
+	default:
+		t.stepCanary()
+	}
+}
+
+// analysisPasses runs the checks of the tick. The first tick of a run (no
+// traffic, no iteration, nothing mirrored) starts the analysis and runs the
+// pre-rollout hooks only; the run then takes its first step in the same
+// tick. Every other tick runs the rollout hooks and the metrics.
+func (t *tick) analysisPasses() bool {
+	r := t.obs.Routes
+	if r.Canary == 0 && t.st.Iterations == 0 && !(t.an.Mirror && r.Mirrored) {
+		t.normal(msgStarting, targetID(t.cd))
+		return t.preRollout()
+	}
+	return t.rolloutChecks()
+}
+
+// restart starts the analysis over for a revision that changed mid-run.
+func (t *tick) restart() {
+	t.normal(msgRestarting, targetID(t.cd))
+	t.act(SetRoutes{Primary: totalWeight})
+	t.startRun()
+}
+
+// startRun resets the run's counters and records the revision under test.
+func (t *tick) startRun() {
+	t.st.Phase = v1beta1.CanaryPhaseProgressing
+	t.st.CanaryWeight = 0
+	t.st.Iterations = 0
+	t.st.FailedChecks = 0
+	t.recordRevision()
+}
+
+// recordRevision stores the target's hash and config checksums.
+func (t *tick) recordRevision() {
+	t.st.LastAppliedSpec = t.obs.TargetHash
+	t.st.TrackedConfigs = nil
+	if t.obs.TrackedConfigs != nil {
+		configs := maps.Clone(t.obs.TrackedConfigs)
+		t.st.TrackedConfigs = &configs
+	}
+}

@@ -1,0 +1,142 @@
+package analysis
+
+import (
+	"fmt"
+	"hash/fnv"
+	"reflect"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// conditionPromotionFailed is the Promoted message after failPromotion.
+const conditionPromotionFailed = "Canary promotion failed, primary not ready; all traffic routed to the canary."
+
+// PromotedCondition returns the status and message of the Promoted condition
+// for a phase (its reason is the phase), as Flagger sets them; kind is the
+// target's kind.
+//
+// Unlike Flagger, Terminating and Terminated get their own message rather
+// than falling back to the initialization one.
+func PromotedCondition(phase v1beta1.CanaryPhase, kind string) (corev1.ConditionStatus, string) {
+	switch phase {
+	case v1beta1.CanaryPhaseInitialized:
+		return corev1.ConditionTrue, kind + " initialization completed."
+	case v1beta1.CanaryPhaseWaiting, v1beta1.CanaryPhaseWaitingPromotion:
+		return corev1.ConditionUnknown, "Waiting for approval."
+	case v1beta1.CanaryPhaseProgressing:
+		return corev1.ConditionUnknown, "New revision detected, progressing canary analysis."
+	case v1beta1.CanaryPhasePromoting:
+		return corev1.ConditionUnknown, "Canary analysis completed, starting primary rolling update."
+	case v1beta1.CanaryPhaseFinalising:
+		return corev1.ConditionUnknown, "Canary analysis completed, routing all traffic to primary."
+	case v1beta1.CanaryPhaseSucceeded:
+		return corev1.ConditionTrue, "Canary analysis completed successfully, promotion finished."
+	case v1beta1.CanaryPhaseFailed:
+		return corev1.ConditionFalse, fmt.Sprintf("Canary analysis failed, %s scaled to zero.", kind)
+	case v1beta1.CanaryPhaseTerminating:
+		return corev1.ConditionUnknown, "Canary deleted, restoring the " + kind + "."
+	case v1beta1.CanaryPhaseTerminated:
+		return corev1.ConditionUnknown, "Canary deleted, " + kind + " restored."
+	default:
+		return corev1.ConditionUnknown, fmt.Sprintf("New %s detected, starting initialization.", kind)
+	}
+}
+
+// stampStatus sets the Promoted condition for the phase and, when anything
+// but observedGeneration changed, lastTransitionTime. Flagger bumps
+// lastTransitionTime on every status write; here a tick that changes nothing
+// writes nothing (observedGeneration aside), so idle ticks leave it alone.
+func (t *tick) stampStatus() {
+	now := metav1.NewTime(t.in.Now).Rfc3339Copy()
+	if t.st.Phase != "" {
+		status, msg := PromotedCondition(t.st.Phase, t.cd.Spec.TargetRef.Kind)
+		if t.conditionMessage != "" {
+			msg = t.conditionMessage
+		}
+		setPromoted(&t.st, status, string(t.st.Phase), msg, now)
+	}
+	if statusChanged(t.cd.Status, t.st) {
+		t.st.LastTransitionTime = now
+	}
+}
+
+// setPromoted replaces the Promoted condition only when its status or reason
+// changes; lastTransitionTime moves only when the status does.
+func setPromoted(st *v1beta1.CanaryStatus, status corev1.ConditionStatus, reason, msg string, now metav1.Time) {
+	next := v1beta1.CanaryCondition{
+		Type:               v1beta1.PromotedType,
+		Status:             status,
+		LastUpdateTime:     now,
+		LastTransitionTime: now,
+		Reason:             reason,
+		Message:            msg,
+	}
+	for i, c := range st.Conditions {
+		if c.Type != v1beta1.PromotedType {
+			continue
+		}
+		if c.Status == status && c.Reason == reason {
+			return
+		}
+		if c.Status == status {
+			next.LastTransitionTime = c.LastTransitionTime
+		}
+		st.Conditions[i] = next
+		return
+	}
+	st.Conditions = append(st.Conditions, next)
+}
+
+// statusChanged compares two statuses, ignoring the fields stamped on write.
+func statusChanged(before, after v1beta1.CanaryStatus) bool {
+	before.LastTransitionTime, after.LastTransitionTime = metav1.Time{}, metav1.Time{}
+	before.ObservedGeneration, after.ObservedGeneration = 0, 0
+	return !reflect.DeepEqual(before, after)
+}
+
+// syncSessionCookies keeps the session affinity cookies of a weighted run:
+// a cookie while the canary takes traffic, moved to the previous cookie (which
+// the route expires) when the canary's weight drops to 0.
+//
+// Unlike Flagger, where the router fills them in with random letters, the
+// cookie values are derived from the revision and the time, so that Step
+// stays a pure function; they still differ from run to run.
+func (t *tick) syncSessionCookies() {
+	sa := t.an.SessionAffinity
+	if sa == nil || StrategyOf(t.an) != StrategyCanary {
+		return
+	}
+	if t.st.CanaryWeight > 0 {
+		seed := fmt.Sprintf("%s/%s/%s/%d", t.cd.Namespace, t.cd.Name, t.st.LastAppliedSpec, t.in.Now.UnixNano())
+		if t.st.SessionAffinityCookie == "" {
+			t.st.SessionAffinityCookie = sa.CookieName + "=" + cookieValue(seed+"/canary")
+		}
+		if sa.PrimaryCookieName != "" && t.st.PrimarySessionAffinityCookie == "" {
+			t.st.PrimarySessionAffinityCookie = sa.PrimaryCookieName + "=" + cookieValue(seed+"/primary")
+		}
+		return
+	}
+	if t.st.SessionAffinityCookie != "" {
+		t.st.PreviousSessionAffinityCookie = t.st.SessionAffinityCookie
+		t.st.SessionAffinityCookie = ""
+		t.st.PrimarySessionAffinityCookie = ""
+	}
+}
+
+// cookieValue returns ten letters derived from seed, the shape of Flagger's
+// random cookie values.
+func cookieValue(seed string) string {
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(seed))
+	n := h.Sum64()
+	value := make([]byte, 10)
+	for i := range value {
+		value[i] = letters[n%uint64(len(letters))]
+		n /= uint64(len(letters))
+	}
+	return string(value)
+}

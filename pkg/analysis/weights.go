@@ -1,0 +1,46 @@
+package analysis
+
+import "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+
+// totalWeight is the sum of the primary and canary weights.
+const totalWeight = 100
+
+// NextWeight returns the canary weight that follows current: current plus
+// stepWeight (stepWeight wins over stepWeights), or the next rung of the
+// stepWeights ladder. It never exceeds the canary's max weight (the last rung
+// when stepWeights is set, else maxWeight, else 100); a result not above
+// current means there is nothing left to step, and the analysis moves to
+// promotion.
+//
+// Unlike Flagger, a step never overshoots the max weight (stepWeight 20 with
+// maxWeight 50 gives 20, 40, 50 rather than 20, 40, 60), and a weight that is
+// not on the ladder moves to the next rung above it instead of jumping to
+// 100.
+func NextWeight(c *v1beta1.Canary, current int) int {
+	a := c.GetAnalysis()
+	if a == nil {
+		return current
+	}
+	next := current + a.StepWeight
+	if a.StepWeight <= 0 && len(a.StepWeights) > 0 {
+		next = nextRung(a.StepWeights, current)
+	}
+	return max(0, min(next, c.GetMaxWeight()))
+}
+
+// nextRung returns the first rung above current, or totalWeight.
+func nextRung(ladder []int, current int) int {
+	for _, w := range ladder {
+		if w > current {
+			return w
+		}
+	}
+	return totalWeight
+}
+
+// promotionStep moves step percent of the traffic from the canary back to the
+// primary.
+func promotionStep(r Routes, step int) (primary, canary int) {
+	canary = max(0, r.Canary-step)
+	return totalWeight - canary, canary
+}
