@@ -1,21 +1,94 @@
-// Command serin is the Serin operator.
+// Command serin is the Serin operator: it runs canary releases of
+// Deployments through the Gateway API, analysed with Prometheus metrics and
+// webhooks, and promotes or rolls them back by itself.
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/serin-dev/serin/pkg/version"
 )
 
 func main() {
-	showVersion := flag.Bool("version", false, "print the version and exit")
-	flag.Parse()
-	if *showVersion {
+	opts, err := parseFlags(flag.CommandLine, os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "serin:", err)
+		os.Exit(2)
+	}
+	if opts.version {
 		fmt.Println(version.Version)
 		return
 	}
-	fmt.Fprintln(os.Stderr, "serin: the canary controller is not implemented yet (see README, Status)")
-	os.Exit(1)
+	log := newLogger(opts.logLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log, opts); err != nil {
+		log.WithError(err).Error("Serin stopped")
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) *logrus.Entry {
+	logger := logrus.New()
+	logger.SetFormatter(&logrus.JSONFormatter{})
+	lvl, _ := logrus.ParseLevel(level) // validated with the flags
+	logger.SetLevel(lvl)
+	return logrus.NewEntry(logger)
+}
+
+// run wires the operator and runs it until ctx ends.
+func run(ctx context.Context, log *logrus.Entry, opts *options) error {
+	log.WithFields(logrus.Fields{"version": version.Version, "meshProvider": opts.meshProvider}).Info("Starting Serin")
+	op, err := newOperator(ctx, log, opts)
+	if err != nil {
+		return err
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(op.controller.Collectors()...)
+	registry.MustRegister(infoGauge(opts.meshProvider))
+
+	var ready atomic.Bool
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveHTTP(ctx, log, opts.port, registry, &ready) })
+	lead := func(ctx context.Context) {
+		if err := op.run(ctx, opts.threadiness, &ready); err != nil {
+			log.WithError(err).Error("Controller stopped")
+		}
+	}
+	g.Go(func() error {
+		if !opts.enableLeaderElection {
+			lead(ctx)
+			return ctx.Err()
+		}
+		ready.Store(true) // a follower is healthy while it waits for the lease
+		return runAsLeader(ctx, log, op.kube, leaseNamespace(opts.leaderElectionNamespace), lead)
+	})
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// infoGauge is flagger_info, kept under Flagger's name for its dashboards.
+func infoGauge(meshProvider string) prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "flagger_info",
+		Help: "Build and configuration of the operator (always 1).",
+	}, []string{"version", "mesh_provider"})
+	g.WithLabelValues(version.Version, meshProvider).Set(1)
+	return g
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// options are the operator's command-line flags; the names are Flagger's
+// where Flagger has them.
+type options struct {
+	kubeconfig              string
+	master                  string
+	namespace               string
+	meshProvider            string
+	metricsServer           string
+	threadiness             int
+	qps                     float64
+	burst                   int
+	logLevel                string
+	enableLeaderElection    bool
+	leaderElectionNamespace string
+	enableConfigTracking    bool
+	selectorLabels          string
+	eventWebhook            string
+	port                    int
+	schedulerTick           time.Duration
+	version                 bool
+}
+
+// supportedProviders are the -mesh-provider values Serin routes with.
+var supportedProviders = []string{"gatewayapi:v1", "gatewayapi:v1beta1"}
+
+func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
+	o := &options{}
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "Path to a kubeconfig. Only required if out-of-cluster.")
+	fs.StringVar(&o.master, "master", "", "The address of the Kubernetes API server. Overrides any value in kubeconfig. Only required if out-of-cluster.")
+	fs.StringVar(&o.namespace, "namespace", "", "Namespace that Serin watches for Canary objects; all namespaces when empty.")
+	fs.StringVar(&o.meshProvider, "mesh-provider", "gatewayapi:v1", "Traffic provider: "+strings.Join(supportedProviders, " or ")+".")
+	fs.StringVar(&o.metricsServer, "metrics-server", "http://prometheus:9090", "Prometheus URL for the builtin metrics and inline queries.")
+	fs.IntVar(&o.threadiness, "threadiness", 2, "Number of workers syncing canaries concurrently.")
+	fs.Float64Var(&o.qps, "kubeconfig-qps", 100, "Maximum queries per second to the Kubernetes API.")
+	fs.IntVar(&o.burst, "kubeconfig-burst", 250, "Maximum burst of queries to the Kubernetes API.")
+	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warning, error.")
+	fs.BoolVar(&o.enableLeaderElection, "enable-leader-election", false, "Run only while holding the leader Lease (for more than one replica).")
+	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader Lease; defaults to the pod's namespace or serin-system.")
+	fs.BoolVar(&o.enableConfigTracking, "enable-config-tracking", true, "Track the ConfigMaps and Secrets used by targets and start an analysis when they change.")
+	fs.StringVar(&o.selectorLabels, "selector-labels", "app,name,app.kubernetes.io/name", "Comma-separated labels used as the workload selector, in order of preference.")
+	fs.StringVar(&o.eventWebhook, "event-webhook", "", "URL that receives every canary event (when the canary has no event webhooks of its own).")
+	fs.IntVar(&o.port, "port", 8080, "Port of the metrics and health endpoints.")
+	fs.DurationVar(&o.schedulerTick, "scheduler-tick", time.Second, "How often canaries whose analysis is due are enqueued.")
+	fs.BoolVar(&o.version, "version", false, "Print the version and exit.")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return o, o.validate()
+}
+
+// validate rejects flag values that would otherwise fail later, or silently.
+func (o *options) validate() error {
+	if o.version {
+		return nil
+	}
+	if !isSupportedProvider(o.meshProvider) {
+		return fmt.Errorf("-mesh-provider %q is not supported: use %s", o.meshProvider, strings.Join(supportedProviders, " or "))
+	}
+	if o.threadiness < 1 {
+		return fmt.Errorf("-threadiness must be at least 1, got %d", o.threadiness)
+	}
+	if o.port < 1 || o.port > 65535 {
+		return fmt.Errorf("-port must be a TCP port, got %d", o.port)
+	}
+	if _, err := logrus.ParseLevel(o.logLevel); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	if len(o.labels()) == 0 {
+		return fmt.Errorf("-selector-labels must name at least one label")
+	}
+	if o.schedulerTick <= 0 {
+		return fmt.Errorf("-scheduler-tick must be positive")
+	}
+	return nil
+}
+
+func (o *options) labels() []string {
+	var labels []string
+	for l := range strings.SplitSeq(o.selectorLabels, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			labels = append(labels, l)
+		}
+	}
+	return labels
+}
+
+func isSupportedProvider(p string) bool {
+	for _, s := range supportedProviders {
+		if p == s {
+			return true
+		}
+	}
+	return false
+}

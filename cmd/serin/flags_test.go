@@ -1,0 +1,44 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func parse(args ...string) (*options, error) {
+	fs := flag.NewFlagSet("serin", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return parseFlags(fs, args)
+}
+
+func TestFlagsDefaults(t *testing.T) {
+	o, err := parse()
+	require.NoError(t, err)
+	assert.Equal(t, "gatewayapi:v1", o.meshProvider)
+	assert.Equal(t, []string{"app", "name", "app.kubernetes.io/name"}, o.labels())
+	assert.True(t, o.enableConfigTracking)
+	assert.False(t, o.enableLeaderElection)
+}
+
+func TestFlagsRejectBadValues(t *testing.T) {
+	for name, args := range map[string][]string{
+		"istio is not ours":  {"-mesh-provider", "istio"},
+		"typo in provider":   {"-mesh-provider", "gatewayapi:v2"},
+		"no workers":         {"-threadiness", "0"},
+		"bad log level":      {"-log-level", "loud"},
+		"no selector labels": {"-selector-labels", " , "},
+		"bad port":           {"-port", "70000"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := parse(args...)
+			assert.Error(t, err)
+		})
+	}
+	o, err := parse("-mesh-provider", "gatewayapi:v1beta1", "-threadiness", "4")
+	require.NoError(t, err)
+	assert.Equal(t, 4, o.threadiness)
+}

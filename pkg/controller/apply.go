@@ -1,0 +1,134 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/serin-dev/serin/pkg/analysis"
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/router"
+)
+
+// applier applies one decision's actions to the cluster.
+type applier struct {
+	c      *Controller
+	cd     *flaggerv1.Canary
+	rt     router.Interface
+	checks *checks
+	// events collects what the actions themselves report (post-rollout hooks).
+	events []analysis.Event
+}
+
+// apply runs the actions in order and stops at the first error: the next
+// sync recomputes everything, and every action is idempotent. It returns the
+// canary as last written (finalizer changes update it).
+func (a *applier) apply(ctx context.Context, actions []analysis.Action) (*flaggerv1.Canary, error) {
+	for _, action := range actions {
+		if err := a.applyOne(ctx, action); err != nil {
+			return a.cd, fmt.Errorf("%T: %w", action, err)
+		}
+	}
+	return a.cd, nil
+}
+
+func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
+	workload := a.c.cfg.Plugins.Workload
+	switch act := action.(type) {
+	case analysis.EnsurePrimary:
+		target, err := a.target(ctx)
+		if err != nil {
+			return err
+		}
+		if err := a.c.cfg.Plugins.Services.Initialize(ctx, a.cd, target); err != nil {
+			return err
+		}
+		if _, err := workload.EnsurePrimary(ctx, a.cd); err != nil {
+			return err
+		}
+		return workload.ReconcilePrimaryHPA(ctx, a.cd, false)
+	case analysis.ReconcileRouting:
+		target, err := a.target(ctx)
+		if err != nil {
+			return err
+		}
+		if err := a.c.cfg.Plugins.Services.Reconcile(ctx, a.cd, target); err != nil {
+			return err
+		}
+		return a.rt.Reconcile(ctx, a.cd)
+	case analysis.SetRoutes:
+		return a.rt.SetRoutes(ctx, a.cd, router.Routes{Primary: act.Primary, Canary: act.Canary, Mirrored: act.Mirrored})
+	case analysis.ScaleTargetToZero:
+		return workload.ScaleToZero(ctx, a.cd)
+	case analysis.ScaleTargetFromZero:
+		return workload.ScaleFromZero(ctx, a.cd)
+	case analysis.PromoteToPrimary:
+		return workload.Promote(ctx, a.cd)
+	case analysis.ReconcilePrimaryAutoscaler:
+		return workload.ReconcilePrimaryHPA(ctx, a.cd, true)
+	case analysis.PauseTargetAutoscaler, analysis.ResumeTargetAutoscaler:
+		// Only KEDA ScaledObjects are paused; a HorizontalPodAutoscaler of a
+		// Deployment scaled to zero does nothing by itself.
+		return nil
+	case analysis.RunPostRolloutHooks:
+		a.events = append(a.events, analysis.PostRolloutEvents(ctx, a.cd, a.checks, act.Phase)...)
+		return nil
+	case analysis.RestoreTarget:
+		return workload.Finalize(ctx, a.cd)
+	case analysis.RevertRouting:
+		target, err := a.target(ctx)
+		if err != nil {
+			return err
+		}
+		if err := a.c.cfg.Plugins.Services.Finalize(ctx, a.cd, target); err != nil {
+			return err
+		}
+		return a.rt.Finalize(ctx, a.cd)
+	case analysis.AddFinalizer:
+		return a.setFinalizer(ctx, true)
+	case analysis.RemoveFinalizer:
+		return a.setFinalizer(ctx, false)
+	}
+	return fmt.Errorf("unknown action %T", action)
+}
+
+// target describes the target's pods for the Services.
+func (a *applier) target(ctx context.Context) (router.Target, error) {
+	meta, err := a.c.cfg.Plugins.Workload.GetMetadata(ctx, a.cd)
+	if err != nil {
+		return router.Target{}, err
+	}
+	return router.Target{SelectorLabel: meta.Selector.Key, SelectorValue: meta.Selector.Value, Ports: meta.Ports}, nil
+}
+
+// setFinalizer adds or removes Flagger's finalizer with an update of the
+// canary's metadata; the status is written separately, after.
+func (a *applier) setFinalizer(ctx context.Context, present bool) error {
+	has := slices.Contains(a.cd.Finalizers, analysis.Finalizer)
+	if has == present {
+		return nil
+	}
+	cd := a.cd.DeepCopy()
+	if present {
+		cd.Finalizers = append(cd.Finalizers, analysis.Finalizer)
+	} else {
+		cd.Finalizers = slices.DeleteFunc(cd.Finalizers, func(f string) bool { return f == analysis.Finalizer })
+	}
+	updated, err := a.c.cfg.FlaggerClient.FlaggerV1beta1().Canaries(cd.Namespace).Update(ctx, cd, metav1.UpdateOptions{})
+	if err != nil {
+		return err
+	}
+	a.cd = updated
+	return nil
+}
+
+// eventType maps the analysis' event types to Kubernetes'.
+func eventType(t string) string {
+	if t == corev1.EventTypeWarning {
+		return corev1.EventTypeWarning
+	}
+	return corev1.EventTypeNormal
+}

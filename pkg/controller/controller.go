@@ -1,0 +1,323 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
+	informers "github.com/serin-dev/serin/pkg/client/informers/externalversions"
+	listers "github.com/serin-dev/serin/pkg/client/listers/flagger/v1beta1"
+)
+
+// targetIndex indexes canaries by "<namespace>/<targetRef.name>", so that a
+// Deployment event finds its canaries without a scan.
+const targetIndex = "target"
+
+// Controller runs canary releases.
+type Controller struct {
+	cfg      Config
+	log      *logrus.Entry
+	clock    clock.WithTicker
+	queue    workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	schedule *schedule
+	metrics  *syncMetrics
+
+	canaries       listers.CanaryLister
+	canaryIndexer  cache.Indexer
+	templates      listers.MetricTemplateLister
+	alertProviders listers.AlertProviderLister
+	synced         []cache.InformerSynced
+}
+
+// Config holds what the controller needs; cmd/serin builds it from flags.
+type Config struct {
+	KubeClient    kubernetes.Interface
+	FlaggerClient clientset.Interface
+
+	KubeInformers    kubeinformers.SharedInformerFactory
+	FlaggerInformers informers.SharedInformerFactory
+
+	// RouteInformers are the informers of the routes the routers own; their
+	// events wake the owning canary, so that drift is corrected at once.
+	RouteInformers []cache.SharedIndexInformer
+
+	// Plugins are the router, workload, metrics and webhook implementations.
+	Plugins Plugins
+
+	Recorder record.EventRecorder
+	Logger   *logrus.Entry
+	// Clock defaults to the real clock; tests pass a fake one.
+	Clock clock.WithTicker
+
+	// MeshProvider is the default provider (-mesh-provider).
+	MeshProvider string
+	// MetricsServer is the default Prometheus address (-metrics-server).
+	MetricsServer string
+	// SchedulerTick is how often due canaries are enqueued; 1s by default.
+	SchedulerTick time.Duration
+}
+
+// New builds a controller and registers its informer handlers. Informer
+// factories must be started by the caller after New.
+func New(cfg Config) (*Controller, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = logrus.NewEntry(logrus.StandardLogger())
+	}
+	if cfg.SchedulerTick == 0 {
+		cfg.SchedulerTick = time.Second
+	}
+	canaryInformer := cfg.FlaggerInformers.Flagger().V1beta1().Canaries()
+	if err := canaryInformer.Informer().AddIndexers(cache.Indexers{targetIndex: indexByTarget}); err != nil {
+		return nil, fmt.Errorf("add canary indexer: %w", err)
+	}
+	c := &Controller{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		clock:    cfg.Clock,
+		schedule: newSchedule(),
+		metrics:  newSyncMetrics(),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "canaries", Clock: cfg.Clock}),
+		canaries:       canaryInformer.Lister(),
+		canaryIndexer:  canaryInformer.Informer().GetIndexer(),
+		templates:      cfg.FlaggerInformers.Flagger().V1beta1().MetricTemplates().Lister(),
+		alertProviders: cfg.FlaggerInformers.Flagger().V1beta1().AlertProviders().Lister(),
+	}
+	if err := c.registerHandlers(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Run waits for the caches, then runs the workers and the scheduler until
+// ctx ends, and drains the queue before returning.
+func (c *Controller) Run(ctx context.Context, workers int) error {
+	defer utilruntime.HandleCrash()
+	c.log.Info("Waiting for informer caches to sync")
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		c.queue.ShutDown()
+		return fmt.Errorf("informer caches did not sync")
+	}
+	c.log.WithField("workers", workers).Info("Starting workers")
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() { c.runWorker(ctx) })
+	}
+	wg.Go(func() { c.runScheduler(ctx, c.cfg.SchedulerTick) })
+	<-ctx.Done()
+	c.log.Info("Shutting down workers")
+	c.queue.ShutDownWithDrain()
+	wg.Wait()
+	return nil
+}
+
+func (c *Controller) registerHandlers() error {
+	canaries := c.cfg.FlaggerInformers.Flagger().V1beta1().Canaries().Informer()
+	deployments := c.cfg.KubeInformers.Apps().V1().Deployments().Informer()
+	configMaps := c.cfg.KubeInformers.Core().V1().ConfigMaps().Informer()
+	secrets := c.cfg.KubeInformers.Core().V1().Secrets().Informer()
+
+	handlers := []struct {
+		informer cache.SharedIndexInformer
+		handler  cache.ResourceEventHandler
+	}{
+		{canaries, cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueue,
+			UpdateFunc: c.canaryUpdated,
+			DeleteFunc: c.canaryDeleted,
+		}},
+		{deployments, cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueueForDeployment,
+			UpdateFunc: func(_, obj any) { c.enqueueForDeployment(obj) },
+			DeleteFunc: c.enqueueForDeployment,
+		}},
+		{configMaps, cache.ResourceEventHandlerFuncs{
+			UpdateFunc: c.configUpdated,
+		}},
+		{secrets, cache.ResourceEventHandlerFuncs{
+			UpdateFunc: c.configUpdated,
+		}},
+	}
+	for _, inf := range c.cfg.RouteInformers {
+		handlers = append(handlers, struct {
+			informer cache.SharedIndexInformer
+			handler  cache.ResourceEventHandler
+		}{inf, cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueueOwner,
+			UpdateFunc: func(_, obj any) { c.enqueueOwner(obj) },
+			DeleteFunc: c.enqueueOwner,
+		}})
+	}
+	for _, h := range handlers {
+		if _, err := h.informer.AddEventHandler(h.handler); err != nil {
+			return fmt.Errorf("add event handler: %w", err)
+		}
+		c.synced = append(c.synced, h.informer.HasSynced)
+	}
+	c.synced = append(c.synced,
+		c.cfg.FlaggerInformers.Flagger().V1beta1().MetricTemplates().Informer().HasSynced,
+		c.cfg.FlaggerInformers.Flagger().V1beta1().AlertProviders().Informer().HasSynced,
+		c.cfg.KubeInformers.Core().V1().Services().Informer().HasSynced,
+		c.cfg.KubeInformers.Autoscaling().V2().HorizontalPodAutoscalers().Informer().HasSynced,
+	)
+	c.synced = append(c.synced, c.cfg.Plugins.Synced...)
+	return nil
+}
+
+func (c *Controller) enqueue(obj any) {
+	if key, ok := c.keyOf(obj); ok {
+		c.queue.Add(key)
+	}
+}
+
+// canaryUpdated ignores the status writes of our own syncs: only spec,
+// metadata that drives deletion, and finalizers wake the canary.
+func (c *Controller) canaryUpdated(oldObj, newObj any) {
+	old, cur := oldObj.(*flaggerv1.Canary), newObj.(*flaggerv1.Canary)
+	if old.Generation == cur.Generation && cur.DeletionTimestamp.Equal(old.DeletionTimestamp) &&
+		equality.Semantic.DeepEqual(old.Finalizers, cur.Finalizers) {
+		return
+	}
+	c.enqueue(cur)
+}
+
+func (c *Controller) canaryDeleted(obj any) {
+	if key, ok := c.keyOf(obj); ok {
+		c.schedule.forget(key)
+		c.queue.Add(key)
+	}
+}
+
+// enqueueOwner wakes the canary that controls obj.
+func (c *Controller) enqueueOwner(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	o, err := meta.Accessor(obj)
+	if err != nil {
+		return
+	}
+	if owner := ownerCanary(o.GetOwnerReferences()); owner != "" {
+		c.queue.Add(cache.ObjectName{Namespace: o.GetNamespace(), Name: owner})
+	}
+}
+
+// HasSynced reports whether every informer the controller reads from has
+// synced.
+func (c *Controller) HasSynced() bool {
+	for _, synced := range c.synced {
+		if !synced() {
+			return false
+		}
+	}
+	return true
+}
+
+// enqueueForDeployment wakes the canaries that target a Deployment, or own
+// it (the primary).
+func (c *Controller) enqueueForDeployment(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	d, ok := obj.(*appsv1.Deployment)
+	if !ok {
+		return
+	}
+	if owner := ownerCanary(d.OwnerReferences); owner != "" {
+		c.queue.Add(cache.ObjectName{Namespace: d.Namespace, Name: owner})
+	}
+	c.enqueueByTarget(d.Namespace, d.Name)
+}
+
+func (c *Controller) enqueueByTarget(namespace, name string) {
+	objs, err := c.canaryIndexer.ByIndex(targetIndex, namespace+"/"+name)
+	if err != nil {
+		c.log.WithError(err).Warn("Cannot look up canaries by target")
+		return
+	}
+	for _, obj := range objs {
+		c.enqueue(obj)
+	}
+}
+
+// configUpdated wakes the canaries of the namespace when a ConfigMap or
+// Secret changes: config tracking decides whether it is theirs, from the
+// listers, at no API cost.
+func (c *Controller) configUpdated(oldObj, newObj any) {
+	var namespace string
+	switch o := newObj.(type) {
+	case *corev1.ConfigMap:
+		if equality.Semantic.DeepEqual(oldObj.(*corev1.ConfigMap).Data, o.Data) &&
+			equality.Semantic.DeepEqual(oldObj.(*corev1.ConfigMap).BinaryData, o.BinaryData) {
+			return
+		}
+		namespace = o.Namespace
+	case *corev1.Secret:
+		if equality.Semantic.DeepEqual(oldObj.(*corev1.Secret).Data, o.Data) {
+			return
+		}
+		namespace = o.Namespace
+	default:
+		return
+	}
+	canaries, err := c.canaries.Canaries(namespace).List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, cd := range canaries {
+		c.enqueue(cd)
+	}
+}
+
+func (c *Controller) keyOf(obj any) (cache.ObjectName, bool) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	key, err := cache.ObjectToName(obj)
+	if err != nil {
+		c.log.WithError(err).Warn("Cannot compute the key of an object")
+		return cache.ObjectName{}, false
+	}
+	return key, true
+}
+
+func indexByTarget(obj any) ([]string, error) {
+	cd, ok := obj.(*flaggerv1.Canary)
+	if !ok {
+		return nil, nil
+	}
+	return []string{cd.Namespace + "/" + cd.Spec.TargetRef.Name}, nil
+}
+
+// ownerCanary returns the name of the Canary that controls an object, if any.
+func ownerCanary(refs []metav1.OwnerReference) string {
+	for _, ref := range refs {
+		if ref.Controller != nil && *ref.Controller && ref.Kind == "Canary" &&
+			ref.APIVersion == flaggerv1.SchemeGroupVersion.String() {
+			return ref.Name
+		}
+	}
+	return ""
+}

@@ -1,0 +1,59 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/serin-dev/serin/pkg/analysis"
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/canary"
+	"github.com/serin-dev/serin/pkg/router"
+)
+
+// observe gathers what analysis.Step looks at. Every read goes through a
+// lister: observing costs no API request.
+func (c *Controller) observe(ctx context.Context, cd *flaggerv1.Canary, rt router.Interface) (analysis.Observations, error) {
+	var obs analysis.Observations
+	workload := c.cfg.Plugins.Workload
+	rev, err := workload.Revision(ctx, cd)
+	switch {
+	case apierrors.IsNotFound(err):
+		obs.TargetMissing = true
+		return obs, nil
+	case err != nil:
+		return obs, fmt.Errorf("read revision: %w", err)
+	}
+	obs.TargetHash = rev.SpecHash
+	if rev.ConfigTracking {
+		obs.TrackedConfigs = rev.Configs
+	}
+	if obs.Primary, err = readiness(workload.IsPrimaryReady(ctx, cd)); err != nil {
+		return obs, fmt.Errorf("primary readiness: %w", err)
+	}
+	if obs.Canary, err = readiness(workload.IsCanaryReady(ctx, cd)); err != nil {
+		return obs, fmt.Errorf("canary readiness: %w", err)
+	}
+	routes, err := rt.GetRoutes(ctx, cd)
+	obs.Routes = analysis.Routes{Primary: routes.Primary, Canary: routes.Canary, Mirrored: routes.Mirrored, Err: err}
+	return obs, nil
+}
+
+// readiness turns a workload readiness check into an observation; only
+// unexpected errors (not a verdict on the rollout) are returned.
+func readiness(err error) (analysis.Readiness, error) {
+	var notReady *canary.NotReadyError
+	switch {
+	case err == nil:
+		return analysis.Readiness{State: analysis.Ready}, nil
+	case errors.As(err, &notReady) && notReady.Permanent:
+		return analysis.Readiness{State: analysis.Failed, Message: notReady.Message}, nil
+	case errors.As(err, &notReady):
+		return analysis.Readiness{State: analysis.Waiting, Message: notReady.Message}, nil
+	case apierrors.IsNotFound(err):
+		return analysis.Readiness{State: analysis.Waiting, Message: err.Error()}, nil
+	}
+	return analysis.Readiness{}, err
+}

@@ -1,0 +1,93 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/tools/cache"
+)
+
+// schedule records when each active canary's next analysis step is due.
+//
+// Informer events enqueue a canary at any time (a new revision should be
+// noticed at once), but an analysis step — webhooks, metric queries, a
+// weight change — must run once per analysis.interval. The schedule is what
+// tells the two apart: a sync runs the analysis only when the canary is
+// due. It is not a job list: it holds one timestamp per canary and the
+// ticker only turns due timestamps into queue keys; all work happens in
+// the workers. After a restart it is empty, so every active canary gets one
+// step at once, which is what Flagger does on start too.
+type schedule struct {
+	mu   sync.Mutex
+	next map[cache.ObjectName]time.Time
+}
+
+func newSchedule() *schedule {
+	return &schedule{next: map[cache.ObjectName]time.Time{}}
+}
+
+// due reports whether key's analysis step may run at now: it was never
+// scheduled (first sight, or idle) or its time has come.
+func (s *schedule) due(key cache.ObjectName, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.next[key]
+	return !ok || !now.Before(at)
+}
+
+// set schedules key's next step at at.
+func (s *schedule) set(key cache.ObjectName, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next[key] = at
+}
+
+// forget drops key: it is idle or deleted and only informer events wake it.
+func (s *schedule) forget(key cache.ObjectName) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.next, key)
+}
+
+// dueKeys returns the keys whose step is due at now.
+func (s *schedule) dueKeys(now time.Time) []cache.ObjectName {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []cache.ObjectName
+	for key, at := range s.next {
+		if !now.Before(at) {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+// lateness returns how late key's step is at now (0 if not scheduled).
+func (s *schedule) lateness(key cache.ObjectName, now time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.next[key]
+	if !ok || now.Before(at) {
+		return 0
+	}
+	return now.Sub(at)
+}
+
+// runScheduler enqueues due canaries every tick until ctx ends. The tick is
+// short compared with any analysis interval (10 s at least), so a step runs
+// at most one tick late.
+func (c *Controller) runScheduler(ctx context.Context, tick time.Duration) {
+	ticker := c.clock.NewTicker(tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C():
+			for _, key := range c.schedule.dueKeys(c.clock.Now()) {
+				c.queue.Add(key)
+			}
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/serin-dev/serin/pkg/analysis"
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/webhook"
+)
+
+// sync brings one canary a step forward: observe from listers, ask the
+// state machine, apply its actions, record its events, write the status if
+// it changed, and schedule the next step.
+func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
+	ctx, cancel := context.WithTimeout(ctx, maxSyncTime)
+	defer cancel()
+
+	cd, err := c.canaries.Canaries(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		c.schedule.forget(key)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := c.clock.Now()
+	if !c.due(key, cd, now) {
+		return nil
+	}
+	c.metrics.observeLateness(c.schedule.lateness(key, now))
+	log := c.log.WithFields(logrus.Fields{"canary": cd.Name + "." + cd.Namespace})
+
+	rt, err := c.routerFor(cd)
+	if err != nil {
+		c.recordEvent(ctx, cd, log, analysis.Event{Type: corev1.EventTypeWarning, Reason: analysis.EventReason, Message: err.Error()})
+		c.schedule.forget(key)
+		return permanent(err)
+	}
+	obs, err := c.observe(ctx, cd, rt)
+	if err != nil {
+		return err
+	}
+	k := &checks{c: c, cd: cd, log: log}
+	decision := analysis.Step(ctx, analysis.Input{Canary: cd, Now: now, Observed: obs, Checks: k})
+
+	a := &applier{c: c, cd: cd, rt: rt, checks: k}
+	cd, applyErr := a.apply(ctx, decision.Actions)
+	if applyErr != nil {
+		// The decision was not carried out: its events and status would
+		// describe something that did not happen. Say what failed instead,
+		// and let the retry recompute the step.
+		c.recordEvent(ctx, cd, log, analysis.Event{Type: corev1.EventTypeWarning, Reason: analysis.EventReason, Message: applyErr.Error()})
+		return applyErr
+	}
+	for _, event := range append(decision.Events, a.events...) {
+		c.recordEvent(ctx, cd, log, event)
+	}
+	for _, alert := range decision.Alerts {
+		c.sendAlert(ctx, cd, log, alert)
+	}
+	if cd.DeletionTimestamp == nil || !removedFinalizer(decision.Actions) {
+		if err := c.writeStatus(ctx, cd, decision.Status); err != nil {
+			return err
+		}
+	}
+	if decision.RequeueAfter > 0 {
+		c.schedule.set(key, now.Add(decision.RequeueAfter))
+	} else {
+		c.schedule.forget(key)
+	}
+	return nil
+}
+
+// due reports whether the canary's state machine should run now: when its
+// scheduled step has come, or at any event while it is idle (a new
+// revision is then noticed at once, at no API cost).
+func (c *Controller) due(key cache.ObjectName, cd *flaggerv1.Canary, now time.Time) bool {
+	if cd.DeletionTimestamp != nil {
+		return true
+	}
+	switch cd.Status.Phase {
+	case "", flaggerv1.CanaryPhaseInitialized, flaggerv1.CanaryPhaseSucceeded, flaggerv1.CanaryPhaseFailed:
+		return true
+	}
+	return c.schedule.due(key, now)
+}
+
+// writeStatus writes the status only when it differs from the cached one.
+// A conflict is returned and retried like any error.
+func (c *Controller) writeStatus(ctx context.Context, cd *flaggerv1.Canary, status flaggerv1.CanaryStatus) error {
+	if equality.Semantic.DeepEqual(cd.Status, status) {
+		return nil
+	}
+	updated := cd.DeepCopy()
+	updated.Status = status
+	_, err := c.cfg.FlaggerClient.FlaggerV1beta1().Canaries(cd.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
+	if err != nil {
+		return fmt.Errorf("update status: %w", err)
+	}
+	return nil
+}
+
+// recordEvent records a Kubernetes event, logs it, and posts it to the
+// event webhooks.
+func (c *Controller) recordEvent(ctx context.Context, cd *flaggerv1.Canary, log *logrus.Entry, event analysis.Event) {
+	typ := eventType(event.Type)
+	if typ == corev1.EventTypeWarning {
+		log.Warn(event.Message)
+	} else {
+		log.Info(event.Message)
+	}
+	c.cfg.Recorder.Event(cd, typ, analysis.EventReason, event.Message)
+	for _, hook := range webhook.EventHooks(cd, c.cfg.Plugins.EventWebhook) {
+		payload := webhook.NewEventPayload(cd, hook, event.Message, typ, c.clock.Now())
+		if err := c.cfg.Plugins.Webhooks.Call(ctx, hook, payload); err != nil {
+			log.WithError(err).WithField("webhook", hook.Name).Warn("Event webhook failed")
+			c.metrics.observeWebhookError(string(flaggerv1.EventHook))
+		}
+	}
+}
+
+// sendAlert delivers an alert. The notifiers are not implemented yet: the
+// alert is logged with its severity so that nothing is silently dropped.
+func (c *Controller) sendAlert(_ context.Context, cd *flaggerv1.Canary, log *logrus.Entry, alert analysis.Alert) {
+	log.WithFields(logrus.Fields{"severity": alert.Severity, "alert": true}).Info(alert.Message)
+}
+
+func removedFinalizer(actions []analysis.Action) bool {
+	for _, a := range actions {
+		if _, ok := a.(analysis.RemoveFinalizer); ok {
+			return true
+		}
+	}
+	return false
+}

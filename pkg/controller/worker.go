@@ -1,0 +1,54 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"k8s.io/client-go/tools/cache"
+)
+
+// runWorker processes keys until the queue shuts down.
+func (c *Controller) runWorker(ctx context.Context) {
+	for c.processNextItem(ctx) {
+	}
+}
+
+// processNextItem syncs one key; the worker alone decides whether and when
+// the key comes back.
+func (c *Controller) processNextItem(ctx context.Context) bool {
+	key, shutdown := c.queue.Get()
+	if shutdown {
+		return false
+	}
+	defer c.queue.Done(key)
+
+	start := c.clock.Now()
+	err := c.sync(ctx, key)
+	c.metrics.observeSync(c.clock.Since(start), err)
+	c.handleErr(key, err)
+	return true
+}
+
+func (c *Controller) handleErr(key cache.ObjectName, err error) {
+	log := c.log.WithField("canary", key.String())
+	var after *requeueAfterError
+	switch {
+	case err == nil:
+		c.queue.Forget(key)
+	case errors.As(err, &after):
+		c.queue.Forget(key)
+		log.WithError(after.err).WithField("after", after.after).Debug("Sync postponed")
+		c.queue.AddAfter(key, after.after)
+	case isPermanent(err):
+		c.queue.Forget(key)
+		log.WithError(err).Warn("Sync failed permanently; waiting for the Canary to change")
+	default:
+		log.WithError(err).WithField("retries", c.queue.NumRequeues(key)).Info("Sync failed; retrying")
+		c.queue.AddRateLimited(key)
+	}
+}
+
+// maxSyncTime bounds one sync, so that a hung webhook or provider cannot
+// hold a worker forever.
+const maxSyncTime = 5 * time.Minute
