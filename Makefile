@@ -29,7 +29,7 @@ test-e2e: testbin ## Tests against the full control plane with KWOK nodes.
 	$(GO) test $(TEST_FLAGS) ./test/e2e/...
 
 testbin: ## Build the pinned test binaries into the cache (skips what exists).
-	hack/testbin.sh all
+	hack/testbin.sh all prometheus
 
 verify: fmt-check vet ## gofmt, go vet and stale generated code.
 	hack/verify-codegen.sh

@@ -21,6 +21,7 @@ KWOK_VERSION=v0.8.0
 PROMETHEUS_VERSION=v0.316.0
 
 DIR=${SERIN_TESTBIN:-${XDG_CACHE_HOME:-$HOME/.cache}/serin/testbin}
+case $DIR in /*) ;; *) DIR=$PWD/$DIR ;; esac
 ETCD_DIR=$DIR/etcd-$ETCD_VERSION
 K8S_DIR=$DIR/kubernetes-$K8S_VERSION
 KWOK_DIR=$DIR/kwok-$KWOK_VERSION
@@ -47,6 +48,15 @@ print_paths() {
 	printf 'SERIN_KUBERNETES_DIR=%s\n' "$K8S_DIR"
 	printf 'SERIN_KWOK_DIR=%s\n' "$KWOK_DIR"
 	printf 'SERIN_PROMETHEUS_DIR=%s\n' "$PROMETHEUS_DIR"
+}
+
+# quiet CMD...: run a module command with its chatter (hundreds of "go: added" lines) sent to
+# a log in the scratch module, shown only if it fails.
+quiet() {
+	if ! "$@" >go-cmd.log 2>&1; then
+		cat go-cmd.log >&2
+		die "failed: $*"
+	fi
 }
 
 # scratch NAME: cd into the scratch module NAME (created on first use).
@@ -89,7 +99,7 @@ build_etcd() {
 
 _build_etcd() {
 	(scratch "etcd-$ETCD_VERSION" &&
-		go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+		quiet go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
 		gobuild "$1" go.etcd.io/etcd/server/v3)
 }
 
@@ -124,7 +134,7 @@ k8s_module() {
 	# go mod tidy takes ~20 s; redo it only when the generated module changed.
 	if [ -f go.sum ] && [ -f go.mod.done ] && cmp -s go.mod.in go.mod.done; then return; fi
 	cp go.mod.in go.mod
-	go mod tidy
+	quiet go mod tidy
 	cp go.mod.in go.mod.done
 }
 
@@ -167,7 +177,7 @@ build_kwok() {
 
 _build_kwok() {
 	(scratch "kwok-$KWOK_VERSION" &&
-		go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" &&
+		quiet go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" &&
 		gobuild "$1" sigs.k8s.io/kwok/cmd/kwok)
 }
 
@@ -195,7 +205,7 @@ build_prometheus() {
 
 _build_prometheus() {
 	(scratch "prometheus-$PROMETHEUS_VERSION" &&
-		go get "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" &&
+		quiet go get "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" &&
 		gobuild "$1" github.com/prometheus/prometheus/cmd/prometheus \
 			"-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}")
 }
@@ -218,7 +228,10 @@ main() {
 	mkdir -p "$DIR"
 	# Serialise concurrent runs (parallel make targets, CI steps) on the same cache.
 	exec 9>"$DIR/.lock"
-	flock 9
+	if ! flock -n 9; then
+		log "waiting for another testbin.sh run to finish (lock: $DIR/.lock)"
+		flock 9
+	fi
 
 	local start k8s=() w
 	wants() { [[ " ${want[*]} " == *" $1 "* ]]; }

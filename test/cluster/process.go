@@ -70,9 +70,9 @@ func (p *process) exitError() error {
 	return p.failure("exited before it was ready (%v)", p.waitErr)
 }
 
-// stopProcesses sends SIGTERM to every process at once (each takes about 2 s to shut down, so
-// one after the other would be slow), sends SIGKILL to those still running after grace, and
-// returns once all have been reaped.
+// stopProcesses sends SIGTERM to every process at once (kube-apiserver alone takes about 1 s
+// to shut down), sends SIGKILL to those still running after grace, and returns once all have
+// been reaped.
 func stopProcesses(procs []*process, grace time.Duration) error {
 	for _, p := range procs {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM) // fails only if it has already exited

@@ -37,22 +37,22 @@ func findBinaries(full bool) (*binaries, error) {
 	if testbinErr != nil {
 		return nil, testbinErr
 	}
-	k8s := testbinPaths["SERIN_KUBERNETES_DIR"]
+	return locateBinaries(testbinPaths, full)
+}
+
+// locateBinaries finds the binaries in the directories that `testbin.sh path` printed.
+func locateBinaries(paths map[string]string, full bool) (*binaries, error) {
+	k8s, kwokDir := paths["SERIN_KUBERNETES_DIR"], paths["SERIN_KWOK_DIR"]
 	b := &binaries{
-		etcd:              filepath.Join(testbinPaths["SERIN_ETCD_DIR"], "etcd"),
+		etcd:              filepath.Join(paths["SERIN_ETCD_DIR"], "etcd"),
 		apiserver:         filepath.Join(k8s, "kube-apiserver"),
 		controllerManager: filepath.Join(k8s, "kube-controller-manager"),
 		scheduler:         filepath.Join(k8s, "kube-scheduler"),
-		kwok:              filepath.Join(testbinPaths["SERIN_KWOK_DIR"], "kwok"),
+		kwok:              filepath.Join(kwokDir, "kwok"),
 	}
 	need, tier := []string{b.etcd, b.apiserver}, "core"
 	if full {
-		stages, _ := filepath.Glob(filepath.Join(testbinPaths["SERIN_KWOK_DIR"], "stages", "*.yaml"))
-		b.kwokStages = stages
 		need, tier = append(need, b.controllerManager, b.scheduler, b.kwok), "all"
-		if len(stages) == 0 {
-			need = append(need, filepath.Join(testbinPaths["SERIN_KWOK_DIR"], "stages", "*.yaml"))
-		}
 	}
 	var missing []string
 	for _, p := range need {
@@ -60,9 +60,15 @@ func findBinaries(full bool) (*binaries, error) {
 			missing = append(missing, p)
 		}
 	}
+	if full {
+		b.kwokStages, _ = filepath.Glob(filepath.Join(kwokDir, "stages", "*.yaml"))
+		if len(b.kwokStages) == 0 {
+			missing = append(missing, filepath.Join(kwokDir, "stages", "*.yaml"))
+		}
+	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("test binaries missing: %s; build them with `%s %s` (or `make testbin`) "+
-			"from the repository root; a cold build takes about 9 minutes on 2 cores, later runs skip what exists",
+		return nil, fmt.Errorf("test binaries missing: %s; build them from the repository root with "+
+			"`%s %s` (or `make testbin`): about 9 minutes on 2 cores when cold, seconds once cached",
 			strings.Join(missing, ", "), testbinScript, tier)
 	}
 	return b, nil
