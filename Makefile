@@ -6,7 +6,8 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/serin-dev/serin/pkg/version.Version=$(VERSION)
 BUILD_FLAGS := -trimpath -ldflags "$(LDFLAGS)"
-TEST_FLAGS ?= -count=1 -timeout 30m
+# -parallel: e2e scenarios mostly wait on analysis intervals, not on the CPU.
+TEST_FLAGS ?= -count=1 -timeout 30m -parallel 16
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /test/)
 
 .PHONY: all build test test-unit test-integration test-e2e testbin verify codegen fmt vet clean

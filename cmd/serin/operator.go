@@ -93,7 +93,7 @@ func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operat
 		plugins.Synced = append(plugins.Synced, inf.HasSynced)
 	}
 
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx), record.WithCorrelatorOptions(controller.EventCorrelatorOptions()))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
 	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
 

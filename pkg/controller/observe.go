@@ -30,7 +30,13 @@ func (c *Controller) observe(ctx context.Context, cd *flaggerv1.Canary, rt route
 	if rev.ConfigTracking {
 		obs.TrackedConfigs = rev.Configs
 	}
-	if obs.Primary, err = readiness(workload.IsPrimaryReady(ctx, cd)); err != nil {
+	primaryErr := workload.IsPrimaryReady(ctx, cd)
+	if apierrors.IsNotFound(primaryErr) {
+		// Not yet created: the tick's EnsurePrimary creates it.
+		primaryErr = &canary.NotReadyError{Message: fmt.Sprintf("%s.%s not ready: waiting for it to be created",
+			canary.PrimaryName(cd), cd.Namespace)}
+	}
+	if obs.Primary, err = readiness(primaryErr); err != nil {
 		return obs, fmt.Errorf("primary readiness: %w", err)
 	}
 	if obs.Canary, err = readiness(workload.IsCanaryReady(ctx, cd)); err != nil {

@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/test/must"
+)
+
+// TestAutomatedPromotion is the tutorial's "Automated canary promotion": a
+// new image is analysed at 10/20/30/40/50% of the traffic, promoted, and the
+// traffic returns to the primary.
+func TestAutomatedPromotion(t *testing.T) {
+	t.Parallel()
+	const ns = "test"
+	bootstrap(t, ns)
+	weights := watchWeights(t, ns)
+	setImage(t, ns, "ghcr.io/stefanprodan/podinfo:6.0.1")
+
+	must.Eventually(t, 2*time.Minute, 250*time.Millisecond, func() (bool, error) {
+		cd := canary(t, ns)
+		return cd.Status.Phase == flaggerv1.CanaryPhaseProgressing && cd.Status.CanaryWeight >= 20, nil
+	}, "the analysis to progress")
+	row := rowOf(kubectlGetCanaries(t), ns)
+	fields := strings.Fields(row)
+	require.GreaterOrEqual(t, len(fields), 4, row)
+	assert.Equal(t, []string{ns, "podinfo", "Progressing"}, fields[:3], "kubectl get canaries -A")
+	assert.Contains(t, []string{"20", "30", "40", "50"}, fields[3])
+
+	waitPhase(t, ns, flaggerv1.CanaryPhaseSucceeded, 4*time.Minute)
+	assert.Equal(t, []int32{0, 10, 20, 30, 40, 50, 0}, weights.seen())
+
+	requireEvents(t, ns,
+		"New revision detected! Scaling up podinfo.test",
+		"Starting canary analysis for podinfo.test",
+		"Pre-rollout check smoke-test passed",
+		"Advance podinfo.test canary weight 10",
+		"Advance podinfo.test canary weight 20",
+		"Advance podinfo.test canary weight 30",
+		"Advance podinfo.test canary weight 40",
+		"Advance podinfo.test canary weight 50",
+		"Copying podinfo.test template spec to podinfo-primary.test",
+		"Routing all traffic to primary",
+		"Promotion completed! Scaling down podinfo.test",
+	)
+
+	ctx := t.Context()
+	primary, err := env.kube.AppsV1().Deployments(ns).Get(ctx, "podinfo-primary", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "ghcr.io/stefanprodan/podinfo:6.0.1", primary.Spec.Template.Spec.Containers[0].Image)
+	target, err := env.kube.AppsV1().Deployments(ns).Get(ctx, "podinfo", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(0), *target.Spec.Replicas)
+
+	cd := canary(t, ns)
+	assert.Equal(t, 0, cd.Status.CanaryWeight)
+	assert.Equal(t, cd.Status.LastAppliedSpec, cd.Status.LastPromotedSpec)
+
+	var hooks []string
+	for _, p := range env.hooks.payloads(ns) {
+		hooks = append(hooks, string(p.Phase)+" "+p.Metadata["cmd"])
+	}
+	assert.Contains(t, strings.Join(hooks, "\n"), "curl -sd 'anon' http://podinfo-canary.test:9898/token | grep token",
+		"the pre-rollout smoke test was called")
+	assert.Contains(t, strings.Join(hooks, "\n"), "hey -z 2m -q 10 -c 2", "the load test was called")
+}
+
+// rowOf returns the line of `kubectl get canaries -A` for a namespace.
+func rowOf(out, ns string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, ns+" ") {
+			return line
+		}
+	}
+	return ""
+}
