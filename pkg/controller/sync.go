@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/router"
 	"github.com/serin-dev/serin/pkg/webhook"
 )
 
@@ -41,9 +43,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 
 	rt, err := c.routerFor(cd)
 	if err != nil {
-		c.recordEvent(ctx, cd, log, analysis.Event{Type: corev1.EventTypeWarning, Reason: analysis.EventReason, Message: err.Error()})
-		c.schedule.forget(key)
-		return permanent(err)
+		return c.invalid(ctx, key, cd, log, err)
 	}
 	obs, err := c.observe(ctx, cd, rt)
 	if err != nil {
@@ -54,6 +54,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 
 	a := &applier{c: c, cd: cd, rt: rt, checks: k}
 	cd, applyErr := a.apply(ctx, decision.Actions)
+	if invalid := invalidSpec(applyErr); invalid != nil {
+		return c.invalid(ctx, key, cd, log, invalid)
+	}
 	if applyErr != nil {
 		// The decision was not carried out: its events and status would
 		// describe something that did not happen. Say what failed instead,
@@ -78,6 +81,63 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		c.schedule.forget(key)
 	}
 	return nil
+}
+
+// invalidSpec returns a user-facing error naming the field when err comes
+// from a spec that cannot work, which no retry fixes; nil otherwise.
+func invalidSpec(err error) error {
+	var unsupported *router.UnsupportedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, router.ErrNoGatewayRefs):
+		return fmt.Errorf("spec.service.gatewayRefs: at least one Gateway is required with the Gateway API provider")
+	case errors.As(err, &unsupported):
+		return err
+	}
+	return nil
+}
+
+// invalid reports a spec that cannot work: a Warning event and the Promoted
+// condition say which field is wrong, and the canary waits for a change of
+// its spec instead of being retried. Nothing was changed in the cluster.
+func (c *Controller) invalid(ctx context.Context, key cache.ObjectName, cd *flaggerv1.Canary, log *logrus.Entry, err error) error {
+	c.recordEvent(ctx, cd, log, analysis.Event{Type: corev1.EventTypeWarning, Reason: analysis.EventReason, Message: err.Error()})
+	c.schedule.forget(key)
+	status := *cd.Status.DeepCopy()
+	status.ObservedGeneration = cd.Generation
+	setInvalidCondition(&status, err.Error(), c.clock.Now())
+	if werr := c.writeStatus(ctx, cd, status); werr != nil {
+		return werr
+	}
+	return permanent(err)
+}
+
+// setInvalidCondition marks the Promoted condition False with the reason
+// InvalidSpec; the next valid tick recomputes it from the phase.
+func setInvalidCondition(status *flaggerv1.CanaryStatus, message string, now time.Time) {
+	cond := flaggerv1.CanaryCondition{
+		Type:               flaggerv1.PromotedType,
+		Status:             corev1.ConditionFalse,
+		Reason:             "InvalidSpec",
+		Message:            message,
+		LastUpdateTime:     metav1.NewTime(now),
+		LastTransitionTime: metav1.NewTime(now),
+	}
+	for i, existing := range status.Conditions {
+		if existing.Type != flaggerv1.PromotedType {
+			continue
+		}
+		if existing.Status == cond.Status && existing.Reason == cond.Reason && existing.Message == cond.Message {
+			return
+		}
+		if existing.Status == cond.Status {
+			cond.LastTransitionTime = existing.LastTransitionTime
+		}
+		status.Conditions[i] = cond
+		return
+	}
+	status.Conditions = append(status.Conditions, cond)
 }
 
 // due reports whether the canary's state machine should run now: when its
