@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,9 @@ func TestAutomatedPromotion(t *testing.T) {
 	assert.Contains(t, []string{"20", "30", "40", "50"}, fields[3])
 
 	waitPhase(t, ns, flaggerv1.CanaryPhaseSucceeded, 4*time.Minute)
+	out, err := exec.Command("kubectl", "--kubeconfig", env.cluster.KubeconfigPath, "-n", ns,
+		"wait", "canary/podinfo", "--for=condition=promoted", "--timeout=10s").CombinedOutput()
+	require.NoError(t, err, "kubectl wait --for=condition=promoted, as CI pipelines do: %s", out)
 	assert.Equal(t, []int32{0, 10, 20, 30, 40, 50, 0}, weights.seen())
 
 	requireEvents(t, ns,
