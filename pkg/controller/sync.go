@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/serin-dev/serin/pkg/analysis"
@@ -155,14 +157,20 @@ func (c *Controller) due(key cache.ObjectName, cd *flaggerv1.Canary, now time.Ti
 }
 
 // writeStatus writes the status only when it differs from the cached one.
-// A conflict is returned and retried like any error.
+// It replaces the whole status with a JSON patch rather than an update: no
+// resourceVersion precondition, so a user editing the spec meanwhile does
+// not make the step's status write fail after its route was already moved.
+// The controller is the status' only writer.
 func (c *Controller) writeStatus(ctx context.Context, cd *flaggerv1.Canary, status flaggerv1.CanaryStatus) error {
 	if equality.Semantic.DeepEqual(cd.Status, status) {
 		return nil
 	}
-	updated := cd.DeepCopy()
-	updated.Status = status
-	_, err := c.cfg.FlaggerClient.FlaggerV1beta1().Canaries(cd.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
+	patch, err := json.Marshal([]map[string]any{{"op": "add", "path": "/status", "value": status}})
+	if err != nil {
+		return err
+	}
+	_, err = c.cfg.FlaggerClient.FlaggerV1beta1().Canaries(cd.Namespace).Patch(ctx, cd.Name,
+		types.JSONPatchType, patch, metav1.PatchOptions{}, "status")
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
