@@ -54,7 +54,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	k := &checks{c: c, cd: cd, log: log}
 	decision := analysis.Step(ctx, analysis.Input{Canary: cd, Now: now, Observed: obs, Checks: k})
 
-	a := &applier{c: c, cd: cd, rt: rt, checks: k}
+	a := &applier{c: c, cd: cd, rt: rt, checks: k, status: decision.Status}
 	cd, applyErr := a.apply(ctx, decision.Actions)
 	if invalid := invalidSpec(applyErr); invalid != nil {
 		return c.invalid(ctx, key, cd, log, invalid)
@@ -77,12 +77,24 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 			return err
 		}
 	}
-	if decision.RequeueAfter > 0 {
+	if decision.RequeueAfter > 0 && !idle(decision.Status.Phase) {
 		c.schedule.set(key, now.Add(decision.RequeueAfter))
 	} else {
 		c.schedule.forget(key)
 	}
 	return nil
+}
+
+// idle reports whether a canary in phase has nothing to do until something
+// changes: its informer events (the target, its configs, the canary) wake
+// it, so the scheduler does not tick it. A fleet of idle canaries costs
+// nothing between releases.
+func idle(phase flaggerv1.CanaryPhase) bool {
+	switch phase {
+	case "", flaggerv1.CanaryPhaseInitialized, flaggerv1.CanaryPhaseSucceeded, flaggerv1.CanaryPhaseFailed:
+		return true
+	}
+	return false
 }
 
 // invalidSpec returns a user-facing error naming the field when err comes
@@ -149,11 +161,7 @@ func (c *Controller) due(key cache.ObjectName, cd *flaggerv1.Canary, now time.Ti
 	if cd.DeletionTimestamp != nil {
 		return true
 	}
-	switch cd.Status.Phase {
-	case "", flaggerv1.CanaryPhaseInitialized, flaggerv1.CanaryPhaseSucceeded, flaggerv1.CanaryPhaseFailed:
-		return true
-	}
-	return c.schedule.due(key, now)
+	return idle(cd.Status.Phase) || c.schedule.due(key, now)
 }
 
 // writeStatus writes the status only when it differs from the cached one.
