@@ -41,8 +41,10 @@ type AlertProviderList struct {
 //
 // +kubebuilder:validation:XValidation:rule="has(self.address) || has(self.secretRef)",message="set spec.address or spec.secretRef"
 type AlertProviderSpec struct {
-	// Type of the provider.
-	// +kubebuilder:validation:Enum=slack;msteams;discord;rocket;gchat
+	// Type of the provider: Flagger's slack, msteams, discord, rocket and
+	// gchat, or Serin's generic, which POSTs a documented JSON body (see
+	// pkg/notifier) for Alertmanager webhooks, PagerDuty bridges and bots.
+	// +kubebuilder:validation:Enum=slack;msteams;discord;rocket;gchat;generic
 	Type string `json:"type"`
 
 	// Channel to post to. Defaults to general.
