@@ -11,6 +11,7 @@ TEST_FLAGS ?= -count=1 -timeout 30m -parallel 16
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /test/)
 
 .PHONY: all build test test-unit test-integration test-e2e testbin verify codegen fmt vet clean
+.PHONY: bench
 
 all: build
 
@@ -28,6 +29,12 @@ test-integration: testbin ## Tests against a real etcd and kube-apiserver.
 
 test-e2e: testbin ## Tests against the full control plane with KWOK nodes.
 	$(GO) test $(TEST_FLAGS) ./test/e2e/...
+
+# N canaries for `make bench`; BENCH_FLAGS adds flags (go run ./test/bench -h).
+N ?= 100
+BENCH_FLAGS ?=
+bench: testbin ## Scale benchmark: N canaries through init, idle and a rollout (test/bench/RESULTS.md).
+	$(GO) run ./test/bench -n $(N) $(BENCH_FLAGS)
 
 testbin: ## Build the pinned test binaries into the cache (skips what exists).
 	hack/testbin.sh all prometheus

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// operator is the serin binary, built from this tree and run out of
+// cluster as the operator's own user.
+type operator struct {
+	cmd     *exec.Cmd
+	port    int
+	logPath string
+	exited  chan struct{}
+}
+
+// buildOperator builds cmd/serin into dir.
+func buildOperator(ctx context.Context, dir string) (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "serin")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/serin")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/serin: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// startOperator runs bin with its default flags but for the kubeconfig,
+// the provider the issue names, the port and, when given, the Prometheus
+// URL; pprof only when profiles are wanted.
+func startOperator(ctx context.Context, bin, kubeconfig, dir string, port int, prometheusURL string, pprof bool) (*operator, error) {
+	op := &operator{port: port, logPath: filepath.Join(dir, "serin.log"), exited: make(chan struct{})}
+	log, err := os.Create(op.logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	args := []string{"-kubeconfig", kubeconfig, "-mesh-provider", "gatewayapi:v1", "-port", strconv.Itoa(port)}
+	if prometheusURL != "" {
+		args = append(args, "-metrics-server", prometheusURL)
+	}
+	if pprof {
+		args = append(args, "-pprof")
+	}
+	op.cmd = exec.Command(bin, args...)
+	op.cmd.Stdout, op.cmd.Stderr = log, log
+	op.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := op.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = op.cmd.Wait(); close(op.exited) }()
+	err = poll(ctx, time.Minute, func() (bool, error) {
+		select {
+		case <-op.exited:
+			return false, fmt.Errorf("serin exited: %s", op.cmd.ProcessState)
+		default:
+		}
+		resp, err := http.Get(op.url("/readyz"))
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		op.stop()
+		return nil, fmt.Errorf("serin not ready (log %s): %w", op.logPath, err)
+	}
+	return op, nil
+}
+
+func (o *operator) pid() int { return o.cmd.Process.Pid }
+
+func (o *operator) url(path string) string {
+	return fmt.Sprintf("http://127.0.0.1:%d%s", o.port, path)
+}
+
+// get reads one of the operator's HTTP endpoints.
+func (o *operator) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.url(path), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+// alive returns an error if the operator has exited.
+func (o *operator) alive() error {
+	select {
+	case <-o.exited:
+		return fmt.Errorf("serin exited (%s); log %s", o.cmd.ProcessState, o.logPath)
+	default:
+		return nil
+	}
+}
+
+// stop sends SIGTERM and waits for the graceful shutdown.
+func (o *operator) stop() {
+	_ = o.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-o.exited:
+	case <-time.After(15 * time.Second):
+		_ = o.cmd.Process.Kill()
+		<-o.exited
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

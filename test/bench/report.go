@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// result is what one run measured.
+type result struct {
+	cfg   config
+	nodes int
+
+	initWindow, idleWindow, rolloutWindow       window
+	initTime                                    time.Duration
+	initUsage, idleUsage, rolloutUsage          map[string]usage
+	initRequests, idleRequests, rolloutRequests requests
+
+	rolloutTimes []time.Duration
+	failed       int
+	gaps         []time.Duration
+	lateness     histogram
+}
+
+// summaryHeader is the header of the one-line-per-run table in RESULTS.md.
+const summaryHeader = "| N | workloads | init (all Initialized) | idle API req/s | API req per canary per rollout (writes / reads) | step gap median / p99 | lateness p99 | rollout, all N (one canary: median) | operator CPU s init / idle / rollout | operator peak RSS |\n" +
+	"|---|---|---|---|---|---|---|---|---|---|\n"
+
+// markdown renders the summary row and the details of a run.
+func (r *result) markdown() string {
+	var b strings.Builder
+	c := r.cfg
+	metric := "no metrics"
+	if c.prometheus {
+		metric = "1 Prometheus metric"
+	}
+	fmt.Fprintf(&b, "\n### N = %d (%s workloads, %d nodes; interval %s, stepWeight %d, maxWeight %d, %s)\n\n",
+		c.n, c.workloads, r.nodes, c.interval, c.stepWeight, c.maxWeight, metric)
+	b.WriteString(summaryHeader)
+	b.WriteString(r.summaryRow())
+	b.WriteString("\nOperator API requests by verb and resource, from the audit log:\n\n")
+	b.WriteString(r.requestTable())
+	b.WriteString("\nCPU seconds and peak RSS per process and phase:\n\n")
+	b.WriteString(r.usageTable())
+	if r.failed > 0 {
+		fmt.Fprintf(&b, "\n**%d canaries Failed.**\n", r.failed)
+	}
+	return b.String()
+}
+
+func (r *result) summaryRow() string {
+	n := float64(r.cfg.n)
+	w, rd := split(r.rolloutRequests)
+	serin := func(u map[string]usage) string { return seconds(u["serin"].cpu) }
+	peak := max(r.initUsage["serin"].peakRSS, r.idleUsage["serin"].peakRSS, r.rolloutUsage["serin"].peakRSS)
+	return fmt.Sprintf("| %d | %s | %s | %s | %.1f (%.1f / %.1f) | %s / %s s (%d gaps) | %s s | %s (%s) | %s / %s / %s | %s |\n",
+		r.cfg.n, r.cfg.workloads, seconds(r.initTime), perSecond(r.idleRequests.total(), r.idleWindow.duration()),
+		float64(r.rolloutRequests.total())/n, float64(w)/n, float64(rd)/n,
+		seconds(percentile(r.gaps, 50)), seconds(percentile(r.gaps, 99)), len(r.gaps), quantile(r.lateness, 0.99),
+		seconds(r.rolloutWindow.duration()), seconds(percentile(r.rolloutTimes, 50)),
+		serin(r.initUsage), serin(r.idleUsage), serin(r.rolloutUsage), mib(peak))
+}
+
+// requestTable lists every request kind: per canary during init, per
+// second while idle, per canary during the rollout.
+func (r *result) requestTable() string {
+	var b strings.Builder
+	b.WriteString("| request | init, per canary | idle, per second | rollout, per canary |\n|---|---|---|---|\n")
+	keys := map[string]bool{}
+	for _, reqs := range []requests{r.initRequests, r.idleRequests, r.rolloutRequests} {
+		for k := range reqs {
+			keys[k] = true
+		}
+	}
+	n := float64(r.cfg.n)
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		fmt.Fprintf(&b, "| %s | %.2f | %s | %.2f |\n", k, float64(r.initRequests[k])/n,
+			perSecond(r.idleRequests[k], r.idleWindow.duration()), float64(r.rolloutRequests[k])/n)
+	}
+	fmt.Fprintf(&b, "| **total** | %.2f | %s | %.2f |\n", float64(r.initRequests.total())/n,
+		perSecond(r.idleRequests.total(), r.idleWindow.duration()), float64(r.rolloutRequests.total())/n)
+	return b.String()
+}
+
+func (r *result) usageTable() string {
+	var b strings.Builder
+	b.WriteString("| process | init CPU s | idle CPU s | rollout CPU s | peak RSS |\n|---|---|---|---|---|\n")
+	names := slices.Sorted(maps.Keys(r.initUsage))
+	for _, name := range names {
+		peak := max(r.initUsage[name].peakRSS, r.idleUsage[name].peakRSS, r.rolloutUsage[name].peakRSS)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", name, seconds(r.initUsage[name].cpu),
+			seconds(r.idleUsage[name].cpu), seconds(r.rolloutUsage[name].cpu), mib(peak))
+	}
+	fmt.Fprintf(&b, "\nPhases: init %s, idle %s, rollout %s (wall clock).\n",
+		seconds(r.initWindow.duration()), seconds(r.idleWindow.duration()), seconds(r.rolloutWindow.duration()))
+	return b.String()
+}
+
+// split counts writes and reads.
+func split(reqs requests) (writes, reads int) {
+	for k, n := range reqs {
+		switch verb, _, _ := strings.Cut(k, " "); verb {
+		case "get", "list", "watch":
+			reads += n
+		default:
+			writes += n
+		}
+	}
+	return writes, reads
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1f", d.Seconds()) }
+
+func perSecond(n int, d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", float64(n)/d.Seconds())
+}
+
+func quantile(h histogram, q float64) string {
+	v := h.quantile(q)
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%d MiB", b>>20) }

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/test/cluster"
+	"github.com/serin-dev/serin/test/prometheus"
+)
+
+// settle is the pause between init and the idle window: the last writes of
+// init (targets scaled to zero, their status, events) land meanwhile.
+const settle = 5 * time.Second
+
+// bench is one run: the environment, the operator and what watches them.
+type bench struct {
+	cfg   config
+	env   *env
+	op    *operator
+	prom  *prometheus.Server
+	obs   *observer
+	procs *procWatch
+	apps  []app
+	res   *result
+}
+
+// run starts everything, runs the phases and returns what was measured,
+// partially if a phase failed.
+func run(ctx context.Context, cfg config) (*result, error) {
+	if cfg.keep {
+		_ = os.Setenv(cluster.KeepEnv, "1")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e, err := startEnv(ctx, cfg)
+	if e != nil {
+		defer e.stop(cfg.keep, cfg.logf)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{cfg: cfg, env: e, apps: apps(cfg, e.nodes), res: &result{cfg: cfg, nodes: len(e.nodes)}}
+	if cfg.workloads == workloadsSimulated {
+		if err := startSimulator(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	query, err := b.startOperator(ctx)
+	if b.prom != nil {
+		defer func() { _ = b.prom.Stop() }()
+	}
+	if b.op != nil {
+		defer b.op.stop()
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.procs = newProcWatch(componentPids())
+	b.procs.pids["serin"] = b.op.pid()
+	go b.procs.run(ctx)
+	if b.obs, err = startObserver(ctx, e); err != nil {
+		return nil, err
+	}
+	err = b.phases(ctx, query)
+	if cerr := b.countRequests(); err == nil {
+		err = cerr
+	}
+	return b.res, err
+}
+
+// startOperator builds and starts serin (and Prometheus if asked for) and
+// returns the query of the canaries' metric, if any.
+func (b *bench) startOperator(ctx context.Context) (string, error) {
+	kubeconfig, err := b.env.operatorKubeconfig()
+	if err != nil {
+		return "", err
+	}
+	bin, err := buildOperator(ctx, b.env.dir)
+	if err != nil {
+		return "", err
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	promURL := ""
+	if b.cfg.prometheus {
+		// Prometheus scrapes the operator itself: the metric is real, and
+		// always healthy.
+		b.prom, err = prometheus.Start(ctx, prometheus.Options{ScrapeTargets: []string{fmt.Sprintf("127.0.0.1:%d", port)}, Logf: b.cfg.logf})
+		if err != nil {
+			return "", err
+		}
+		promURL = b.prom.URL()
+	}
+	if b.op, err = startOperator(ctx, bin, kubeconfig, b.env.dir, port, promURL, b.cfg.profileDir != ""); err != nil || b.prom == nil {
+		return "", err
+	}
+	_, err = b.prom.WaitForSeries(ctx, "up == 1")
+	return "min(up) * 100", err
+}
+
+func (b *bench) phases(ctx context.Context, query string) error {
+	if err := b.initPhase(ctx, query); err != nil {
+		return err
+	}
+	if b.cfg.has(phaseIdle) {
+		if err := b.idlePhase(ctx); err != nil {
+			return err
+		}
+	}
+	if b.cfg.has(phaseRollout) {
+		return b.rolloutPhase(ctx)
+	}
+	return nil
+}
+
+func (b *bench) initPhase(ctx context.Context, query string) error {
+	b.procs.begin()
+	start := time.Now()
+	if err := createAll(ctx, b.env, b.cfg, b.apps, query); err != nil {
+		return err
+	}
+	b.cfg.logf("bench: %d Deployments and Canaries created in %s", b.cfg.n, since(start))
+	err := b.waitFor(ctx, "Initialized", flaggerv1.CanaryPhaseInitialized)
+	b.res.initWindow = window{start, time.Now()}
+	b.res.initTime = b.obs.last(flaggerv1.CanaryPhaseInitialized).Sub(start)
+	b.res.initUsage = b.procs.end()
+	return err
+}
+
+func (b *bench) idlePhase(ctx context.Context) error {
+	if err := sleep(ctx, settle); err != nil {
+		return err
+	}
+	b.procs.begin()
+	start := time.Now()
+	b.cfg.logf("bench: idle for %s", b.cfg.idle)
+	if err := sleep(ctx, b.cfg.idle); err != nil {
+		return err
+	}
+	b.res.idleWindow = window{start, time.Now()}
+	b.res.idleUsage = b.procs.end()
+	return b.op.alive()
+}
+
+func (b *bench) rolloutPhase(ctx context.Context) error {
+	before, err := b.op.get(ctx, "/metrics")
+	if err != nil {
+		return err
+	}
+	if b.cfg.profileDir != "" {
+		go b.profile(ctx)
+	}
+	b.procs.begin()
+	start := time.Now()
+	if err := newRevision(ctx, b.env, b.apps, b.obs.trigger); err != nil {
+		return err
+	}
+	b.cfg.logf("bench: new revision in %d Deployments in %s", b.cfg.n, since(start))
+	err = b.waitFor(ctx, "Succeeded or Failed", flaggerv1.CanaryPhaseSucceeded, flaggerv1.CanaryPhaseFailed)
+	end := b.obs.last(flaggerv1.CanaryPhaseSucceeded)
+	if err != nil || end.IsZero() {
+		end = time.Now()
+	}
+	b.res.rolloutUsage = b.procs.end()
+	b.res.rolloutWindow = window{start, end}
+	b.res.failed = b.obs.reached(flaggerv1.CanaryPhaseFailed)
+	b.res.rolloutTimes = b.obs.rolloutTimes()
+	b.res.gaps = b.obs.stepGaps()
+	if after, merr := b.op.get(ctx, "/metrics"); merr == nil {
+		b.res.lateness = parseHistogram(after, latenessMetric).sub(parseHistogram(before, latenessMetric))
+	}
+	return err
+}
+
+// waitFor waits until every canary has reached one of phases, logging
+// progress every ten seconds.
+func (b *bench) waitFor(ctx context.Context, what string, phases ...flaggerv1.CanaryPhase) error {
+	start, lastLog := time.Now(), time.Now()
+	return poll(ctx, b.cfg.timeout, func() (bool, error) {
+		if err := b.op.alive(); err != nil {
+			return false, err
+		}
+		n := b.obs.reached(phases...)
+		if n >= b.cfg.n {
+			b.cfg.logf("bench: all %d canaries %s after %s", n, what, since(start))
+			return true, nil
+		}
+		if time.Since(lastLog) >= 10*time.Second {
+			lastLog = time.Now()
+			b.cfg.logf("bench: %d/%d canaries %s after %s", n, b.cfg.n, what, since(start))
+		}
+		return false, nil
+	})
+}
+
+// countRequests attributes the operator's audited requests to the phases.
+func (b *bench) countRequests() error {
+	windows := []window{b.res.initWindow, b.res.idleWindow, b.res.rolloutWindow}
+	counts, err := countRequests(b.env.auditLog, operatorUser, windows)
+	if err != nil {
+		return fmt.Errorf("reading the audit log: %w", err)
+	}
+	b.res.initRequests, b.res.idleRequests, b.res.rolloutRequests = counts[0], counts[1], counts[2]
+	return nil
+}
+
+// profile saves a CPU profile of the rollout's first minute and a heap
+// profile after it.
+func (b *bench) profile(ctx context.Context) {
+	for _, p := range []struct{ path, file string }{
+		{"/debug/pprof/profile?seconds=60", "cpu.pprof"},
+		{"/debug/pprof/heap", "heap.pprof"},
+	} {
+		data, err := b.op.get(ctx, p.path)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(b.cfg.profileDir, p.file), data, 0o644)
+		}
+		if err != nil {
+			b.cfg.logf("bench: profile %s: %v", p.file, err)
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
