@@ -28,6 +28,7 @@ type options struct {
 	eventWebhook            string
 	port                    int
 	schedulerTick           time.Duration
+	pprof                   bool
 	version                 bool
 }
 
@@ -52,6 +53,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.eventWebhook, "event-webhook", "", "URL that receives every canary event (when the canary has no event webhooks of its own).")
 	fs.IntVar(&o.port, "port", 8080, "Port of the metrics and health endpoints.")
 	fs.DurationVar(&o.schedulerTick, "scheduler-tick", time.Second, "How often canaries whose analysis is due are enqueued.")
+	fs.BoolVar(&o.pprof, "pprof", false, "Serve Go profiles at /debug/pprof/ on -port.")
 	fs.BoolVar(&o.version, "version", false, "Print the version and exit.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

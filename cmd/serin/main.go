@@ -62,7 +62,7 @@ func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 
 	var ready atomic.Bool
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveHTTP(ctx, log, opts.port, registry, &ready) })
+	g.Go(func() error { return serveHTTP(ctx, log, opts.port, opts.pprof, registry, &ready) })
 	lead := func(ctx context.Context) {
 		if err := op.run(ctx, opts.threadiness, &ready); err != nil {
 			log.WithError(err).Error("Controller stopped")

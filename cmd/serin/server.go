@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -16,9 +17,18 @@ import (
 
 // serveHTTP serves /metrics, /healthz and /readyz until ctx ends. /readyz
 // answers 200 once ready is set (caches synced, or standing by as a
-// non-leader), so that a rollout of the operator waits for it.
-func serveHTTP(ctx context.Context, log *logrus.Entry, port int, registry *prometheus.Registry, ready *atomic.Bool) error {
+// non-leader), so that a rollout of the operator waits for it. With
+// withPprof it serves the Go profiles at /debug/pprof/ too (-pprof): off by
+// default, since a profile costs CPU and the port is often reachable.
+func serveHTTP(ctx context.Context, log *logrus.Entry, port int, withPprof bool, registry *prometheus.Registry, ready *atomic.Bool) error {
 	mux := http.NewServeMux()
+	if withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok"))
