@@ -19,6 +19,10 @@ type applier struct {
 	cd     *flaggerv1.Canary
 	rt     router.Interface
 	checks *checks
+	// status is the decision's new status. The router builds session
+	// affinity from the cookies in it, which the decision may have just
+	// generated or retired.
+	status flaggerv1.CanaryStatus
 	// events collects what the actions themselves report (post-rollout hooks).
 	events []analysis.Event
 }
@@ -60,7 +64,13 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 		}
 		return a.rt.Reconcile(ctx, a.cd)
 	case analysis.SetRoutes:
-		return a.rt.SetRoutes(ctx, a.cd, router.Routes{Primary: act.Primary, Canary: act.Canary, Mirrored: act.Mirrored})
+		// The decision's status, not the cached one: a run's first step
+		// brings its session cookie, and its last step retires it.
+		// ReconcileRouting keeps the cached status, which matches the live
+		// route, so that a tick moving traffic writes the route once.
+		routed := a.cd.DeepCopy()
+		routed.Status = a.status
+		return a.rt.SetRoutes(ctx, routed, router.Routes{Primary: act.Primary, Canary: act.Canary, Mirrored: act.Mirrored})
 	case analysis.ScaleTargetToZero:
 		return workload.ScaleToZero(ctx, a.cd)
 	case analysis.ScaleTargetFromZero:

@@ -18,15 +18,16 @@ import (
 // mapMatches); the router refuses to write such a spec, since leaving a
 // condition out would change who gets the canary.
 //
-// Shape: one rule with the mapped service.match and the primary and canary
-// backends at the given weights; with A/B conditions, that rule matches the
-// A/B conditions intersected with the service matches, and a second rule
-// sends the rest to the primary alone. Every rule carries the service
-// filters and timeouts; when routes.Mirrored is set, the weighted rule also
-// mirrors its traffic to the canary. Session affinity is not generated yet:
-// its cookie rules will go ahead of the weighted rule, built from the
-// cookies in cd.Status, and its Set-Cookie filters on the weighted rule's
-// backendRefs (which normalizeSpec already compares).
+// Shape, in rule order:
+//   - with session affinity, the cookie rules built from cd.Status (see
+//     sessionRules): users holding the run's canary (or primary) cookie
+//     stick to that backend, and after a run the previous cookie is expired;
+//   - the weighted rule: the mapped service.match (intersected with the A/B
+//     conditions, if any) to the primary and canary backends at the given
+//     weights, mirroring to the canary when routes.Mirrored is set;
+//   - with A/B conditions, a fallback rule sending the rest to the primary.
+//
+// Every rule carries the service filters and timeouts.
 func DesiredHTTPRouteSpec(cd *flaggerv1.Canary, routes Routes) (gatewayv1.HTTPRouteSpec, error) {
 	svc := &cd.Spec.Service
 	_, primary, canary := cd.GetServiceNames()
@@ -47,20 +48,18 @@ func DesiredHTTPRouteSpec(cd *flaggerv1.Canary, routes Routes) (gatewayv1.HTTPRo
 		return r
 	}
 
-	weighted := rule(svcMatches,
-		backend(primary, svc.Port, routes.Primary),
-		backend(canary, svc.Port, routes.Canary))
-	rules := []gatewayv1.HTTPRouteRule{weighted}
-
 	analysis := cd.GetAnalysis()
+	weightedMatches, ab := svcMatches, false
 	if analysis != nil && len(analysis.Match) > 0 {
 		abMatches, aerrs := mapMatches("spec.analysis.match", analysis.Match, true)
 		errs = append(errs, aerrs...)
 		if len(abMatches) > 0 {
-			rules[0].Matches = mergeMatches(abMatches, svcMatches)
-			rules = append(rules, rule(copyMatches(svcMatches), backend(primary, svc.Port, 100)))
+			weightedMatches, ab = mergeMatches(abMatches, svcMatches), true
 		}
 	}
+	weighted := rule(copyMatches(weightedMatches),
+		backend(primary, svc.Port, routes.Primary),
+		backend(canary, svc.Port, routes.Canary))
 	if routes.Mirrored {
 		// Unlike Flagger, which mirrors only when analysis.iterations > 0
 		// (so a weighted canary's mirror stage never saw its mirror and
@@ -69,7 +68,14 @@ func DesiredHTTPRouteSpec(cd *flaggerv1.Canary, routes Routes) (gatewayv1.HTTPRo
 		if analysis != nil {
 			mirrorWeight = analysis.MirrorWeight
 		}
-		rules[0].Filters = append(rules[0].Filters, mirrorFilter(canary, svc.Port, mirrorWeight))
+		weighted.Filters = append(weighted.Filters, mirrorFilter(canary, svc.Port, mirrorWeight))
+	}
+
+	rules, serrs := sessionRules(cd, svcMatches, &weighted, rule)
+	errs = append(errs, serrs...)
+	rules = append(rules, weighted)
+	if ab {
+		rules = append(rules, rule(copyMatches(svcMatches), backend(primary, svc.Port, 100)))
 	}
 
 	spec := gatewayv1.HTTPRouteSpec{Rules: rules}
