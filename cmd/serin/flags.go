@@ -30,6 +30,15 @@ type options struct {
 	schedulerTick           time.Duration
 	pprof                   bool
 	version                 bool
+
+	slackURL        string
+	slackToken      string
+	slackChannel    string
+	slackUser       string
+	slackProxyURL   string
+	msteamsURL      string
+	msteamsProxyURL string
+	clusterName     string
 }
 
 // supportedProviders are the -mesh-provider values Serin routes with.
@@ -55,6 +64,14 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.DurationVar(&o.schedulerTick, "scheduler-tick", time.Second, "How often canaries whose analysis is due are enqueued.")
 	fs.BoolVar(&o.pprof, "pprof", false, "Serve Go profiles at /debug/pprof/ on -port.")
 	fs.BoolVar(&o.version, "version", false, "Print the version and exit.")
+	fs.StringVar(&o.slackURL, "slack-url", "", "Slack incoming webhook for canaries without alerts of their own (env SLACK_URL).")
+	fs.StringVar(&o.slackToken, "slack-token", "", "Bearer token for -slack-url (env SLACK_TOKEN).")
+	fs.StringVar(&o.slackChannel, "slack-channel", "", "Slack channel; general when empty.")
+	fs.StringVar(&o.slackUser, "slack-user", "flagger", "Slack user name the alerts are posted as.")
+	fs.StringVar(&o.slackProxyURL, "slack-proxy-url", "", "HTTP proxy for Slack (env SLACK_PROXY_URL).")
+	fs.StringVar(&o.msteamsURL, "msteams-url", "", "Microsoft Teams incoming webhook for canaries without alerts of their own (env MSTEAMS_URL).")
+	fs.StringVar(&o.msteamsProxyURL, "msteams-proxy-url", "", "HTTP proxy for Microsoft Teams (env MSTEAMS_PROXY_URL).")
+	fs.StringVar(&o.clusterName, "cluster-name", "", "Cluster name shown in alerts.")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/serin-dev/serin/pkg/operatormetrics"
 	"github.com/serin-dev/serin/pkg/version"
 )
 
@@ -58,7 +59,9 @@ func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registry.MustRegister(op.controller.Collectors()...)
-	registry.MustRegister(infoGauge(opts.meshProvider))
+	registry.MustRegister(op.alerts.Collectors()...)
+	registry.MustRegister(op.recorder.Collectors()...)
+	registry.MustRegister(operatormetrics.Info(version.Version, opts.meshProvider))
 
 	var ready atomic.Bool
 	g, ctx := errgroup.WithContext(ctx)
@@ -81,14 +84,4 @@ func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 		return nil
 	}
 	return err
-}
-
-// infoGauge is flagger_info, kept under Flagger's name for its dashboards.
-func infoGauge(meshProvider string) prometheus.Collector {
-	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "flagger_info",
-		Help: "Build and configuration of the operator (always 1).",
-	}, []string{"version", "mesh_provider"})
-	g.WithLabelValues(version.Version, meshProvider).Set(1)
-	return g
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,8 @@ import (
 	informers "github.com/serin-dev/serin/pkg/client/informers/externalversions"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/metrics"
+	"github.com/serin-dev/serin/pkg/notifier"
+	"github.com/serin-dev/serin/pkg/operatormetrics"
 	"github.com/serin-dev/serin/pkg/router"
 	"github.com/serin-dev/serin/pkg/webhook"
 )
@@ -36,6 +39,8 @@ const eventComponent = "flagger"
 type operator struct {
 	kube       kubernetes.Interface
 	controller *controller.Controller
+	alerts     *notifier.Dispatcher
+	recorder   *operatormetrics.Recorder
 	start      []func(<-chan struct{})
 	broadcast  record.EventBroadcaster
 }
@@ -80,7 +85,22 @@ func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operat
 	if err != nil {
 		return nil, err
 	}
+	global := notifier.GlobalConfig{SlackURL: opts.slackURL, SlackToken: opts.slackToken, SlackChannel: opts.slackChannel,
+		SlackUser: opts.slackUser, SlackProxy: opts.slackProxyURL, MSTeamsURL: opts.msteamsURL, MSTeamsProxy: opts.msteamsProxyURL}
+	global.FillFromEnv(os.Getenv)
+	alerts, err := notifier.NewDispatcher(notifier.DispatcherConfig{
+		AlertProviders: flaggerFactory.Flagger().V1beta1().AlertProviders().Lister(),
+		Secrets:        kubeFactory.Core().V1().Secrets().Lister(),
+		Global:         global,
+		ClusterName:    opts.clusterName,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	releases := operatormetrics.NewRecorder(flaggerFactory.Flagger().V1beta1().Canaries().Lister())
 	plugins := controller.Plugins{
+		Alerts:       alerts,
+		Recorder:     releases,
 		Workload:     workload,
 		Services:     router.NewKubernetesRouter(kube, kubeFactory.Core().V1().Services().Lister()),
 		Routers:      routers,
@@ -116,6 +136,8 @@ func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operat
 	return &operator{
 		kube:       kube,
 		controller: ctrl,
+		alerts:     alerts,
+		recorder:   releases,
 		broadcast:  broadcaster,
 		start:      []func(<-chan struct{}){kubeFactory.Start, flaggerFactory.Start, gatewayFactory.Start},
 	}, nil

@@ -39,6 +39,7 @@ type Controller struct {
 	queue    workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	schedule *schedule
 	metrics  *syncMetrics
+	queueMet *queueMetrics
 
 	canaries       listers.CanaryLister
 	canaryIndexer  cache.Indexer
@@ -91,7 +92,9 @@ func New(cfg Config) (*Controller, error) {
 	if err := canaryInformer.Informer().AddIndexers(cache.Indexers{targetIndex: indexByTarget}); err != nil {
 		return nil, fmt.Errorf("add canary indexer: %w", err)
 	}
+	queueMet := newQueueMetrics()
 	c := &Controller{
+		queueMet: queueMet,
 		cfg:      cfg,
 		log:      cfg.Logger,
 		clock:    cfg.Clock,
@@ -99,7 +102,7 @@ func New(cfg Config) (*Controller, error) {
 		metrics:  newSyncMetrics(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "canaries", Clock: cfg.Clock}),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "canaries", Clock: cfg.Clock, MetricsProvider: queueMet}),
 		canaries:       canaryInformer.Lister(),
 		canaryIndexer:  canaryInformer.Informer().GetIndexer(),
 		templates:      cfg.FlaggerInformers.Flagger().V1beta1().MetricTemplates().Lister(),

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,6 +27,8 @@ import (
 	flaggerfake "github.com/serin-dev/serin/pkg/client/clientset/versioned/fake"
 	informers "github.com/serin-dev/serin/pkg/client/informers/externalversions"
 	"github.com/serin-dev/serin/pkg/metrics"
+	"github.com/serin-dev/serin/pkg/notifier"
+	"github.com/serin-dev/serin/pkg/operatormetrics"
 	"github.com/serin-dev/serin/pkg/router"
 	"github.com/serin-dev/serin/pkg/webhook"
 	"github.com/serin-dev/serin/test/must"
@@ -66,6 +69,11 @@ func newFixture(t *testing.T) *fixture {
 		Clock:       f.clock,
 	})
 	require.NoError(t, err)
+	alerts, err := notifier.NewDispatcher(notifier.DispatcherConfig{
+		AlertProviders: flaggerFactory.Flagger().V1beta1().AlertProviders().Lister(),
+		Secrets:        kubeFactory.Core().V1().Secrets().Lister(),
+	})
+	require.NoError(t, err)
 	f.ctrl, err = New(Config{
 		KubeClient:       f.kube,
 		FlaggerClient:    f.flagger,
@@ -79,6 +87,8 @@ func newFixture(t *testing.T) *fixture {
 			Metrics:  metrics.NewProviderCache(0),
 			Webhooks: webhook.NewCaller(webhook.Config{}),
 			Secrets:  kubeFactory.Core().V1().Secrets().Lister(),
+			Alerts:   alerts,
+			Recorder: operatormetrics.NewRecorder(flaggerFactory.Flagger().V1beta1().Canaries().Lister()),
 		},
 		Recorder:     record.NewFakeRecorder(100),
 		Logger:       logrus.NewEntry(logrus.New()),
@@ -261,4 +271,19 @@ func TestMissingGatewayRefsIsReportedOnTheCanary(t *testing.T) {
 	assert.Equal(t, corev1.ConditionFalse, stored.Status.Conditions[0].Status)
 	_, err = f.gateway.GatewayV1().HTTPRoutes("test").Get(context.Background(), "podinfo", metav1.GetOptions{})
 	assert.Error(t, err, "no route was written")
+}
+
+func TestCollectorsExposeQueueAndSyncMetrics(t *testing.T) {
+	f := newFixture(t)
+	f.syncUntil(t, flaggerv1.CanaryPhaseInitialized, func() { f.markPrimaryReady(t) })
+	f.ctrl.queue.Add(f.key)
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(f.ctrl.Collectors()...)
+	families, err := registry.Gather()
+	require.NoError(t, err)
+	var names []string
+	for _, mf := range families {
+		names = append(names, mf.GetName())
+	}
+	assert.Subset(t, names, []string{"workqueue_depth", "workqueue_adds_total", "serin_analysis_lateness_seconds"})
 }

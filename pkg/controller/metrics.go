@@ -49,7 +49,8 @@ func newSyncMetrics() *syncMetrics {
 // Collectors returns the metrics to register on the operator's registry.
 func (c *Controller) Collectors() []prometheus.Collector {
 	m := c.metrics
-	return []prometheus.Collector{m.duration, m.lateness, m.webhookErrors, m.providerErrors, m.metricValues}
+	return append([]prometheus.Collector{m.duration, m.lateness, m.webhookErrors, m.providerErrors, m.metricValues},
+		c.queueMet.collectors()...)
 }
 
 func (m *syncMetrics) observeSync(d time.Duration, err error) {

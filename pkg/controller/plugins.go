@@ -9,6 +9,8 @@ import (
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/canary"
 	"github.com/serin-dev/serin/pkg/metrics"
+	"github.com/serin-dev/serin/pkg/notifier"
+	"github.com/serin-dev/serin/pkg/operatormetrics"
 	"github.com/serin-dev/serin/pkg/router"
 	"github.com/serin-dev/serin/pkg/webhook"
 )
@@ -28,6 +30,10 @@ type Plugins struct {
 	Webhooks *webhook.Caller
 	// Secrets reads the credentials of MetricTemplates.
 	Secrets corelisters.SecretLister
+	// Alerts delivers the canaries' alerts.
+	Alerts *notifier.Dispatcher
+	// Recorder records Flagger's release metrics.
+	Recorder *operatormetrics.Recorder
 	// EventWebhook receives every event of canaries without event hooks.
 	EventWebhook string
 	// Synced are the informers the plugins read from; Run waits for them.

@@ -41,6 +41,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return nil
 	}
 	c.metrics.observeLateness(c.schedule.lateness(key, now))
+	before, observed := cd.Status, cd
+	defer func() { c.cfg.Plugins.Recorder.ObserveDuration(observed, c.clock.Since(now)) }()
 	log := c.log.WithFields(logrus.Fields{"canary": cd.Name + "." + cd.Namespace})
 
 	rt, err := c.routerFor(cd)
@@ -76,6 +78,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		if err := c.writeStatus(ctx, cd, decision.Status); err != nil {
 			return err
 		}
+		// After the write only, so that a retried step is not counted twice.
+		c.cfg.Plugins.Recorder.ObserveTransition(cd, before, decision.Status)
 	}
 	if decision.RequeueAfter > 0 && !idle(decision.Status.Phase) {
 		c.schedule.set(key, now.Add(decision.RequeueAfter))
@@ -204,10 +208,13 @@ func (c *Controller) recordEvent(ctx context.Context, cd *flaggerv1.Canary, log 
 	}
 }
 
-// sendAlert delivers an alert. The notifiers are not implemented yet: the
-// alert is logged with its severity so that nothing is silently dropped.
-func (c *Controller) sendAlert(_ context.Context, cd *flaggerv1.Canary, log *logrus.Entry, alert analysis.Alert) {
-	log.WithFields(logrus.Fields{"severity": alert.Severity, "alert": true}).Info(alert.Message)
+// sendAlert delivers an alert to the canary's alert providers (or the
+// global ones). A failed delivery is logged and counted, never retried in
+// the sync: the analysis must not wait for a chat service.
+func (c *Controller) sendAlert(ctx context.Context, cd *flaggerv1.Canary, log *logrus.Entry, alert analysis.Alert) {
+	if err := c.cfg.Plugins.Alerts.Send(ctx, cd, alert); err != nil {
+		log.WithError(err).WithField("severity", alert.Severity).Warn("Alert delivery failed")
+	}
 }
 
 func removedFinalizer(actions []analysis.Action) bool {

@@ -34,11 +34,24 @@ func TestAutomatedPromotion(t *testing.T) {
 	assert.Equal(t, []string{ns, "podinfo", "Progressing"}, fields[:3], "kubectl get canaries -A")
 	assert.Contains(t, []string{"20", "30", "40", "50"}, fields[3])
 
+	// Flagger's metrics, as dashboards and alert rules read them.
+	weight, ok := scrape(t, "flagger_canary_weight", map[string]string{"workload": "podinfo", "namespace": ns})
+	assert.True(t, ok && weight >= 20, "flagger_canary_weight of the canary mid-analysis: %v", weight)
+	status, ok := scrape(t, "flagger_canary_status", map[string]string{"name": "podinfo", "namespace": ns})
+	assert.True(t, ok && status == 0, "flagger_canary_status is 0 while progressing: %v", status)
+
 	waitPhase(t, ns, flaggerv1.CanaryPhaseSucceeded, 4*time.Minute)
 	out, err := exec.Command("kubectl", "--kubeconfig", env.cluster.KubeconfigPath, "-n", ns,
 		"wait", "canary/podinfo", "--for=condition=promoted", "--timeout=10s").CombinedOutput()
 	require.NoError(t, err, "kubectl wait --for=condition=promoted, as CI pipelines do: %s", out)
 	assert.Equal(t, []int32{0, 10, 20, 30, 40, 50, 0}, weights.seen())
+	weight, _ = scrape(t, "flagger_canary_weight", map[string]string{"workload": "podinfo", "namespace": ns})
+	assert.Zero(t, weight, "flagger_canary_weight after promotion")
+	status, _ = scrape(t, "flagger_canary_status", map[string]string{"name": "podinfo", "namespace": ns})
+	assert.Equal(t, 1.0, status, "flagger_canary_status after promotion")
+	successes, _ := scrape(t, "flagger_canary_successes_total", map[string]string{"name": "podinfo", "namespace": ns,
+		"deployment_strategy": "canary", "analysis_status": "completed"})
+	assert.Equal(t, 1.0, successes, "flagger_canary_successes_total")
 
 	requireEvents(t, ns,
 		"New revision detected! Scaling up podinfo.test",
