@@ -8,6 +8,9 @@
 #   all    core + kube-controller-manager + kube-scheduler + kwok (e2e tests)
 #   path   print KEY=VALUE lines with the cache directories (for the Go harness and make)
 #   NAME   etcd kube-apiserver kube-controller-manager kube-scheduler kubernetes kwok prometheus
+#          traefik podinfo   (the real-traffic tier: make demo, make test-e2e-traffic)
+#          podinfo@TAG       podinfo reporting TAG as its version, as the image of that tag would
+#                            (podinfo-6.9.2/versions/TAG/podinfo; seconds once podinfo is built)
 #
 # Cache: ${SERIN_TESTBIN:-${XDG_CACHE_HOME:-$HOME/.cache}/serin/testbin}, e.g.
 #   etcd-v3.6.16/etcd  kubernetes-v1.37.2/kube-apiserver  kwok-v0.8.0/{kwok,stages/*.yaml}
@@ -19,6 +22,10 @@ ETCD_VERSION=v3.6.16
 K8S_VERSION=v1.37.2
 KWOK_VERSION=v0.8.0
 PROMETHEUS_VERSION=v0.316.0
+TRAEFIK_VERSION=v3.6.12
+# podinfo's go.mod has no /v6, so the proxy knows it only by pseudo-version; this one is 6.9.2.
+PODINFO_VERSION=v1.8.1-0.20250910200901-e86405a8674e
+PODINFO_RELEASE=6.9.2
 
 DIR=${SERIN_TESTBIN:-${XDG_CACHE_HOME:-$HOME/.cache}/serin/testbin}
 case $DIR in /*) ;; *) DIR=$PWD/$DIR ;; esac
@@ -26,6 +33,8 @@ ETCD_DIR=$DIR/etcd-$ETCD_VERSION
 K8S_DIR=$DIR/kubernetes-$K8S_VERSION
 KWOK_DIR=$DIR/kwok-$KWOK_VERSION
 PROMETHEUS_DIR=$DIR/prometheus-$PROMETHEUS_VERSION
+TRAEFIK_DIR=$DIR/traefik-$TRAEFIK_VERSION
+PODINFO_DIR=$DIR/podinfo-$PODINFO_RELEASE
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler)
 # The kwok stages that make fake nodes Ready and pods Running/Completed/deleted at once.
 KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
@@ -48,6 +57,8 @@ print_paths() {
 	printf 'SERIN_KUBERNETES_DIR=%s\n' "$K8S_DIR"
 	printf 'SERIN_KWOK_DIR=%s\n' "$KWOK_DIR"
 	printf 'SERIN_PROMETHEUS_DIR=%s\n' "$PROMETHEUS_DIR"
+	printf 'SERIN_TRAEFIK_DIR=%s\n' "$TRAEFIK_DIR"
+	printf 'SERIN_PODINFO_DIR=%s\n' "$PODINFO_DIR"
 }
 
 # quiet CMD...: run a module command with its chatter (hundreds of "go: added" lines) sent to
@@ -210,6 +221,62 @@ _build_prometheus() {
 			"-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}")
 }
 
+build_traefik() {
+	local bin=$TRAEFIK_DIR/traefik
+	if [ -x "$bin" ]; then log "traefik $TRAEFIK_VERSION: cached"; return; fi
+	timed "traefik $TRAEFIK_VERSION" "~5 min (and ~3.4 GB RAM)" _build_traefik "$bin"
+}
+
+# Traefik v3.7 does not build from the module proxy (some of its DNS-provider dependencies answer
+# 403 and it needs an unpublished nested module); v3.6.12 does, given the replace directives of
+# its own go.mod, which a dependent module must repeat because replaces do not propagate.
+_build_traefik() {
+	(scratch "traefik-$TRAEFIK_VERSION" &&
+		if ! grep -q '^replace' go.mod; then
+			cat >>go.mod <<-'EOF'
+
+				replace (
+					github.com/abbot/go-http-auth => github.com/containous/go-http-auth v0.4.1-0.20200324110947-a37a7636d23e
+					github.com/gorilla/mux => github.com/containous/mux v0.0.0-20250523120546-41b6ec3aed59
+					github.com/mailgun/minheap => github.com/containous/minheap v0.0.0-20190809180810-6e71eb837595
+				)
+			EOF
+		fi &&
+		quiet go get "github.com/traefik/traefik/v3/cmd/traefik@$TRAEFIK_VERSION" &&
+		gobuild "$1" github.com/traefik/traefik/v3/cmd/traefik \
+			"-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION#v}")
+}
+
+build_podinfo() {
+	local bin=$PODINFO_DIR/podinfo
+	if [ -x "$bin" ]; then log "podinfo $PODINFO_RELEASE: cached"; return; fi
+	timed "podinfo $PODINFO_RELEASE" "~1 min" _build_podinfo "$bin"
+}
+
+_build_podinfo() {
+	(scratch "podinfo-$PODINFO_RELEASE" &&
+		quiet go get "github.com/stefanprodan/podinfo/cmd/podinfo@$PODINFO_VERSION" &&
+		gobuild "$1" github.com/stefanprodan/podinfo/cmd/podinfo)
+}
+
+# build_podinfo_version TAG: podinfo stamped with TAG as its version. podinfo sets its version
+# at build time only, and the pod runner of the real-traffic tier maps podinfo:TAG to this.
+build_podinfo_version() {
+	local tag=$1 bin
+	[[ $tag =~ ^[A-Za-z0-9._-]+$ ]] || die "podinfo@$tag: not an image tag"
+	if [ "$tag" = "$PODINFO_RELEASE" ]; then build_podinfo; return; fi
+	bin=$PODINFO_DIR/versions/$tag/podinfo
+	if [ -x "$bin" ]; then log "podinfo@$tag: cached"; return; fi
+	build_podinfo # the module and a warm build cache: only the link is left
+	timed "podinfo@$tag" "~5 s once podinfo is built" _build_podinfo_version "$bin" "$tag"
+}
+
+_build_podinfo_version() {
+	(scratch "podinfo-$PODINFO_RELEASE" &&
+		gobuild "$1" github.com/stefanprodan/podinfo/cmd/podinfo \
+			"-X github.com/stefanprodan/podinfo/pkg/version.VERSION=$2")
+}
+
 main() {
 	[ $# -gt 0 ] || set -- core
 	local want=() a
@@ -220,7 +287,8 @@ main() {
 		core) want+=(etcd kube-apiserver) ;;
 		all) want+=(etcd "${K8S_CMDS[@]}" kwok) ;;
 		kubernetes) want+=("${K8S_CMDS[@]}") ;;
-		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus) want+=("$a") ;;
+		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo) want+=("$a") ;;
+		podinfo@*) want+=("$a") ;;
 		*) log "unknown name: $a"; usage ;;
 		esac
 	done
@@ -245,6 +313,11 @@ main() {
 	if [ ${#k8s[@]} -gt 0 ]; then build_kubernetes "${k8s[@]}"; fi
 	if wants kwok; then build_kwok; fi
 	if wants prometheus; then build_prometheus; fi
+	if wants podinfo; then build_podinfo; fi
+	if wants traefik; then build_traefik; fi
+	for w in "${want[@]}"; do
+		case $w in podinfo@*) build_podinfo_version "${w#podinfo@}" ;; esac
+	done
 	log "ready in $(($(date +%s) - start))s"
 	print_paths
 }

@@ -9,27 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestTestbinScriptPrintsTheCacheLayout(t *testing.T) {
-	t.Setenv("SERIN_TESTBIN", "/nonexistent/testbin")
-	paths, err := readTestbinPaths()
-	require.NoError(t, err)
-	assert.Equal(t, "/nonexistent/testbin", paths["SERIN_TESTBIN"])
-	assert.Regexp(t, `^/nonexistent/testbin/etcd-v3\.\d+\.\d+$`, paths["SERIN_ETCD_DIR"])
-	assert.Regexp(t, `^/nonexistent/testbin/kubernetes-v1\.\d+\.\d+$`, paths["SERIN_KUBERNETES_DIR"])
-	assert.Regexp(t, `^/nonexistent/testbin/kwok-v0\.\d+\.\d+$`, paths["SERIN_KWOK_DIR"])
-}
-
-func TestParseEnvLinesNeedsTheHarnessKeys(t *testing.T) {
-	_, err := parseEnvLines([]byte("SERIN_TESTBIN=/x\nSERIN_ETCD_DIR=/x/etcd\n"))
-	assert.ErrorContains(t, err, "SERIN_KUBERNETES_DIR")
-}
-
 func TestMissingBinariesNameTheBuildCommand(t *testing.T) {
 	dir := t.TempDir()
 	paths := map[string]string{
-		"SERIN_ETCD_DIR":       filepath.Join(dir, "etcd"),
-		"SERIN_KUBERNETES_DIR": filepath.Join(dir, "kubernetes"),
-		"SERIN_KWOK_DIR":       filepath.Join(dir, "kwok"),
+		etcdDirKey:       filepath.Join(dir, "etcd"),
+		kubernetesDirKey: filepath.Join(dir, "kubernetes"),
+		kwokDirKey:       filepath.Join(dir, "kwok"),
 	}
 	_, err := locateBinaries(paths, false)
 	assert.ErrorContains(t, err, "`hack/testbin.sh core`")

@@ -11,6 +11,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/serin-dev/serin/test/proc"
 )
 
 const (
@@ -40,7 +42,7 @@ type Cluster struct {
 	Nodes []string
 
 	ca    *authority
-	procs []*process
+	procs []*proc.Process
 	keep  bool
 
 	stopOnce sync.Once

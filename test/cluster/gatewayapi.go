@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/serin-dev/serin/test/testbin"
 )
 
 // gatewayAPIModule is the module whose zip ships the Gateway API CRDs.
@@ -24,7 +26,7 @@ var (
 // yet, which is the only network access the harness may cause).
 func gatewayAPICRDDir() (string, error) {
 	gatewayAPIOnce.Do(func() {
-		root, err := repoRoot()
+		root, err := testbin.RepoRoot()
 		if err != nil {
 			gatewayAPIErr = err
 			return

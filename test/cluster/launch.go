@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/serin-dev/serin/test/proc"
 )
 
 // launch starts the components, then waits until all of them are ready.
@@ -21,10 +23,10 @@ func (c *Cluster) launch(ctx context.Context, opts Options, comps ...component) 
 }
 
 // spawn starts the components' processes and records them for Stop.
-func (c *Cluster) spawn(comps []component) ([]*process, error) {
-	procs := make([]*process, len(comps))
+func (c *Cluster) spawn(comps []component) ([]*proc.Process, error) {
+	procs := make([]*proc.Process, len(comps))
 	for i, comp := range comps {
-		p, err := startProcess(comp.name, filepath.Join(c.Dir, "logs", comp.name+".log"), comp.bin, comp.args...)
+		p, err := proc.Start(comp.name, filepath.Join(c.Dir, "logs", comp.name+".log"), comp.bin, comp.args...)
 		if err != nil {
 			return nil, err
 		}
@@ -35,14 +37,14 @@ func (c *Cluster) spawn(comps []component) ([]*process, error) {
 }
 
 // waitReady waits in parallel until every component answers its readiness probe.
-func (c *Cluster) waitReady(ctx context.Context, opts Options, began time.Time, comps []component, procs []*process) error {
+func (c *Cluster) waitReady(ctx context.Context, opts Options, began time.Time, comps []component, procs []*proc.Process) error {
 	waits := make([]func() error, len(comps))
 	for i, comp := range comps {
 		waits[i] = func() error {
 			if err := waitReady(ctx, procs[i], comp.timeout, comp.ready); err != nil {
 				return err
 			}
-			opts.logf("cluster: %s (pid %d) ready in %s", comp.name, procs[i].pid(), since(began))
+			opts.logf("cluster: %s (pid %d) ready in %s", comp.name, procs[i].PID(), since(began))
 			return nil
 		}
 	}
@@ -53,8 +55,8 @@ func (c *Cluster) waitReady(ctx context.Context, opts Options, began time.Time, 
 // failure after start-up.
 func (c *Cluster) withLogs(err error, names ...string) error {
 	for _, p := range c.procs {
-		if slices.Contains(names, p.name) {
-			err = fmt.Errorf("%w\n%s log %s ends with:\n%s", err, p.name, p.logPath, logTail(p.logPath, logTailBytes))
+		if slices.Contains(names, p.Name()) {
+			err = fmt.Errorf("%w\n%s log %s ends with:\n%s", err, p.Name(), p.LogPath(), proc.LogTail(p.LogPath(), proc.TailLimit))
 		}
 	}
 	return err

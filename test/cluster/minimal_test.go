@@ -17,6 +17,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/serin-dev/serin/test/testbin"
 )
 
 func TestMinimalControlPlaneWithGatewayAPI(t *testing.T) {
@@ -81,9 +83,9 @@ func TestMinimalControlPlaneWithGatewayAPI(t *testing.T) {
 // (kubernetes-vX.Y.Z) so that a pin bump needs no change here.
 func pinnedKubernetesVersion(t *testing.T) string {
 	t.Helper()
-	paths, err := readTestbinPaths()
+	dir, err := testbin.Dir("SERIN_KUBERNETES_DIR")
 	require.NoError(t, err)
-	v := strings.TrimPrefix(filepath.Base(paths["SERIN_KUBERNETES_DIR"]), "kubernetes-")
+	v := strings.TrimPrefix(filepath.Base(dir), "kubernetes-")
 	require.Regexp(t, `^v1\.\d+\.\d+$`, v)
 	return v
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/proc"
 )
 
 // probeInterval is how often readiness is polled; components become ready within 0.1-2.5 s.
@@ -19,7 +20,7 @@ type probe func(ctx context.Context) error
 
 // waitReady polls check until it succeeds. It fails early when p exits, and after timeout (or
 // when ctx ends) with the last probe error; both failures carry the tail of p's log.
-func waitReady(ctx context.Context, p *process, timeout time.Duration, check probe) error {
+func waitReady(ctx context.Context, p *proc.Process, timeout time.Duration, check probe) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ticker := time.NewTicker(probeInterval)
@@ -30,10 +31,10 @@ func waitReady(ctx context.Context, p *process, timeout time.Duration, check pro
 			return nil
 		}
 		select {
-		case <-p.exited:
-			return p.exitError()
+		case <-p.Exited():
+			return failure(p, "exited before it was ready (%v)", p.ExitErr())
 		case <-ctx.Done():
-			return p.failure("was not ready within %s (%v): last probe: %v", timeout, context.Cause(ctx), err)
+			return failure(p, "was not ready within %s (%v): last probe: %v", timeout, context.Cause(ctx), err)
 		case <-ticker.C:
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"strconv"
+
+	"github.com/serin-dev/serin/test/proc"
 )
 
 // Stop stops every component (SIGTERM to all at once, SIGKILL to those still running after
@@ -13,17 +15,17 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		// etcd goes last: on SIGTERM it waits for its clients' streams to end, which took 7 s
 		// while kube-apiserver was still up, and 5 ms once it had exited.
-		var clients, storage []*process
+		var clients, storage []*proc.Process
 		for _, p := range c.procs {
-			if p.name == "etcd" {
+			if p.Name() == "etcd" {
 				storage = append(storage, p)
 			} else {
 				clients = append(clients, p)
 			}
 		}
 		var errs []error
-		for _, wave := range [][]*process{clients, storage} {
-			if err := stopProcesses(wave, stopGrace); err != nil {
+		for _, wave := range [][]*proc.Process{clients, storage} {
+			if err := proc.StopAll(wave, stopGrace); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -42,7 +44,7 @@ func (c *Cluster) Stop() error {
 func (c *Cluster) PIDs() map[string]int {
 	pids := make(map[string]int, len(c.procs))
 	for _, p := range c.procs {
-		pids[p.name] = p.pid()
+		pids[p.Name()] = p.PID()
 	}
 	return pids
 }

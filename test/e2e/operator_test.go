@@ -9,23 +9,27 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/serin-dev/serin/test/cluster"
 	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/proc"
 )
+
+// operatorStopGrace is how long the operator gets to shut down on SIGTERM before SIGKILL.
+const operatorStopGrace = 10 * time.Second
 
 // operator is the serin binary under test, built from this tree.
 type operator struct {
-	cmd     *exec.Cmd
+	process *proc.Process
 	port    int
-	logPath string
 }
 
 // startOperator builds cmd/serin and runs it against the cluster as the
 // tutorial configures it (Gateway API v1, the Prometheus of the test),
-// with leader election on, as the manifests ship it.
+// with leader election on, as the manifests ship it. It is started through
+// proc, whose single spawner thread keeps the parent-death signal tied to
+// the test binary rather than to whichever thread this goroutine runs on.
 func startOperator(ctx context.Context, c *cluster.Cluster, prometheusURL string) (*operator, error) {
 	bin := filepath.Join(c.Dir, "serin")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "../../cmd/serin")
@@ -36,12 +40,7 @@ func startOperator(ctx context.Context, c *cluster.Cluster, prometheusURL string
 	if err != nil {
 		return nil, err
 	}
-	op := &operator{port: port, logPath: filepath.Join(c.Dir, "logs", "serin.log")}
-	log, err := os.Create(op.logPath)
-	if err != nil {
-		return nil, err
-	}
-	op.cmd = exec.Command(bin,
+	p, err := proc.Start("serin", filepath.Join(c.Dir, "logs", "serin.log"), bin,
 		"-kubeconfig", c.KubeconfigPath,
 		"-mesh-provider", "gatewayapi:v1",
 		"-metrics-server", prometheusURL,
@@ -50,13 +49,17 @@ func startOperator(ctx context.Context, c *cluster.Cluster, prometheusURL string
 		"-leader-election-namespace", "default",
 		"-log-level", "debug",
 	)
-	op.cmd.Stdout, op.cmd.Stderr = log, log
-	op.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := op.cmd.Start(); err != nil {
+	if err != nil {
 		return nil, err
 	}
+	op := &operator{process: p, port: port}
 	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", port)
 	err = must.Poll(time.Minute, 200*time.Millisecond, func() (bool, error) {
+		select {
+		case <-p.Exited():
+			return true, nil // reported below, with the log
+		default:
+		}
 		resp, err := http.Get(ready)
 		if err != nil {
 			return false, err
@@ -64,10 +67,14 @@ func startOperator(ctx context.Context, c *cluster.Cluster, prometheusURL string
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, nil
 	})
+	select {
+	case <-p.Exited():
+		return nil, p.Failure("exited before it was ready (%v)", p.ExitErr())
+	default:
+	}
 	if err != nil {
 		op.stop()
-		out, _ := os.ReadFile(op.logPath)
-		return nil, fmt.Errorf("serin not ready: %v\n%s", err, out)
+		return nil, p.Failure("was not ready at %s: %v", ready, err)
 	}
 	return op, nil
 }
@@ -77,16 +84,11 @@ func (o *operator) metricsURL() string {
 	return fmt.Sprintf("http://127.0.0.1:%d/metrics", o.port)
 }
 
-// stop sends SIGTERM and waits for the graceful shutdown.
+// stop sends SIGTERM and waits for the graceful shutdown, with SIGKILL after
+// operatorStopGrace.
 func (o *operator) stop() {
-	_ = o.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = o.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = o.cmd.Process.Kill()
-		<-done
+	if err := o.process.Stop(operatorStopGrace); err != nil {
+		fmt.Fprintln(os.Stderr, "stop serin:", err)
 	}
 }
 

@@ -41,15 +41,6 @@ func TestRenderConfigRejects(t *testing.T) {
 	}
 }
 
-func TestParseBinaryDir(t *testing.T) {
-	dir, err := parseBinaryDir([]byte("SERIN_TESTBIN=/c\nSERIN_PROMETHEUS_DIR=/c/prometheus-v0.316.0\n"))
-	require.NoError(t, err)
-	assert.Equal(t, "/c/prometheus-v0.316.0", dir)
-
-	_, err = parseBinaryDir([]byte("SERIN_TESTBIN=/c\n"))
-	assert.ErrorContains(t, err, "SERIN_PROMETHEUS_DIR")
-}
-
 func TestBinaryIn(t *testing.T) {
 	dir := t.TempDir()
 	_, err := binaryIn(dir)

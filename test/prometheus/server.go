@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/serin-dev/serin/test/proc"
 )
 
 const (
@@ -38,7 +40,7 @@ type Server struct {
 
 	url      string
 	api      promv1.API
-	proc     *process
+	process  *proc.Process
 	keep     bool
 	logf     func(format string, args ...any)
 	stopOnce sync.Once
@@ -74,10 +76,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	begin := time.Now()
 	for attempt := 1; ; attempt++ {
-		proc, url, err := startServer(ctx, bin, dir)
+		p, url, err := startServer(ctx, bin, dir)
 		if err == nil {
 			opts.logf("prometheus: ready at %s in %s (dir %s)", url, time.Since(begin).Round(time.Millisecond), dir)
-			return newServer(dir, url, proc, keep, opts)
+			return newServer(dir, url, p, keep, opts)
 		}
 		if !errors.Is(err, errPortInUse) || attempt == startAttempts {
 			return fail(err)
@@ -87,23 +89,23 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 }
 
 // newServer wraps a running process.
-func newServer(dir, url string, proc *process, keep bool, opts Options) (*Server, error) {
+func newServer(dir, url string, p *proc.Process, keep bool, opts Options) (*Server, error) {
 	client, err := api.NewClient(api.Config{Address: url})
 	if err != nil {
-		_ = proc.stop(stopGrace)
+		_ = p.Stop(stopGrace)
 		return nil, fmt.Errorf("building a prometheus client: %w", err)
 	}
-	return &Server{Dir: dir, url: url, api: promv1.NewAPI(client), proc: proc, keep: keep, logf: opts.logf}, nil
+	return &Server{Dir: dir, url: url, api: promv1.NewAPI(client), process: p, keep: keep, logf: opts.logf}, nil
 }
 
 // startServer starts Prometheus on a free port and waits until it is ready.
-func startServer(ctx context.Context, bin, dir string) (*process, string, error) {
+func startServer(ctx context.Context, bin, dir string) (*proc.Process, string, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, "", err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	proc, err := startProcess(filepath.Join(dir, "prometheus.log"), bin,
+	p, err := proc.Start("prometheus", filepath.Join(dir, "prometheus.log"), bin,
 		"--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr,
@@ -114,15 +116,15 @@ func startServer(ctx context.Context, bin, dir string) (*process, string, error)
 		return nil, "", err
 	}
 	url := "http://" + addr
-	if err := waitReady(ctx, url, proc); err != nil {
-		_ = proc.stop(stopGrace)
+	if err := waitReady(ctx, url, p); err != nil {
+		_ = p.Stop(stopGrace)
 		return nil, "", err
 	}
-	return proc, url, nil
+	return p, url, nil
 }
 
 // waitReady polls /-/ready until it answers 200, the process exits or ctx ends.
-func waitReady(ctx context.Context, url string, proc *process) error {
+func waitReady(ctx context.Context, url string, p *proc.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -133,14 +135,14 @@ func waitReady(ctx context.Context, url string, proc *process) error {
 			return nil
 		}
 		select {
-		case <-proc.exited:
-			err := proc.failure("exited before it was ready (%v)", proc.waitErr)
+		case <-p.Exited():
+			err := p.Failure("exited before it was ready (%v)", p.ExitErr())
 			if strings.Contains(err.Error(), "address already in use") {
 				return errors.Join(errPortInUse, err)
 			}
 			return err
 		case <-ctx.Done():
-			return proc.failure("was not ready at %s/-/ready: %v", url, ctx.Err())
+			return p.Failure("was not ready at %s/-/ready: %v", url, ctx.Err())
 		case <-tick.C:
 		}
 	}
@@ -167,7 +169,7 @@ func (s *Server) URL() string { return s.url }
 // unless SERIN_KEEP_CLUSTER is set. Calling it again returns the first result.
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
-		s.stopErr = s.proc.stop(stopGrace)
+		s.stopErr = s.process.Stop(stopGrace)
 		if s.keep {
 			s.logf("prometheus: %s is set, kept %s", KeepEnv, s.Dir)
 			return
