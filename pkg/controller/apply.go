@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
@@ -131,6 +132,7 @@ func (a *applier) setFinalizer(ctx context.Context, present bool) error {
 	if err != nil {
 		return err
 	}
+	a.c.expected.expect(cache.ObjectName{Namespace: updated.Namespace, Name: updated.Name}, updated.ResourceVersion, a.c.clock.Now())
 	a.cd = updated
 	return nil
 }

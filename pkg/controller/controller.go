@@ -38,6 +38,7 @@ type Controller struct {
 	clock    clock.WithTicker
 	queue    workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	schedule *schedule
+	expected *expectations
 	metrics  *syncMetrics
 	queueMet *queueMetrics
 
@@ -99,6 +100,7 @@ func New(cfg Config) (*Controller, error) {
 		log:      cfg.Logger,
 		clock:    cfg.Clock,
 		schedule: newSchedule(),
+		expected: newExpectations(),
 		metrics:  newSyncMetrics(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
@@ -199,6 +201,11 @@ func (c *Controller) enqueue(obj any) {
 // metadata that drives deletion, and finalizers wake the canary.
 func (c *Controller) canaryUpdated(oldObj, newObj any) {
 	old, cur := oldObj.(*flaggerv1.Canary), newObj.(*flaggerv1.Canary)
+	if c.expected.observe(cache.ObjectName{Namespace: cur.Namespace, Name: cur.Name}, cur.ResourceVersion) {
+		// Our own write arrived: a sync that waited for it may go on.
+		c.enqueue(cur)
+		return
+	}
 	if old.Generation == cur.Generation && cur.DeletionTimestamp.Equal(old.DeletionTimestamp) &&
 		equality.Semantic.DeepEqual(old.Finalizers, cur.Finalizers) {
 		return
@@ -209,6 +216,7 @@ func (c *Controller) canaryUpdated(oldObj, newObj any) {
 func (c *Controller) canaryDeleted(obj any) {
 	if key, ok := c.keyOf(obj); ok {
 		c.schedule.forget(key)
+		c.expected.forget(key)
 		c.queue.Add(key)
 	}
 }

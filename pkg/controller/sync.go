@@ -37,6 +37,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return err
 	}
 	now := c.clock.Now()
+	if !c.expected.satisfied(key, cd.ResourceVersion, now) {
+		return nil // the informer event of our last write enqueues it again
+	}
 	if !c.due(key, cd, now) {
 		return nil
 	}
@@ -181,11 +184,12 @@ func (c *Controller) writeStatus(ctx context.Context, cd *flaggerv1.Canary, stat
 	if err != nil {
 		return err
 	}
-	_, err = c.cfg.FlaggerClient.FlaggerV1beta1().Canaries(cd.Namespace).Patch(ctx, cd.Name,
+	written, err := c.cfg.FlaggerClient.FlaggerV1beta1().Canaries(cd.Namespace).Patch(ctx, cd.Name,
 		types.JSONPatchType, patch, metav1.PatchOptions{}, "status")
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
+	c.expected.expect(cache.ObjectName{Namespace: cd.Namespace, Name: cd.Name}, written.ResourceVersion, c.clock.Now())
 	return nil
 }
 
