@@ -9,9 +9,14 @@ BUILD_FLAGS := -trimpath -ldflags "$(LDFLAGS)"
 # -parallel: e2e scenarios mostly wait on analysis intervals, not on the CPU.
 TEST_FLAGS ?= -count=1 -timeout 30m -parallel 16
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e /test/)
+IMAGE_REPO ?= ghcr.io/serin-dev
+# The first engine that answers: a docker client without a daemon does not.
+# Recursive, so that only `make image` pays for the probe.
+CONTAINER_ENGINE ?= $(shell for e in docker podman; do $$e info >/dev/null 2>&1 && echo $$e && break; done)
 
 .PHONY: all build test test-unit test-integration test-e2e testbin verify codegen fmt vet clean
 .PHONY: bench
+.PHONY: manifests image
 
 all: build
 
@@ -41,6 +46,7 @@ testbin: ## Build the pinned test binaries into the cache (skips what exists).
 
 verify: fmt-check vet ## gofmt, go vet and stale generated code.
 	hack/verify-codegen.sh
+	hack/verify-manifests.sh
 
 codegen: ## Regenerate clients, deepcopy and CRDs from pkg/apis.
 	hack/update-codegen.sh
@@ -53,6 +59,16 @@ fmt-check:
 
 vet: ## go vet.
 	$(GO) vet ./...
+
+manifests: ## Copy the CRDs from artifacts/ into the kustomize base.
+	cp artifacts/flagger/crd.yaml kustomize/base/crd.yaml
+
+image: ## Build the images from `make build`'s binaries with docker or podman.
+	@engine=$(CONTAINER_ENGINE); \
+	if [ -z "$$engine" ]; then echo "make image: no container engine is available (docker or podman with a running daemon; or set CONTAINER_ENGINE)" >&2; exit 1; fi; \
+	set -ex; GOOS=linux $(MAKE) build; \
+	$$engine build -f cmd/serin/Dockerfile -t $(IMAGE_REPO)/serin:$(VERSION) _output/bin; \
+	$$engine build -f cmd/loadtester/Dockerfile -t $(IMAGE_REPO)/serin-loadtester:$(VERSION) _output/bin
 
 clean: ## Remove build output (the test-binary cache stays).
 	rm -rf _output
