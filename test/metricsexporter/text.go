@@ -46,6 +46,7 @@ func writeText(w io.Writer, workloads map[workloadKey]*workload) {
 		fmt.Fprintf(w, "%s_sum{%s} %s\n", requestDuration, l, num(c.sumMillis))
 		fmt.Fprintf(w, "%s_count{%s} %s\n", requestDuration, l, num(c.count))
 	}
+	writeAppText(w, keys, workloads)
 }
 
 // labels returns the labels that identify a workload's series, as the source-side Envoy of a

@@ -30,6 +30,8 @@ type counters struct {
 	buckets   []float64
 	sumMillis float64
 	count     float64
+	// app is podinfo's own histogram (seconds), for the successful requests and the 500s.
+	app [2]histogram
 }
 
 // workload is one simulated workload: its current traffic and what it has served so far.
@@ -41,7 +43,10 @@ type workload struct {
 }
 
 func newWorkload(t Traffic, now time.Time) *workload {
-	return &workload{traffic: t, last: now, counters: counters{buckets: make([]float64, len(bucketBounds))}}
+	return &workload{traffic: t, last: now, counters: counters{
+		buckets: make([]float64, len(bucketBounds)),
+		app:     [2]histogram{newHistogram(appBucketBounds), newHistogram(appBucketBounds)},
+	}}
 }
 
 // advance adds the requests that the current traffic served between the last advance and now.
@@ -67,4 +72,7 @@ func (w *workload) advance(now time.Time) {
 	}
 	w.sumMillis += n * millis
 	w.count += n
+	seconds := t.Latency.Seconds()
+	w.app[0].observe(appBucketBounds, n*(1-ratio), seconds)
+	w.app[1].observe(appBucketBounds, n*ratio, seconds)
 }
