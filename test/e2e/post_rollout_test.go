@@ -1,0 +1,47 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/test/metricsexporter"
+)
+
+// TestPostRolloutHooks calls the post-rollout webhooks after a promotion
+// and after a rollback, with the run's final phase. A failing post-rollout
+// hook is reported and changes nothing.
+func TestPostRolloutHooks(t *testing.T) {
+	t.Parallel()
+	const ns = "test-post-rollout"
+	post, closed := "/post/"+ns, gatePrefix+"post-"+ns
+	deploy(t, seed(t, "podinfo-canary.yaml", ns, shortLadder(),
+		set(int64(1), "spec", "analysis", "threshold"),
+		hook("post", flaggerv1.PostRolloutHook, post),
+		hook("closed", flaggerv1.PostRolloutHook, closed),
+	))
+	setImage(t, ns, "ghcr.io/stefanprodan/podinfo:6.0.1")
+	waitPhase(t, ns, flaggerv1.CanaryPhaseSucceeded, 2*time.Minute)
+	calls := env.hooks.callsTo(ns, post)
+	require.Len(t, calls, 1, "no post-rollout call before the end")
+	assert.Equal(t, flaggerv1.CanaryPhaseSucceeded, calls[0].Payload.Phase)
+	requireEvents(t, ns,
+		"Promotion completed! Scaling down podinfo."+ns,
+		"Post-rollout check post passed",
+		"Post-rollout hook closed failed",
+	)
+	assert.Equal(t, flaggerv1.CanaryPhaseSucceeded, canary(t, ns).Status.Phase, "a failed post-rollout hook changes nothing")
+
+	env.exporter.Set(ns, "podinfo", metricsexporter.Traffic{RPS: 20, ErrorRatio: 0.5, Latency: 20 * time.Millisecond})
+	setImage(t, ns, "ghcr.io/stefanprodan/podinfo:6.0.2")
+	waitPhase(t, ns, flaggerv1.CanaryPhaseFailed, 2*time.Minute)
+	calls = env.hooks.callsTo(ns, post)
+	require.Len(t, calls, 2)
+	assert.Equal(t, flaggerv1.CanaryPhaseFailed, calls[1].Payload.Phase)
+	requireEvents(t, ns, "Canary failed! Scaling down podinfo."+ns)
+	assert.Equal(t, 2, eventCount(t, ns, "Post-rollout check post passed"))
+	assert.Len(t, env.hooks.callsTo(ns, closed), 2)
+}
