@@ -74,9 +74,20 @@ func (s *schedule) lateness(key cache.ObjectName, now time.Time) time.Duration {
 	return now.Sub(at)
 }
 
-// runScheduler enqueues due canaries every tick until ctx ends. The tick is
-// short compared with any analysis interval (10 s at least), so a step runs
-// at most one tick late.
+// scheduleStep records that key's next step is due at at, and has the
+// queue hand the key to a worker at that moment. Left to the ticker alone,
+// every step ran up to one tick late (a 10 s interval became 11 s between
+// weight steps); the ticker stays as the fallback for a timer whose key a
+// worker took earlier.
+func (c *Controller) scheduleStep(key cache.ObjectName, at time.Time) {
+	c.schedule.set(key, at)
+	c.queue.AddAfter(key, at.Sub(c.clock.Now()))
+}
+
+// runScheduler enqueues due canaries every tick until ctx ends, as a
+// fallback for the queue's timers (scheduleStep). The tick is short
+// compared with any analysis interval (10 s at least), so a step runs at
+// most one tick late.
 func (c *Controller) runScheduler(ctx context.Context, tick time.Duration) {
 	ticker := c.clock.NewTicker(tick)
 	defer ticker.Stop()

@@ -6,6 +6,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	testingclock "k8s.io/utils/clock/testing"
+
+	"github.com/serin-dev/serin/test/must"
 )
 
 func TestSchedule(t *testing.T) {
@@ -28,4 +32,23 @@ func TestSchedule(t *testing.T) {
 	s.forget(a)
 	assert.True(t, s.due(a, now))
 	assert.Equal(t, []cache.ObjectName{b}, s.dueKeys(now.Add(time.Hour)))
+}
+
+func TestScheduleStepEnqueuesWhenDue(t *testing.T) {
+	clk := testingclock.NewFakeClock(time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC))
+	c := &Controller{clock: clk, schedule: newSchedule(), queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+		workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Clock: clk})}
+	defer c.queue.ShutDown()
+	key := cache.ObjectName{Namespace: "test", Name: "a"}
+
+	c.scheduleStep(key, clk.Now().Add(10*time.Second))
+	assert.False(t, c.schedule.due(key, clk.Now()))
+	clk.Step(9 * time.Second)
+	assert.Zero(t, c.queue.Len(), "not before it is due")
+	clk.Step(time.Second)
+	must.Eventually(t, 5*time.Second, time.Millisecond, func() (bool, error) {
+		return c.queue.Len() == 1, nil
+	}, "the key to be enqueued when due, without waiting for a scheduler tick")
+	assert.True(t, c.schedule.due(key, clk.Now()))
 }

@@ -85,7 +85,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		c.cfg.Plugins.Recorder.ObserveTransition(cd, before, decision.Status)
 	}
 	if decision.RequeueAfter > 0 && !idle(decision.Status.Phase) {
-		c.schedule.set(key, now.Add(decision.RequeueAfter))
+		c.scheduleStep(key, now.Add(decision.RequeueAfter))
 	} else {
 		c.schedule.forget(key)
 	}
