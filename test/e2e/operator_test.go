@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/serin-dev/serin/test/cluster"
+	"github.com/serin-dev/serin/test/install"
 	"github.com/serin-dev/serin/test/must"
 	"github.com/serin-dev/serin/test/proc"
 )
@@ -27,7 +28,9 @@ type operator struct {
 
 // startOperator builds cmd/serin and runs it against the cluster as the
 // tutorial configures it (Gateway API v1, the Prometheus of the test),
-// with leader election on, as the manifests ship it. It is started through
+// with leader election on, as the manifests ship it. It authenticates as
+// the serin ServiceAccount bound to the ClusterRole of kustomize/base, not
+// as an admin: every scenario also proves that the role is sufficient. It is started through
 // proc, whose single spawner thread keeps the parent-death signal tied to
 // the test binary rather than to whichever thread this goroutine runs on.
 func startOperator(ctx context.Context, c *cluster.Cluster, prometheusURL string) (*operator, error) {
@@ -40,13 +43,17 @@ func startOperator(ctx context.Context, c *cluster.Cluster, prometheusURL string
 	if err != nil {
 		return nil, err
 	}
+	kubeconfig, err := install.ServiceAccountKubeconfig(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("serin ServiceAccount: %w", err)
+	}
 	p, err := proc.Start("serin", filepath.Join(c.Dir, "logs", "serin.log"), bin,
-		"-kubeconfig", c.KubeconfigPath,
+		"-kubeconfig", kubeconfig,
 		"-mesh-provider", "gatewayapi:v1",
 		"-metrics-server", prometheusURL,
 		"-port", strconv.Itoa(port),
 		"-enable-leader-election",
-		"-leader-election-namespace", "default",
+		"-leader-election-namespace", "serin-system",
 		"-log-level", "debug",
 	)
 	if err != nil {
