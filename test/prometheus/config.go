@@ -37,6 +37,9 @@ type staticConfig struct {
 // renderConfig returns the configuration file for opts. It is JSON, which is also YAML: no
 // quoting rules to get wrong.
 func renderConfig(opts Options) ([]byte, error) {
+	if len(opts.Config) > 0 {
+		return opts.Config, nil
+	}
 	interval := opts.scrapeInterval()
 	if interval%time.Millisecond != 0 {
 		return nil, fmt.Errorf("prometheus: scrape interval %s is not a whole number of milliseconds", interval)

@@ -52,3 +52,10 @@ func TestBinaryIn(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, bin, got)
 }
+
+func TestRenderConfigCustom(t *testing.T) {
+	custom := []byte("scrape_configs: [{job_name: pods, kubernetes_sd_configs: [{role: pod}]}]\n")
+	out, err := renderConfig(Options{Config: custom, ScrapeTargets: []string{"ignored"}})
+	require.NoError(t, err)
+	assert.Equal(t, custom, out)
+}

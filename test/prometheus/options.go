@@ -19,6 +19,11 @@ type Options struct {
 	// DefaultScrapeInterval. Prometheus only accepts whole milliseconds.
 	ScrapeInterval time.Duration
 
+	// Config, when set, is the whole prometheus.yml, used as it is: ScrapeTargets and
+	// ScrapeInterval are then ignored. It is for scrape configurations beyond static targets,
+	// such as Kubernetes service discovery.
+	Config []byte
+
 	// Logf, when set, receives progress lines such as how long the server took to be ready.
 	Logf func(format string, args ...any)
 }

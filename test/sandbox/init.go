@@ -46,17 +46,36 @@ func enterPod(spec podSpec) error {
 	if err := syscall.Sethostname([]byte(spec.Hostname)); err != nil {
 		return fmt.Errorf("setting the host name: %w", err)
 	}
-	for _, m := range spec.Mounts {
-		if _, err := os.Stat(m.Target); err != nil {
-			fmt.Fprintf(os.Stderr, "sandbox: not mounting %s: %v\n", m.Target, err)
-			continue
-		}
-		if err := syscall.Mount(m.Source, m.Target, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
-			return fmt.Errorf("mounting %s on %s: %w", m.Source, m.Target, err)
-		}
+	if err := mountAll(spec.Mounts); err != nil {
+		return err
 	}
 	if len(spec.Argv) == 0 {
 		return fmt.Errorf("no program to run")
 	}
 	return syscall.Exec(spec.Argv[0], spec.Argv, os.Environ())
+}
+
+// mountAll makes the bind mounts. Every source is opened before the first mount, because a
+// mount may hide another's source: an emptyDir on /tmp hides the Pod's directory under /tmp.
+func mountAll(mounts []Mount) error {
+	sources := make([]*os.File, len(mounts))
+	for i, m := range mounts {
+		f, err := os.Open(m.Source)
+		if err != nil {
+			return fmt.Errorf("opening mount source: %w", err)
+		}
+		defer f.Close()
+		sources[i] = f
+	}
+	for i, m := range mounts {
+		if _, err := os.Stat(m.Target); err != nil {
+			fmt.Fprintf(os.Stderr, "sandbox: not mounting %s: %v\n", m.Target, err)
+			continue
+		}
+		src := fmt.Sprintf("/proc/self/fd/%d", sources[i].Fd())
+		if err := syscall.Mount(src, m.Target, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+			return fmt.Errorf("mounting %s on %s: %w", m.Source, m.Target, err)
+		}
+	}
+	return nil
 }
