@@ -73,15 +73,22 @@ type RestoreTarget struct{}
 // left to garbage collection.
 type RevertRouting struct{}
 
+// HandOverToTarget gives the objects the canary controls (primary workload,
+// its autoscaler and config copies, Services, route) to the target: their
+// controller reference to the canary becomes a plain owner reference to the
+// target, so that deleting the canary leaves them serving and deleting the
+// target removes them.
+type HandOverToTarget struct{}
+
 // AddFinalizer adds Finalizer to the canary.
 type AddFinalizer struct{}
 
 // RemoveFinalizer removes Finalizer from the canary. On a canary being deleted
-// it is the only action of its tick, since the object may vanish right after.
+// it is the last action of its tick, since the object may vanish right after.
 type RemoveFinalizer struct{}
 
-// Finalizer is the finalizer that holds a Canary with revertOnDeletion until
-// the target is restored; the name is Flagger's.
+// Finalizer is the finalizer that holds a deleted Canary until the target is
+// restored (revertOnDeletion) or handed its objects; the name is Flagger's.
 const Finalizer = "finalizer.flagger.app"
 
 func (EnsurePrimary) isAction()              {}
@@ -96,5 +103,6 @@ func (ResumeTargetAutoscaler) isAction()     {}
 func (RunPostRolloutHooks) isAction()        {}
 func (RestoreTarget) isAction()              {}
 func (RevertRouting) isAction()              {}
+func (HandOverToTarget) isAction()           {}
 func (AddFinalizer) isAction()               {}
 func (RemoveFinalizer) isAction()            {}

@@ -11,7 +11,8 @@ import (
 	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
-// Event texts, word for word Flagger's (flagger-behaviour.md §2.11). The first
+// Event texts, word for word Flagger's (flagger-behaviour.md §2.11), but for
+// msgResumed and msgHandedOver, which Flagger does not have. The first
 // %s of each is <name>.<namespace>: the canary's name or, where Flagger uses
 // it, the target's (see the callers).
 const (
@@ -47,8 +48,10 @@ const (
 	msgRollbackHookPassed   = "Rollback check %s passed"
 	msgRollbackHookIdle     = "Rollback hook %s not signaling a rollback"
 	msgSuspended            = "skipping canary run as object is suspended"
+	msgResumed              = "resuming canary run as object is no longer suspended"
 	msgTerminating          = "Terminating canary %s"
 	msgTerminated           = "Terminated canary %s"
+	msgHandedOver           = "Canary %s deleted without revertOnDeletion: its primary and routing are handed over to %s %s"
 	msgProvidersAvailable   = "all the metrics providers are available!"
 	msgProvidersUnavailable = "Error checking metric providers: %v"
 	msgTargetMissing        = "%s %s not found"

@@ -1,39 +1,85 @@
 package analysis
 
-import "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+import (
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// SuspendedType is the condition a suspended canary carries: status True,
+// reason Suspended. It is appended after the Promoted condition and removed
+// on resume.
+//
+// Unlike Flagger, which keeps only the Promoted condition, it makes a
+// suspension visible (kubectl wait --for=condition=suspended) and lets the
+// state machine tell a resume from any other spec edit.
+const SuspendedType v1beta1.CanaryConditionType = "Suspended"
+
+// conditionSuspended is the message of the Suspended condition.
+const conditionSuspended = "spec.suspend is set: the analysis and the traffic are frozen."
 
 // suspend freezes the canary: nothing is reconciled and the weights stay as
-// they are.
+// they are. The status is left as it is but for the Suspended condition.
 //
 // Unlike Flagger, which records "skipping canary run as object is suspended"
-// on every tick, the event is recorded once per observed spec generation: the
-// tick that first sees suspend (or a later edit of a suspended canary) finds
-// status.observedGeneration behind metadata.generation, and the status
-// written by that tick catches it up. No in-memory state is needed, so a
-// restart of the controller does not repeat the event either.
+// on every tick, the event is recorded once per suspension, by the tick that
+// adds the Suspended condition; resume records one when it is lifted. The
+// condition lives in the status, so a restart of the controller repeats
+// neither.
 func (t *tick) suspend() {
 	t.frozen = true
 	t.d.Reason = ReasonSuspended
-	if t.st.ObservedGeneration != t.cd.Generation {
-		t.normal(msgSuspended)
+	if slices.ContainsFunc(t.st.Conditions, isSuspended) {
+		return
 	}
+	now := metav1.NewTime(t.in.Now).Rfc3339Copy()
+	t.st.Conditions = append(t.st.Conditions, v1beta1.CanaryCondition{
+		Type:               SuspendedType,
+		Status:             corev1.ConditionTrue,
+		LastUpdateTime:     now,
+		LastTransitionTime: now,
+		Reason:             ReasonSuspended,
+		Message:            conditionSuspended,
+	})
+	t.normal(msgSuspended)
 }
 
-// syncFinalizer keeps Finalizer in line with spec.revertOnDeletion.
+// resume removes the Suspended condition of a canary no longer suspended,
+// with one event; the tick then goes on as usual.
+func (t *tick) resume() {
+	i := slices.IndexFunc(t.st.Conditions, isSuspended)
+	if i < 0 {
+		return
+	}
+	t.st.Conditions = slices.Delete(t.st.Conditions, i, i+1)
+	if len(t.st.Conditions) == 0 {
+		t.st.Conditions = nil
+	}
+	t.normal(msgResumed)
+}
+
+func isSuspended(c v1beta1.CanaryCondition) bool { return c.Type == SuspendedType }
+
+// syncFinalizer puts Finalizer on every canary.
+//
+// Unlike Flagger, which holds the finalizer only with revertOnDeletion, every
+// canary gets it: a canary deleted without revertOnDeletion hands the objects
+// it created over to its target (see handOver) instead of letting garbage
+// collection remove the primary while the target is scaled to zero.
 func (t *tick) syncFinalizer() {
-	has := hasFinalizer(t.cd)
-	switch {
-	case t.cd.Spec.RevertOnDeletion && !has:
+	if !hasFinalizer(t.cd) {
 		t.act(AddFinalizer{})
-	case !t.cd.Spec.RevertOnDeletion && has:
-		t.act(RemoveFinalizer{})
 	}
 }
 
-// terminate reverts a deleted canary with revertOnDeletion: Terminating
-// scales the target back up and waits for it, Terminated hands the traffic
-// back to it, and the tick after that removes the finalizer. Deletion wins
-// over suspend, or a suspended canary could never be deleted.
+// terminate ends a deleted canary. Without revertOnDeletion it hands its
+// objects over to the target (handOver). With it, Terminating scales the
+// target back up and waits for it, Terminated hands the traffic back to it,
+// and the tick after that removes the finalizer. Deletion wins over suspend,
+// or a suspended canary could never be deleted.
 //
 // Unlike Flagger, a target that no longer exists does not hold the deletion
 // (helm uninstall deletes both at once), and the first Terminating tick
@@ -45,8 +91,12 @@ func (t *tick) terminate() {
 		t.frozen = true
 		return
 	}
-	if !t.cd.Spec.RevertOnDeletion || t.st.Phase == v1beta1.CanaryPhaseTerminated {
+	if t.st.Phase == v1beta1.CanaryPhaseTerminated {
 		t.act(RemoveFinalizer{})
+		return
+	}
+	if !t.cd.Spec.RevertOnDeletion {
+		t.handOver()
 		return
 	}
 	t.d.RequeueAfter = terminationPoll
@@ -69,4 +119,22 @@ func (t *tick) terminate() {
 	t.act(RevertRouting{})
 	t.st.Phase = v1beta1.CanaryPhaseTerminated
 	t.normal(msgTerminated, canaryID(t.cd))
+}
+
+// handOver ends a canary deleted without revertOnDeletion: the primary, its
+// autoscaler and config copies, the Services and the route it created keep
+// serving and are handed over to the target, so that garbage collection
+// keeps them while the target exists and removes them with it; then the
+// finalizer goes. A target that no longer exists gets nothing: the
+// application is being removed as a whole, and everything goes.
+//
+// Unlike Flagger, where garbage collection removes all of them with the
+// canary while the target is scaled to zero: an outage (#853, #388).
+func (t *tick) handOver() {
+	t.frozen = true
+	if !t.obs.TargetMissing {
+		t.act(HandOverToTarget{})
+		t.normal(msgHandedOver, canaryID(t.cd), t.cd.Spec.TargetRef.Kind, targetID(t.cd))
+	}
+	t.act(RemoveFinalizer{})
 }

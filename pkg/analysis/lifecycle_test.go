@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
@@ -15,6 +16,19 @@ func suspended(observedGeneration int64) canaryOption {
 		c.Generation = 2
 		c.Status.ObservedGeneration = observedGeneration
 	}
+}
+
+// suspendedCondition is the condition a suspended canary's first tick adds.
+func suspendedCondition() v1beta1.CanaryCondition {
+	now := metav1.NewTime(t0)
+	return v1beta1.CanaryCondition{
+		Type: SuspendedType, Status: corev1.ConditionTrue, LastUpdateTime: now, LastTransitionTime: now,
+		Reason: ReasonSuspended, Message: conditionSuspended,
+	}
+}
+
+func withSuspendedCondition(c *v1beta1.Canary) {
+	c.Status.Conditions = append(c.Status.Conditions, suspendedCondition())
 }
 
 func revertOnDeletion(c *v1beta1.Canary) {
@@ -35,40 +49,53 @@ func TestStepSuspend(t *testing.T) {
 		events: []string{normal("skipping canary run as object is suspended")},
 		reason: ReasonSuspended, lastApplied: rev2,
 	}, {
-		name:   "later ticks of a suspended canary are silent",
-		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 1), suspended(2)), obs: observed(rev3, 70, 30),
+		name:   "later ticks of a suspended canary are silent, edited or not",
+		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 1), suspended(1), withSuspendedCondition), obs: observed(rev3, 70, 30),
 		phase: v1beta1.CanaryPhaseProgressing, weight: 30, failedChecks: 1,
 		reason: ReasonSuspended,
+	}, {
+		name:   "the tick after the resume records one event and goes on",
+		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 1), withSuspendedCondition), obs: observed(rev2, 70, 30),
+		phase: v1beta1.CanaryPhaseProgressing, weight: 40, failedChecks: 1,
+		actions: actions(ensure, reconcile, SetRoutes{Primary: 60, Canary: 40}),
+		events:  []string{normal("resuming canary run as object is no longer suspended"), normal("Advance podinfo.test canary weight 40")},
 	}})
 }
 
-func TestSuspendWritesOnlyObservedGeneration(t *testing.T) {
+func TestSuspendFreezesTheStatus(t *testing.T) {
 	c := newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 1), suspended(1))
 	d := step(c, observed(rev2, 70, 30), newChecks())
 	want := c.Status.DeepCopy()
 	want.ObservedGeneration = 2
-	assert.Equal(t, *want, d.Status)
+	want.Conditions = append(want.Conditions, suspendedCondition())
+	assert.Equal(t, *want, d.Status, "only observedGeneration and the Suspended condition")
 
 	c.Status = d.Status
 	d = step(c, observed(rev2, 70, 30), newChecks())
 	assert.Empty(t, d.Events)
 	assert.Equal(t, c.Status, d.Status, "a quiet suspended tick writes nothing")
+
+	c.Spec.Suspend = false
+	d = step(c, observed(rev2, 70, 30), newChecks())
+	for _, cond := range d.Status.Conditions {
+		assert.NotEqual(t, SuspendedType, cond.Type, "the condition goes on resume")
+	}
 }
 
+func withoutFinalizer(c *v1beta1.Canary) { c.Finalizers = nil }
+
 func TestStepFinalizer(t *testing.T) {
-	revert := func(c *v1beta1.Canary) { c.Spec.RevertOnDeletion = true }
-	stale := func(c *v1beta1.Canary) { c.Finalizers = []string{Finalizer} }
 	runTransitions(t, []transition{{
-		name:   "revertOnDeletion adds the finalizer",
-		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revert), obs: observed(rev1, 100, 0),
+		name:   "every canary gets the finalizer",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), withoutFinalizer), obs: observed(rev1, 100, 0),
 		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(AddFinalizer{}, ensure, reconcile),
 	}, {
-		name:   "turning revertOnDeletion off removes the finalizer",
-		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), stale), obs: observed(rev1, 100, 0),
-		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(RemoveFinalizer{}, ensure, reconcile),
+		name:   "revertOnDeletion adds the same finalizer",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion, withoutFinalizer), obs: observed(rev1, 100, 0),
+		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(AddFinalizer{}, ensure, reconcile),
 	}, {
-		name:   "a finalizer already in place is left alone",
-		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion), obs: observed(rev1, 100, 0),
+		name:   "a finalizer already in place is left alone, with or without revertOnDeletion",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded)), obs: observed(rev1, 100, 0),
 		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(ensure, reconcile),
 	}})
 }
@@ -80,15 +107,21 @@ func TestStepDeletion(t *testing.T) {
 	terminating := normal("Terminating canary podinfo.test")
 	terminated := normal("Terminated canary podinfo.test")
 
+	handedOver := normal("Canary podinfo.test deleted without revertOnDeletion: its primary and routing are handed over to Deployment podinfo.test")
+
 	runTransitions(t, []transition{{
 		name:   "a deleted canary without the finalizer needs nothing",
-		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted), obs: observed(rev1, 100, 0),
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted, withoutFinalizer), obs: observed(rev1, 100, 0),
 		phase: v1beta1.CanaryPhaseSucceeded,
 	}, {
-		name:   "a stale finalizer is removed when revertOnDeletion is off",
-		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted, func(c *v1beta1.Canary) { c.Finalizers = []string{Finalizer} }),
-		obs:    observed(rev1, 100, 0),
-		phase:  v1beta1.CanaryPhaseSucceeded, actions: actions(RemoveFinalizer{}),
+		name:   "without revertOnDeletion the objects are handed over to the target, then the finalizer goes",
+		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 0), deleted), obs: observed(rev2, 70, 30),
+		phase: v1beta1.CanaryPhaseProgressing, weight: 30,
+		actions: actions(HandOverToTarget{}, RemoveFinalizer{}), events: []string{handedOver},
+	}, {
+		name:   "without revertOnDeletion and without a target, everything goes",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted), obs: targetMissing,
+		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(RemoveFinalizer{}),
 	}, {
 		name:   "the first tick restores the target and always waits for it",
 		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 0), revertOnDeletion, deleted), obs: observed(rev2, 70, 30),
@@ -125,8 +158,10 @@ func TestStepDeletion(t *testing.T) {
 }
 
 func TestDeletionRequeue(t *testing.T) {
-	d := step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted), observed(rev1, 100, 0), newChecks())
+	d := step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted, withoutFinalizer), observed(rev1, 100, 0), newChecks())
 	assert.Zero(t, d.RequeueAfter, "nothing left to do")
+	d = step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted), observed(rev1, 100, 0), newChecks())
+	assert.Zero(t, d.RequeueAfter, "handed over at once")
 	d = step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion, deleted), observed(rev1, 100, 0), newChecks())
 	assert.Equal(t, v1beta1.MinAnalysisInterval, d.RequeueAfter, "the restored target is polled")
 }

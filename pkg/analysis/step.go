@@ -60,7 +60,9 @@ func (t *tick) run() {
 	case t.cd.Spec.Suspend:
 		t.suspend()
 		return
-	case t.obs.TargetMissing:
+	}
+	t.resume()
+	if t.obs.TargetMissing {
 		t.d.Reason = ReasonTargetNotFound
 		t.warning(msgTargetMissing, t.cd.Spec.TargetRef.Kind, targetID(t.cd))
 		return

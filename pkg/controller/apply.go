@@ -98,6 +98,15 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 			return err
 		}
 		return a.rt.Finalize(ctx, a.cd)
+	case analysis.HandOverToTarget:
+		owner, err := workload.HandOver(ctx, a.cd)
+		if err != nil {
+			return err
+		}
+		if err := a.c.cfg.Plugins.Services.HandOver(ctx, a.cd, owner); err != nil {
+			return err
+		}
+		return a.rt.HandOver(ctx, a.cd, owner)
 	case analysis.AddFinalizer:
 		return a.setFinalizer(ctx, true)
 	case analysis.RemoveFinalizer:

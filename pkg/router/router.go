@@ -36,6 +36,10 @@ type Interface interface {
 
 	// Finalize reverts the router's changes when the Canary is deleted.
 	Finalize(ctx context.Context, cd *flaggerv1.Canary) error
+
+	// HandOver gives the route it created for the Canary to owner (the
+	// target) when the Canary is deleted without revertOnDeletion.
+	HandOver(ctx context.Context, cd *flaggerv1.Canary, owner metav1.OwnerReference) error
 }
 
 // Target describes the pods behind a canary, as found on its workload.
@@ -62,6 +66,10 @@ type ServiceRouter interface {
 
 	// Finalize points an adopted apex Service back at the target pods.
 	Finalize(ctx context.Context, cd *flaggerv1.Canary, target Target) error
+
+	// HandOver gives the Services it created for the Canary to owner (the
+	// target) when the Canary is deleted without revertOnDeletion.
+	HandOver(ctx context.Context, cd *flaggerv1.Canary, owner metav1.OwnerReference) error
 }
 
 // canaryOwnerRef is the controller reference every object created for cd
