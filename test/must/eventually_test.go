@@ -43,7 +43,9 @@ func TestEventuallyReportsLastError(t *testing.T) {
 	}, "deployment %s", "web")
 	require.NotEmpty(t, r.fatal)
 	assert.Regexp(t, `^deployment web: condition not met after \d+ms \(\d+ attempts\); last error: [01]/2 replicas available$`, r.fatal)
-	assert.GreaterOrEqual(t, calls, 5)
+	// How many attempts fit in 30 ms depends on the machine's load; that
+	// it retried at all is what matters.
+	assert.GreaterOrEqual(t, calls, 2)
 }
 
 func TestPollFalseWithoutError(t *testing.T) {
