@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/serin-dev/serin/test/must"
 )
 
 // sortEvents orders events by when they were last seen, then first seen.
@@ -38,11 +40,19 @@ func hasEvents(messages []string, want ...string) (bool, string) {
 }
 
 // requireEvents fails unless the canary's events contain want, in order.
+// The recorder writes events asynchronously, so the events of the step
+// that wrote a phase may reach the API a moment after it: wait a little.
 func requireEvents(t *testing.T, namespace string, want ...string) {
 	t.Helper()
-	messages := eventMessages(t, namespace)
-	ok, missing := hasEvents(messages, want...)
-	require.True(t, ok, "event %q missing or out of order in:\n%s", missing, strings.Join(messages, "\n"))
+	var messages []string
+	missing := ""
+	err := must.Poll(10*time.Second, 200*time.Millisecond, func() (bool, error) {
+		messages = eventMessages(t, namespace)
+		var ok bool
+		ok, missing = hasEvents(messages, want...)
+		return ok, nil
+	})
+	require.NoError(t, err, "event %q missing or out of order in:\n%s", missing, strings.Join(messages, "\n"))
 }
 
 // weightWatcher records every distinct canary weight the HTTPRoute carries.
