@@ -17,6 +17,7 @@ CONTAINER_ENGINE ?= $(shell for e in docker podman; do $$e info >/dev/null 2>&1 
 .PHONY: all build test test-unit test-integration test-e2e testbin verify codegen fmt vet clean
 .PHONY: bench
 .PHONY: manifests image
+.PHONY: demo demo-down test-e2e-traffic
 
 all: build
 
@@ -31,6 +32,17 @@ test-unit: ## Unit tests only: no binaries needed.
 
 test-integration: testbin ## Tests against a real etcd and kube-apiserver.
 	$(GO) test $(TEST_FLAGS) ./test/cluster/... ./test/integration/...
+
+test-e2e-traffic: ## Real traffic through Traefik: promotion split, zero errors, rollback (root; ~3 min warm).
+	@# Without root the tests skip (they need network namespaces): build nothing for them then.
+	if [ "$$(id -u)" = 0 ]; then hack/testbin.sh all prometheus traefik podinfo podinfo@6.0.0 podinfo@6.0.1 >/dev/null; fi
+	SERIN_E2E_TRAFFIC=1 $(GO) test -count=1 -timeout 20m -v ./test/traffic/...
+
+demo: build ## The tutorial on this machine with real traffic through Traefik (root; see README).
+	hack/demo.sh up
+
+demo-down: ## Stop the stack that make demo left running.
+	hack/demo.sh down
 
 test-e2e: testbin ## Tests against the full control plane with KWOK nodes.
 	$(GO) test $(TEST_FLAGS) ./test/e2e/...

@@ -46,13 +46,22 @@ func enterPod(spec podSpec) error {
 	if err := syscall.Sethostname([]byte(spec.Hostname)); err != nil {
 		return fmt.Errorf("setting the host name: %w", err)
 	}
-	if err := mountAll(spec.Mounts); err != nil {
-		return err
-	}
 	if len(spec.Argv) == 0 {
 		return fmt.Errorf("no program to run")
 	}
-	return syscall.Exec(spec.Argv[0], spec.Argv, os.Environ())
+	// Like the mount sources, the program may live under a mount target (/tmp).
+	prog, err := os.Open(spec.Argv[0])
+	if err != nil {
+		return err
+	}
+	if err := mountAll(spec.Mounts); err != nil {
+		return err
+	}
+	path := spec.Argv[0]
+	if _, err := os.Stat(path); err != nil {
+		path = fmt.Sprintf("/proc/self/fd/%d", prog.Fd())
+	}
+	return syscall.Exec(path, spec.Argv, os.Environ())
 }
 
 // mountAll makes the bind mounts. Every source is opened before the first mount, because a
