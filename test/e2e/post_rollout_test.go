@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/test/metricsexporter"
+	"github.com/serin-dev/serin/test/must"
 )
 
 // TestPostRolloutHooks calls the post-rollout webhooks after a promotion
@@ -42,6 +44,10 @@ func TestPostRolloutHooks(t *testing.T) {
 	require.Len(t, calls, 2)
 	assert.Equal(t, flaggerv1.CanaryPhaseFailed, calls[1].Payload.Phase)
 	requireEvents(t, ns, "Canary failed! Scaling down podinfo."+ns)
-	assert.Equal(t, 2, eventCount(t, ns, "Post-rollout check post passed"))
+	// Events reach the API asynchronously, possibly after the phase.
+	must.Eventually(t, 10*time.Second, 250*time.Millisecond, func() (bool, error) {
+		n := eventCount(t, ns, "Post-rollout check post passed")
+		return n == 2, fmt.Errorf("%d post-rollout events", n)
+	}, "a post-rollout event per run")
 	assert.Len(t, env.hooks.callsTo(ns, closed), 2)
 }
