@@ -116,7 +116,10 @@ type CanarySpec struct {
 	SkipAnalysis bool `json:"skipAnalysis,omitempty"`
 
 	// RevertOnDeletion restores the target workload and routing to their
-	// original state when the Canary is deleted (it adds a finalizer).
+	// original state when the Canary is deleted. Without it, deleting the
+	// Canary hands the primary, its Services and the route over to the
+	// target Deployment, so the app keeps serving (both ways go through
+	// Serin's finalizer).
 	// +optional
 	RevertOnDeletion bool `json:"revertOnDeletion,omitempty"`
 
