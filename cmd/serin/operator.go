@@ -65,9 +65,12 @@ func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operat
 		return nil, err
 	}
 
-	kubeFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0, kubeinformers.WithNamespace(opts.namespace))
-	flaggerFactory := informers.NewSharedInformerFactoryWithOptions(flagger, 0, informers.WithNamespace(opts.namespace))
-	gatewayFactory := gatewayinformers.NewSharedInformerFactoryWithOptions(gateway, 0, gatewayinformers.WithNamespace(opts.namespace))
+	kubeFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0, kubeinformers.WithNamespace(opts.namespace),
+		kubeinformers.WithTransform(stripManagedFields))
+	flaggerFactory := informers.NewSharedInformerFactoryWithOptions(flagger, 0, informers.WithNamespace(opts.namespace),
+		informers.WithTransform(stripManagedFields))
+	gatewayFactory := gatewayinformers.NewSharedInformerFactoryWithOptions(gateway, 0, gatewayinformers.WithNamespace(opts.namespace),
+		gatewayinformers.WithTransform(stripManagedFields))
 
 	routers, routeInformers, err := newRouters(kube, gateway, gatewayFactory, opts.meshProvider)
 	if err != nil {
