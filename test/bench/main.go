@@ -36,6 +36,7 @@ type config struct {
 	workloads    string // workloadsKWOK or workloadsSimulated
 	prometheus   bool
 	profileDir   string
+	opFlags      []string // extra operator flags, for tuning experiments
 	timeout      time.Duration
 	out          string
 	keep         bool
@@ -69,6 +70,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.perNamespace, "per-namespace", 100, "Canaries per namespace.")
 	fs.StringVar(&c.workloads, "workloads", workloadsKWOK, "kwok (real Deployments on KWOK nodes) or simulated (Deployment status written by the bench).")
 	fs.BoolVar(&c.prometheus, "prometheus", false, "Give every canary a Prometheus metric, served by a real Prometheus that scrapes the operator.")
+	opFlags := fs.String("operator-flags", "", "Extra serin flags, space-separated (the defaults are what the results are for).")
 	fs.StringVar(&c.profileDir, "profile", "", "Directory for the operator's CPU and heap profiles of the rollout (enables -pprof).")
 	fs.DurationVar(&c.timeout, "timeout", 0, "Bound for each wait; 0 means 5 minutes plus 50 ms per canary.")
 	fs.StringVar(&c.out, "o", "", "Also write the report to this file.")
@@ -77,6 +79,7 @@ func parseFlags(args []string) (config, error) {
 		return c, err
 	}
 	c.phases = strings.Split(*phases, ",")
+	c.opFlags = strings.Fields(*opFlags)
 	return c, c.validate()
 }
 

@@ -40,8 +40,8 @@ func buildOperator(ctx context.Context, dir string) (string, error) {
 
 // startOperator runs bin with its default flags but for the kubeconfig,
 // the provider the issue names, the port and, when given, the Prometheus
-// URL; pprof only when profiles are wanted.
-func startOperator(ctx context.Context, bin, kubeconfig, dir string, port int, prometheusURL string, pprof bool) (*operator, error) {
+// URL; pprof only when profiles are wanted; then extra.
+func startOperator(ctx context.Context, bin, kubeconfig, dir string, port int, prometheusURL string, pprof bool, extra []string) (*operator, error) {
 	op := &operator{port: port, logPath: filepath.Join(dir, "serin.log"), exited: make(chan struct{})}
 	log, err := os.Create(op.logPath)
 	if err != nil {
@@ -55,7 +55,7 @@ func startOperator(ctx context.Context, bin, kubeconfig, dir string, port int, p
 	if pprof {
 		args = append(args, "-pprof")
 	}
-	op.cmd = exec.Command(bin, args...)
+	op.cmd = exec.Command(bin, append(args, extra...)...)
 	op.cmd.Stdout, op.cmd.Stderr = log, log
 	op.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := op.cmd.Start(); err != nil {

@@ -24,11 +24,15 @@ type usage struct {
 
 // procWatch samples the CPU time and resident memory of a set of processes.
 type procWatch struct {
-	mu    sync.Mutex
-	pids  map[string]int
-	start map[string]time.Duration
-	peak  map[string]uint64
+	mu           sync.Mutex
+	pids         map[string]int
+	start        map[string]time.Duration
+	peak         map[string]uint64
+	machineStart time.Duration
 }
+
+// machine is the usage key of the whole machine's busy CPU time.
+const machine = "(whole machine)"
 
 func newProcWatch(pids map[string]int) *procWatch {
 	return &procWatch{pids: pids, start: map[string]time.Duration{}, peak: map[string]uint64{}}
@@ -62,6 +66,7 @@ func (w *procWatch) begin() {
 		w.start[name], _ = readCPU(pid)
 		w.peak[name], _ = readRSS(pid)
 	}
+	w.machineStart = machineBusy()
 }
 
 // end returns each process' usage since begin.
@@ -74,6 +79,7 @@ func (w *procWatch) end() map[string]usage {
 		rss, _ := readRSS(pid)
 		out[name] = usage{cpu: cpu - w.start[name], peakRSS: max(w.peak[name], rss)}
 	}
+	out[machine] = usage{cpu: machineBusy() - w.machineStart}
 	return out
 }
 

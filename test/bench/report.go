@@ -18,6 +18,8 @@ type result struct {
 	initTime                                    time.Duration
 	initUsage, idleUsage, rolloutUsage          map[string]usage
 	initRequests, idleRequests, rolloutRequests requests
+	// apiserverRollout counts every client's requests during the rollout.
+	apiserverRollout requests
 
 	rolloutTimes []time.Duration
 	failed       int
@@ -37,14 +39,22 @@ func (r *result) markdown() string {
 	if c.prometheus {
 		metric = "1 Prometheus metric"
 	}
-	fmt.Fprintf(&b, "\n### N = %d (%s workloads, %d nodes; interval %s, stepWeight %d, maxWeight %d, %s)\n\n",
-		c.n, c.workloads, r.nodes, c.interval, c.stepWeight, c.maxWeight, metric)
+	flags := "default operator flags"
+	if len(c.opFlags) > 0 {
+		flags = "operator flags " + strings.Join(c.opFlags, " ")
+	}
+	fmt.Fprintf(&b, "\n### N = %d (%s workloads, %d nodes; interval %s, stepWeight %d, maxWeight %d, %s; %s)\n\n",
+		c.n, c.workloads, r.nodes, c.interval, c.stepWeight, c.maxWeight, metric, flags)
 	b.WriteString(summaryHeader)
 	b.WriteString(r.summaryRow())
 	b.WriteString("\nOperator API requests by verb and resource, from the audit log:\n\n")
 	b.WriteString(r.requestTable())
 	b.WriteString("\nCPU seconds and peak RSS per process and phase:\n\n")
 	b.WriteString(r.usageTable())
+	if len(r.apiserverRollout) > 0 {
+		b.WriteString("\nAll clients' requests to kube-apiserver during the rollout (apiserver_request_total), the most frequent:\n\n")
+		b.WriteString(r.apiserverTable(12))
+	}
 	if r.failed > 0 {
 		fmt.Fprintf(&b, "\n**%d canaries Failed.**\n", r.failed)
 	}
@@ -99,6 +109,21 @@ func (r *result) usageTable() string {
 	return b.String()
 }
 
+// apiserverTable lists the top request kinds of all clients, per second.
+func (r *result) apiserverTable(top int) string {
+	var b strings.Builder
+	b.WriteString("| request | per second |\n|---|---|\n")
+	keys := slices.SortedFunc(maps.Keys(r.apiserverRollout), func(x, y string) int {
+		return r.apiserverRollout[y] - r.apiserverRollout[x]
+	})
+	d := r.rolloutWindow.duration()
+	for _, k := range keys[:min(top, len(keys))] {
+		fmt.Fprintf(&b, "| %s | %s |\n", k, perSecond(r.apiserverRollout[k], d))
+	}
+	fmt.Fprintf(&b, "| **all** | %s |\n", perSecond(r.apiserverRollout.total(), d))
+	return b.String()
+}
+
 // split counts writes and reads.
 func split(reqs requests) (writes, reads int) {
 	for k, n := range reqs {
@@ -129,4 +154,9 @@ func quantile(h histogram, q float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
-func mib(b uint64) string { return fmt.Sprintf("%d MiB", b>>20) }
+func mib(b uint64) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d MiB", b>>20)
+}

@@ -97,7 +97,7 @@ func (b *bench) startOperator(ctx context.Context) (string, error) {
 		}
 		promURL = b.prom.URL()
 	}
-	if b.op, err = startOperator(ctx, bin, kubeconfig, b.env.dir, port, promURL, b.cfg.profileDir != ""); err != nil || b.prom == nil {
+	if b.op, err = startOperator(ctx, bin, kubeconfig, b.env.dir, port, promURL, b.cfg.profileDir != "", b.cfg.opFlags); err != nil || b.prom == nil {
 		return "", err
 	}
 	_, err = b.prom.WaitForSeries(ctx, "up == 1")
@@ -156,6 +156,7 @@ func (b *bench) rolloutPhase(ctx context.Context) error {
 	if b.cfg.profileDir != "" {
 		go b.profile(ctx)
 	}
+	apiBefore, apiErr := b.env.apiserverRequests(ctx)
 	b.procs.begin()
 	start := time.Now()
 	if err := newRevision(ctx, b.env, b.apps, b.obs.trigger); err != nil {
@@ -172,6 +173,9 @@ func (b *bench) rolloutPhase(ctx context.Context) error {
 	b.res.failed = b.obs.reached(flaggerv1.CanaryPhaseFailed)
 	b.res.rolloutTimes = b.obs.rolloutTimes()
 	b.res.gaps = b.obs.stepGaps()
+	if apiAfter, aerr := b.env.apiserverRequests(ctx); apiErr == nil && aerr == nil {
+		b.res.apiserverRollout = apiAfter.sub(apiBefore)
+	}
 	if after, merr := b.op.get(ctx, "/metrics"); merr == nil {
 		b.res.lateness = parseHistogram(after, latenessMetric).sub(parseHistogram(before, latenessMetric))
 	}

@@ -58,3 +58,14 @@ func TestCountRequests(t *testing.T) {
 	w, r := split(counts[1])
 	assert.Equal(t, []int{0, 2}, []int{w, r})
 }
+
+func TestParseRequestTotal(t *testing.T) {
+	text := []byte(`# TYPE apiserver_request_total counter
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="flagger.app",resource="canaries",scope="resource",subresource="status",verb="PATCH",version="v1beta1"} 7
+apiserver_request_total{code="409",component="apiserver",dry_run="",group="flagger.app",resource="canaries",scope="resource",subresource="status",verb="PATCH",version="v1beta1"} 1
+apiserver_request_total{code="201",component="apiserver",dry_run="",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"} 3
+`)
+	got := parseRequestTotal(text)
+	assert.Equal(t, requests{"patch canaries/status": 8, "post pods": 3}, got)
+	assert.Equal(t, requests{"post pods": 2}, got.sub(requests{"patch canaries/status": 8, "post pods": 1}))
+}
