@@ -36,7 +36,10 @@ func runTutorial(ctx context.Context, env *tutorial.Env, say func(string, ...any
 	if _, err := env.WaitPhase(ctx, "test", 3*time.Minute, flaggerv1.CanaryPhaseInitialized); err != nil {
 		return err
 	}
-	say("canary initialized: podinfo-primary serves all traffic")
+	if err := env.WaitServed(ctx, "www.example.com", time.Minute); err != nil {
+		return err
+	}
+	say("canary initialized: podinfo-primary serves all traffic through the gateway")
 	env.PrintCanaries(ctx)
 
 	section("2. Automated canary promotion: " + goodImage + " under load")

@@ -22,6 +22,8 @@ type Window struct {
 	Failed int
 	// Codes counts the status codes of the non-2xx answers (0 for no answer).
 	Codes map[int]int
+	// FirstFailed and LastFailed are when the first and the last failed request were sent.
+	FirstFailed, LastFailed time.Time
 }
 
 // Share returns the canary's share of the answers, in percent (NaN-free: 0 without answers).
@@ -62,6 +64,10 @@ func record(windows []Window, r result, settle time.Duration) {
 			w.Codes = map[int]int{}
 		}
 		w.Codes[r.code]++
+		if w.FirstFailed.IsZero() {
+			w.FirstFailed = r.sent
+		}
+		w.LastFailed = r.sent
 	case r.sent.Before(w.Start.Add(settle)):
 		w.Settling++
 	case r.canary:

@@ -26,6 +26,8 @@ func TestRecord(t *testing.T) {
 	assert.Equal(t, 1, w.Settling, "a success during the settling time counts for neither side")
 	assert.Equal(t, 2, w.Failed, "failures count, settling or not")
 	assert.Equal(t, map[int]int{502: 1, 0: 1}, w.Codes)
+	assert.Equal(t, at(10500*time.Millisecond), w.FirstFailed)
+	assert.Equal(t, at(13*time.Second), w.LastFailed)
 	assert.InDelta(t, 50, w.Share(), 0.01)
 	assert.Equal(t, 0.0, Window{}.Share())
 }

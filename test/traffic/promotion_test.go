@@ -18,7 +18,7 @@ const shareTolerance = 5
 // requests that the HTTPRoute's weight intends.
 func TestPromotionUnderLoad(t *testing.T) {
 	sc := newScenario(t, "promote")
-	m := sc.meter(t)
+	m := sc.meter(t, nil)
 	require.NoError(t, env.Release(t.Context(), sc.ns, "ghcr.io/stefanprodan/podinfo:6.0.1", nil))
 	cd := sc.follow(t, m)
 	require.Equal(t, flaggerv1.CanaryPhaseSucceeded, cd.Status.Phase)

@@ -19,7 +19,7 @@ func TestRollbackOnErrors(t *testing.T) {
 	sc := newScenario(t, "rollback", func(cd *unstructured.Unstructured) {
 		_ = unstructured.SetNestedField(cd.Object, int64(3), "spec", "analysis", "threshold")
 	})
-	m := sc.meter(t)
+	m := sc.meter(t, nil)
 	require.NoError(t, env.Release(t.Context(), sc.ns, "ghcr.io/stefanprodan/podinfo:6.0.1",
 		map[string]string{"PODINFO_RANDOM_ERROR": "true"}))
 	cd := sc.follow(t, m)
@@ -29,7 +29,10 @@ func TestRollbackOnErrors(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, [2]int{100, 0}, [2]int{primary, canary}, "all traffic back on the primary")
 
-	// Measure the split the rollback left for a few seconds.
+	// Measure the split the rollback left, once Traefik has applied it (it took up to 2 s on 2
+	// busy cores).
+	time.Sleep(3 * time.Second)
+	m.Mark("after the rollback", 0)
 	time.Sleep(5 * time.Second)
 	m.Stop()
 	windows := m.Windows()

@@ -1,6 +1,7 @@
 package traffic
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,7 @@ func newScenario(t *testing.T, ns string, edits ...func(*unstructured.Unstructur
 	}))
 	_, err := env.WaitPhase(ctx, ns, 3*time.Minute, flaggerv1.CanaryPhaseInitialized)
 	require.NoError(t, err)
+	require.NoError(t, env.WaitServed(ctx, sc.host, time.Minute))
 	return sc
 }
 
@@ -65,11 +67,12 @@ func (sc *scenario) retarget(cd *unstructured.Unstructured) error {
 	return unstructured.SetNestedSlice(cd.Object, hooks, "spec", "analysis", "webhooks")
 }
 
-// meter starts steady load through the gateway for the scenario's host; it stops with the test.
-func (sc *scenario) meter(t *testing.T) *splitmeter.Meter {
+// meter starts steady load through the gateway for the scenario's host, with header added to
+// every request; it stops with the test.
+func (sc *scenario) meter(t *testing.T, header http.Header) *splitmeter.Meter {
 	m := splitmeter.Start(splitmeter.Config{
-		URL: env.Stack.GatewayURL + "/", Host: sc.host, RPS: meterRPS,
-		IsCanary: func(pod string) bool { return !strings.HasPrefix(pod, "podinfo-primary-") },
+		URL: env.Stack.GatewayURL + "/", Host: sc.host, Header: header, RPS: meterRPS,
+		IsCanary: isCanary,
 	}, "before the release", 0)
 	t.Cleanup(m.Stop)
 	return m
@@ -82,3 +85,6 @@ func (sc *scenario) follow(t *testing.T, m *splitmeter.Meter) *flaggerv1.Canary 
 	require.NoError(t, err)
 	return cd
 }
+
+// isCanary tells the canary's Pods (podinfo-<hash>-<id>) from the primary's.
+func isCanary(pod string) bool { return !strings.HasPrefix(pod, "podinfo-primary-") }

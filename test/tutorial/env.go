@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -190,4 +191,30 @@ func poll(ctx context.Context, timeout time.Duration, cond func() (bool, string,
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// WaitServed waits until the gateway answers requests for host with 200 five times in a row:
+// the route Serin created is live in Traefik. (Initialized only says it exists in the API.)
+func (e *Env) WaitServed(ctx context.Context, host string, timeout time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	streak := 0
+	return poll(ctx, timeout, func() (bool, string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.Stack.GatewayURL+"/", nil)
+		if err != nil {
+			return false, "", err
+		}
+		req.Host = host
+		resp, err := client.Do(req)
+		if err != nil {
+			streak = 0
+			return false, "", err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			streak = 0
+			return false, fmt.Sprintf("the gateway answers %s for host %s", resp.Status, host), nil
+		}
+		streak++
+		return streak >= 5, "", nil
+	})
 }

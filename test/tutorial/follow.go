@@ -198,3 +198,17 @@ func Finished() func(*flaggerv1.Canary) bool {
 		}
 	}
 }
+
+// WaitIterations waits until the canary has run n analysis iterations (A/B, blue/green).
+func (e *Env) WaitIterations(ctx context.Context, ns string, n int, timeout time.Duration) (*flaggerv1.Canary, error) {
+	var cd *flaggerv1.Canary
+	err := poll(ctx, timeout, func() (bool, string, error) {
+		var err error
+		cd, err = e.Flagger.FlaggerV1beta1().Canaries(ns).Get(ctx, "podinfo", metav1.GetOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		return cd.Status.Iterations >= n, fmt.Sprintf("canary %s/podinfo: %s, iteration %d", ns, cd.Status.Phase, cd.Status.Iterations), nil
+	})
+	return cd, err
+}

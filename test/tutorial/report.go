@@ -41,6 +41,12 @@ func (e *Env) PrintWindows(windows []splitmeter.Window) {
 	for _, win := range windows {
 		fmt.Fprintf(w, "%d%%\t%.1f%%\t%d\t%d\t%d%s\t\n", win.Weight, win.Share(), win.Canary, win.Primary, win.Failed, codes(win.Codes))
 	}
+	for _, win := range windows {
+		if win.Failed > 0 {
+			fmt.Fprintf(w, "%s: failed requests sent from %s to %s\n", win.Label,
+				win.FirstFailed.Format("15:04:05.000"), win.LastFailed.Format("15:04:05.000"))
+		}
+	}
 	w.Flush()
 	e.Printf("%s", strings.TrimRight(b.String(), "\n"))
 }
