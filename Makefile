@@ -36,7 +36,7 @@ test-integration: testbin ## Tests against a real etcd and kube-apiserver.
 test-e2e-traffic: ## Real traffic through Traefik: promotion split, zero errors, rollback (root; ~3 min warm).
 	@# Without root the tests skip (they need network namespaces): build nothing for them then.
 	if [ "$$(id -u)" = 0 ]; then hack/testbin.sh all prometheus traefik podinfo podinfo@6.0.0 podinfo@6.0.1 >/dev/null; fi
-	SERIN_E2E_TRAFFIC=1 $(GO) test -count=1 -timeout 20m -v ./test/traffic/...
+	SERIN_E2E_TRAFFIC=1 $(GO) test -count=1 -timeout 20m -parallel 8 -v ./test/traffic/...
 
 demo: build ## The tutorial on this machine with real traffic through Traefik (root; see README).
 	hack/demo.sh up
