@@ -8,20 +8,16 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
-	corev1 "k8s.io/api/core/v1"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/client-go/tools/record"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 	gatewayinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
 
 	"github.com/serin-dev/serin/pkg/canary"
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
-	"github.com/serin-dev/serin/pkg/client/clientset/versioned/scheme"
 	informers "github.com/serin-dev/serin/pkg/client/informers/externalversions"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/metrics"
@@ -42,7 +38,7 @@ type operator struct {
 	alerts     *notifier.Dispatcher
 	recorder   *operatormetrics.Recorder
 	start      []func(<-chan struct{})
-	broadcast  record.EventBroadcaster
+	broadcast  *shardedRecorder
 }
 
 func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operator, error) {
@@ -116,9 +112,7 @@ func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operat
 		plugins.Synced = append(plugins.Synced, inf.HasSynced)
 	}
 
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx), record.WithCorrelatorOptions(controller.EventCorrelatorOptions()))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
-	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: eventComponent})
+	recorder := newShardedRecorder(ctx, kube, eventShards)
 
 	ctrl, err := controller.New(controller.Config{
 		KubeClient:       kube,
@@ -141,7 +135,7 @@ func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operat
 		controller: ctrl,
 		alerts:     alerts,
 		recorder:   releases,
-		broadcast:  broadcaster,
+		broadcast:  recorder,
 		start:      []func(<-chan struct{}){kubeFactory.Start, flaggerFactory.Start, gatewayFactory.Start},
 	}, nil
 }
