@@ -44,10 +44,13 @@ func world(o options) error {
 	if err == nil {
 		err = runTutorial(ctx, env, say)
 	}
-	if err != nil {
+	switch {
+	case ctx.Err() != nil:
+		fmt.Printf("== interrupted after %s\n", time.Since(began).Round(time.Second))
+	case err != nil:
 		fmt.Printf("%s after %s: %v\nThe stack stays up for a look (see %s); make demo-down stops it.\n",
 			markerFailed, time.Since(began).Round(time.Second), err, o.dir)
-	} else {
+	default:
 		hints(o)
 		fmt.Printf("%s in %s; the stack stays up until make demo-down\n", markerDone, time.Since(began).Round(time.Second))
 	}

@@ -2,6 +2,7 @@ package tutorial
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -187,7 +188,10 @@ func poll(ctx context.Context, timeout time.Duration, cond func() (bool, string,
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("timed out after %s: %s", timeout, last)
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("timed out after %s: %s", timeout, last)
+			}
+			return fmt.Errorf("%w: %s", ctx.Err(), last)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
