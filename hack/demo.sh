@@ -43,7 +43,7 @@ up() {
 	if [ -n "$todo" ]; then
 		log "first run: building from the Go module proxy into ~/.cache/serin/testbin:"
 		sed 's/^/    /' <<<"$todo" >&2
-		log "that is about 18 minutes on 2 cores when nothing is cached; later runs skip it"
+		log "that is about 19 minutes on 2 cores when nothing is cached; later runs skip it"
 	fi
 	hack/testbin.sh all prometheus traefik podinfo "${PODINFO_TAGS[@]}" >/dev/null
 	log "building the demo driver"
