@@ -64,6 +64,7 @@ func hints(o options) {
 Look around (the stack lives in its own network namespace; hack/demo.sh enters it):
   hack/demo.sh kubectl get canaries,httproutes,pods -A
   hack/demo.sh kubectl -n test describe canary/podinfo
+  hack/demo.sh kubectl -n test logs deploy/flagger-loadtester
   hack/demo.sh curl -s -H 'Host: www.example.com' http://127.0.0.1:8000/
 Logs: %[1]s/{demo,serin,traefik}.log and %[1]s/pods/<namespace>_<pod>/<container>.log
 Stop: make demo-down

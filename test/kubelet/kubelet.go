@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -52,6 +54,7 @@ type Kubelet struct {
 	apiPort string
 
 	pods   corelisters.PodLister
+	api    *http.Server
 	queue  workqueue.TypedRateLimitingInterface[string]
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -80,20 +83,30 @@ func Start(ctx context.Context, cfg Config) (*Kubelet, error) {
 	if svc, err := cfg.Client.CoreV1().Services(metav1.NamespaceDefault).Get(ctx, "kubernetes", metav1.GetOptions{}); err == nil {
 		k.apiHost, k.apiPort = svc.Spec.ClusterIP, strconv.Itoa(int(svc.Spec.Ports[0].Port))
 	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(k.hostIP, strconv.Itoa(APIPort)))
+	if err != nil {
+		return nil, fmt.Errorf("kubelet API: %w", err)
+	}
+	if k.api, err = k.serveAPI(ln); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	for _, n := range cfg.Nodes {
 		if err := k.registerNode(ctx, n); err != nil {
+			k.api.Close()
 			return nil, err
 		}
 	}
 	factory := informers.NewSharedInformerFactory(cfg.Client, 0)
 	podInformer := factory.Core().V1().Pods()
 	k.pods = podInformer.Lister()
-	_, err := podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    k.enqueue,
 		UpdateFunc: func(_, obj any) { k.enqueue(obj) },
 		DeleteFunc: k.enqueue,
 	})
 	if err != nil {
+		k.api.Close()
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -101,6 +114,7 @@ func Start(ctx context.Context, cfg Config) (*Kubelet, error) {
 	factory.Start(runCtx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), podInformer.Informer().HasSynced) {
 		cancel()
+		k.api.Close()
 		return nil, errors.New("kubelet: the Pod informer did not sync")
 	}
 	k.wg.Add(3)
@@ -115,6 +129,7 @@ func Start(ctx context.Context, cfg Config) (*Kubelet, error) {
 // Stop kills every Pod's processes and stops the runner. The Pod objects stay as they are.
 func (k *Kubelet) Stop() {
 	k.cancel()
+	k.api.Close()
 	k.wg.Wait()
 	k.mu.Lock()
 	runs := make([]*podRun, 0, len(k.runs))

@@ -81,7 +81,10 @@ func nodeStatus(node *corev1.Node, hostIP string, now time.Time) corev1.NodeStat
 			})
 		}
 	}
-	s.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: hostIP}, {Type: corev1.NodeHostName, Address: node.Name}}
+	// No Hostname address: the API server would try it first to reach the kubelet API, and
+	// node names do not resolve in the world.
+	s.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: hostIP}}
+	s.DaemonEndpoints.KubeletEndpoint.Port = APIPort
 	s.NodeInfo.KubeletVersion, s.NodeInfo.OperatingSystem, s.NodeInfo.Architecture = kubeletVersion, "linux", "amd64"
 	return s
 }
