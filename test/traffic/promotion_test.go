@@ -31,11 +31,11 @@ func TestPromotionUnderLoad(t *testing.T) {
 	for _, w := range windows {
 		failed += w.Failed
 		assert.Empty(t, w.Codes, "%s: failed requests by status code (0: no answer)", w.Label)
-		if w.Weight == 0 {
-			assert.Zero(t, w.Canary, "%s: the canary answers nothing at weight 0", w.Label)
-			continue
+		// A window ends when the test sees the new weights, up to 250 ms after Traefik may
+		// have applied them, so even at weight 0 a request or two may reach the canary.
+		if w.Weight > 0 {
+			steps = append(steps, w.Weight)
 		}
-		steps = append(steps, w.Weight)
 		n := w.Canary + w.Primary
 		require.GreaterOrEqual(t, n, 100, "%s: too few answers to measure the split", w.Label)
 		assert.InDelta(t, w.Weight, w.Share(), shareTolerance, "%s", w)
