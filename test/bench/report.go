@@ -28,7 +28,7 @@ type result struct {
 }
 
 // summaryHeader is the header of the one-line-per-run table in RESULTS.md.
-const summaryHeader = "| N | workloads | init (all Initialized) | idle API req/s | API req per canary per rollout (writes / reads) | step gap median / p99 | lateness p99 | rollout, all N (one canary: median) | operator CPU s init / idle / rollout | operator peak RSS |\n" +
+const summaryHeader = "| N | workloads | init (all Initialized) | idle API req/s | API req per canary per rollout (writes / reads) | step gap median / p99 | lateness p99 | rollout, all N (per canary: median / slowest) | operator CPU s init / idle / rollout | operator peak RSS |\n" +
 	"|---|---|---|---|---|---|---|---|---|---|\n"
 
 // markdown renders the summary row and the details of a run.
@@ -66,11 +66,11 @@ func (r *result) summaryRow() string {
 	w, rd := split(r.rolloutRequests)
 	serin := func(u map[string]usage) string { return seconds(u["serin"].cpu) }
 	peak := max(r.initUsage["serin"].peakRSS, r.idleUsage["serin"].peakRSS, r.rolloutUsage["serin"].peakRSS)
-	return fmt.Sprintf("| %d | %s | %s | %s | %.1f (%.1f / %.1f) | %s / %s s (%d gaps) | %s s | %s (%s) | %s / %s / %s | %s |\n",
+	return fmt.Sprintf("| %d | %s | %s | %s | %.1f (%.1f / %.1f) | %s / %s s (%d gaps) | %s s | %s (%s / %s) | %s / %s / %s | %s |\n",
 		r.cfg.n, r.cfg.workloads, seconds(r.initTime), perSecond(r.idleRequests.total(), r.idleWindow.duration()),
 		float64(r.rolloutRequests.total())/n, float64(w)/n, float64(rd)/n,
 		seconds(percentile(r.gaps, 50)), seconds(percentile(r.gaps, 99)), len(r.gaps), quantile(r.lateness, 0.99),
-		seconds(r.rolloutWindow.duration()), seconds(percentile(r.rolloutTimes, 50)),
+		seconds(r.rolloutWindow.duration()), seconds(percentile(r.rolloutTimes, 50)), seconds(percentile(r.rolloutTimes, 100)),
 		serin(r.initUsage), serin(r.idleUsage), serin(r.rolloutUsage), mib(peak))
 }
 
