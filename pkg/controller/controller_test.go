@@ -287,3 +287,60 @@ func TestCollectorsExposeQueueAndSyncMetrics(t *testing.T) {
 	}
 	assert.Subset(t, names, []string{"workqueue_depth", "workqueue_adds_total", "serin_analysis_lateness_seconds"})
 }
+
+// TestHeldStepRunsWhenTheCanaryIsReady checks that a step held because the
+// canary was not ready runs as soon as its Deployment is, not an interval
+// later, and that nothing else runs a step early.
+func TestHeldStepRunsWhenTheCanaryIsReady(t *testing.T) {
+	f := newFixture(t)
+	f.syncUntil(t, flaggerv1.CanaryPhaseInitialized, func() { f.markPrimaryReady(t) })
+	ctx := context.Background()
+	d, err := f.kube.AppsV1().Deployments("test").Get(ctx, "podinfo", metav1.GetOptions{})
+	require.NoError(t, err)
+	d.Spec.Template.Spec.Containers[0].Image = "podinfo:6.0.1"
+	d, err = f.kube.AppsV1().Deployments("test").Update(ctx, d, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	d.Status = appsv1.DeploymentStatus{} // scaled to zero, no pods
+	_, err = f.kube.AppsV1().Deployments("test").UpdateStatus(ctx, d, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	f.syncUntil(t, flaggerv1.CanaryPhaseProgressing, nil)
+
+	// The canary's pods are not up: the due step is held on them.
+	must.Eventually(t, 10*time.Second, 20*time.Millisecond, func() (bool, error) {
+		f.clock.Step(time.Minute)
+		require.NoError(t, f.ctrl.sync(ctx, f.key))
+		return f.ctrl.schedule.awaiting(f.key) == awaitCanary, nil
+	}, "a step held on the canary")
+	time.Sleep(100 * time.Millisecond) // the informers catch up with the step's writes
+	f.flagger.ClearActions()
+	f.gateway.ClearActions()
+
+	// An event that does not make the canary ready runs nothing.
+	require.NoError(t, f.ctrl.sync(ctx, f.key))
+	assert.Empty(t, f.flagger.Actions(), "a step ran before the canary was ready")
+
+	// The canary's rollout finishes: the held step runs without waiting
+	// for the interval (the clock does not move from here on).
+	d, err = f.kube.AppsV1().Deployments("test").Get(ctx, "podinfo", metav1.GetOptions{})
+	require.NoError(t, err)
+	d.Status = readyStatus(*d.Spec.Replicas)
+	_, err = f.kube.AppsV1().Deployments("test").UpdateStatus(ctx, d, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	must.Eventually(t, 10*time.Second, 20*time.Millisecond, func() (bool, error) {
+		require.NoError(t, f.ctrl.sync(ctx, f.key))
+		cd, err := f.ctrl.canaries.Canaries("test").Get("podinfo")
+		return err == nil && cd.Status.CanaryWeight == 10, err
+	}, "the held step advanced the canary to 10%%")
+	assert.Equal(t, awaitNothing, f.ctrl.schedule.awaiting(f.key))
+
+	// The next step keeps its interval.
+	f.flagger.ClearActions()
+	f.gateway.ClearActions()
+	for range 3 {
+		require.NoError(t, f.ctrl.sync(ctx, f.key))
+	}
+	assert.Empty(t, f.gateway.Actions(), "the route moved again before the interval")
+	cd, err := f.ctrl.canaries.Canaries("test").Get("podinfo")
+	require.NoError(t, err)
+	assert.Equal(t, 10, cd.Status.CanaryWeight)
+}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/serin-dev/serin/pkg/analysis"
 )
 
 // schedule records when each active canary's next analysis step is due.
@@ -21,10 +23,33 @@ import (
 type schedule struct {
 	mu   sync.Mutex
 	next map[cache.ObjectName]time.Time
+	// waits holds the workload that held each canary's last step, if any.
+	waits map[cache.ObjectName]awaited
+}
+
+// awaited is the workload whose readiness held a canary's last step.
+type awaited int
+
+const (
+	awaitNothing awaited = iota
+	awaitPrimary
+	awaitCanary
+)
+
+// awaitedBy maps the reason a step stopped on to the workload it waits
+// for.
+func awaitedBy(reason string) awaited {
+	switch reason {
+	case analysis.ReasonPrimaryNotReady:
+		return awaitPrimary
+	case analysis.ReasonCanaryNotReady, analysis.ReasonTargetNotReady:
+		return awaitCanary
+	}
+	return awaitNothing
 }
 
 func newSchedule() *schedule {
-	return &schedule{next: map[cache.ObjectName]time.Time{}}
+	return &schedule{next: map[cache.ObjectName]time.Time{}, waits: map[cache.ObjectName]awaited{}}
 }
 
 // due reports whether key's analysis step may run at now: it was never
@@ -48,6 +73,26 @@ func (s *schedule) forget(key cache.ObjectName) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.next, key)
+	delete(s.waits, key)
+}
+
+// await records the workload key's last step waited for (awaitNothing
+// clears it).
+func (s *schedule) await(key cache.ObjectName, w awaited) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w == awaitNothing {
+		delete(s.waits, key)
+		return
+	}
+	s.waits[key] = w
+}
+
+// awaiting returns the workload key's last step waited for.
+func (s *schedule) awaiting(key cache.ObjectName) awaited {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waits[key]
 }
 
 // dueKeys returns the keys whose step is due at now.

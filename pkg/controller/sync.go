@@ -40,7 +40,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if !c.expected.satisfied(key, cd.ResourceVersion, now) {
 		return nil // the informer event of our last write enqueues it again
 	}
-	if !c.due(key, cd, now) {
+	if !c.due(ctx, key, cd, now) {
 		return nil
 	}
 	c.metrics.observeLateness(c.schedule.lateness(key, now))
@@ -86,6 +86,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	if decision.RequeueAfter > 0 && !idle(decision.Status.Phase) {
 		c.scheduleStep(key, now.Add(decision.RequeueAfter))
+		c.schedule.await(key, awaitedBy(decision.Reason))
 	} else {
 		c.schedule.forget(key)
 	}
@@ -162,13 +163,35 @@ func setInvalidCondition(status *flaggerv1.CanaryStatus, message string, now tim
 }
 
 // due reports whether the canary's state machine should run now: when its
-// scheduled step has come, or at any event while it is idle (a new
-// revision is then noticed at once, at no API cost).
-func (c *Controller) due(key cache.ObjectName, cd *flaggerv1.Canary, now time.Time) bool {
+// scheduled step has come, at any event while it is idle (a new revision is
+// then noticed at once, at no API cost), or as soon as the workload its last
+// step waited for is ready.
+func (c *Controller) due(ctx context.Context, key cache.ObjectName, cd *flaggerv1.Canary, now time.Time) bool {
 	if cd.DeletionTimestamp != nil {
 		return true
 	}
-	return idle(cd.Status.Phase) || c.schedule.due(key, now)
+	return idle(cd.Status.Phase) || c.schedule.due(key, now) || c.becameReady(ctx, key, cd)
+}
+
+// becameReady reports whether the workload that held the canary's last step
+// is ready now. Its Deployment's informer events enqueue the canary, so the
+// held step runs when the rollout finishes rather than up to an interval
+// later; the gap between weight steps stays at least one interval, since
+// the held step was itself due.
+//
+// Unlike Flagger, which looks again only at the next interval: with 1,000
+// canaries releasing at once the pods' rollouts are slower, and waiting
+// for ticks turned each wait into a whole interval (issue 8). A step that
+// is not held on readiness is never run early.
+func (c *Controller) becameReady(ctx context.Context, key cache.ObjectName, cd *flaggerv1.Canary) bool {
+	workload := c.cfg.Plugins.Workload
+	switch c.schedule.awaiting(key) {
+	case awaitPrimary:
+		return workload.IsPrimaryReady(ctx, cd) == nil
+	case awaitCanary:
+		return workload.IsCanaryReady(ctx, cd) == nil
+	}
+	return false
 }
 
 // writeStatus writes the status only when it differs from the cached one.
