@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -181,4 +182,61 @@ func (o *observer) stepGaps() []time.Duration {
 		}
 	}
 	return gaps
+}
+
+// stage is one leg of a release, measured per canary.
+type stage struct {
+	name  string
+	ideal string
+	times []time.Duration
+}
+
+// stages splits each canary's release into its legs, from the new revision
+// to Succeeded, so that a slow rollout shows where its time went: noticing
+// the revision, the canary's pods, the weight steps, the promotion's
+// primary rollout, the scale-down.
+func (o *observer) stages(interval time.Duration) []stage {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	iv := interval.String()
+	out := []stage{
+		{name: "new revision → Progressing", ideal: "0 (at once)"},
+		{name: "Progressing → first weight step", ideal: iv + " (canary pods ready)"},
+		{name: "first → last weight step", ideal: "4 × " + iv},
+		{name: "last weight step → Promoting", ideal: iv},
+		{name: "Promoting → Finalising (traffic back on the primary)", ideal: iv + " (primary rollout)"},
+		{name: "Finalising → Succeeded", ideal: iv},
+	}
+	for key, at := range o.triggered {
+		seen := o.phases[key]
+		first, last, ok := o.stepTimes(key)
+		if !ok {
+			continue
+		}
+		marks := []time.Time{at, seen[flaggerv1.CanaryPhaseProgressing], first, last,
+			seen[flaggerv1.CanaryPhasePromoting], seen[flaggerv1.CanaryPhaseFinalising], seen[flaggerv1.CanaryPhaseSucceeded]}
+		if slices.ContainsFunc(marks, time.Time.IsZero) {
+			continue
+		}
+		for i := range out {
+			out[i].times = append(out[i].times, marks[i+1].Sub(marks[i]))
+		}
+	}
+	return out
+}
+
+// stepTimes returns when a route's canary weight first rose above 0 and
+// when it last rose. The caller holds o.mu.
+func (o *observer) stepTimes(key string) (first, last time.Time, ok bool) {
+	history := o.weights[key]
+	for i := 1; i < len(history); i++ {
+		if history[i].weight <= history[i-1].weight {
+			continue
+		}
+		if first.IsZero() {
+			first = history[i].at
+		}
+		last = history[i].at
+	}
+	return first, last, !first.IsZero()
 }

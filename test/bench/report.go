@@ -24,6 +24,7 @@ type result struct {
 	rolloutTimes []time.Duration
 	failed       int
 	gaps         []time.Duration
+	stages       []stage
 	lateness     histogram
 }
 
@@ -47,6 +48,10 @@ func (r *result) markdown() string {
 		c.n, c.workloads, r.nodes, c.interval, c.stepWeight, c.maxWeight, metric, flags)
 	b.WriteString(summaryHeader)
 	b.WriteString(r.summaryRow())
+	if len(r.stages) > 0 && len(r.stages[0].times) > 0 {
+		b.WriteString("\nWhere each release's time went, per canary:\n\n")
+		b.WriteString(r.stageTable())
+	}
 	b.WriteString("\nOperator API requests by verb and resource, from the audit log:\n\n")
 	b.WriteString(r.requestTable())
 	b.WriteString("\nCPU seconds and peak RSS per process and phase:\n\n")
@@ -72,6 +77,18 @@ func (r *result) summaryRow() string {
 		seconds(percentile(r.gaps, 50)), seconds(percentile(r.gaps, 99)), len(r.gaps), quantile(r.lateness, 0.99),
 		seconds(r.rolloutWindow.duration()), seconds(percentile(r.rolloutTimes, 50)), seconds(percentile(r.rolloutTimes, 100)),
 		serin(r.initUsage), serin(r.idleUsage), serin(r.rolloutUsage), mib(peak))
+}
+
+// stageTable lists the legs of a release with their spread over the
+// canaries.
+func (r *result) stageTable() string {
+	var b strings.Builder
+	b.WriteString("| leg | ideal | median | p90 | slowest |\n|---|---|---|---|---|\n")
+	for _, s := range r.stages {
+		fmt.Fprintf(&b, "| %s | %s | %s s | %s s | %s s |\n", s.name, s.ideal,
+			seconds(percentile(s.times, 50)), seconds(percentile(s.times, 90)), seconds(percentile(s.times, 100)))
+	}
+	return b.String()
 }
 
 // requestTable lists every request kind: per canary during init, per

@@ -173,6 +173,7 @@ func (b *bench) rolloutPhase(ctx context.Context) error {
 	b.res.failed = b.obs.reached(flaggerv1.CanaryPhaseFailed)
 	b.res.rolloutTimes = b.obs.rolloutTimes()
 	b.res.gaps = b.obs.stepGaps()
+	b.res.stages = b.obs.stages(b.cfg.interval)
 	if apiAfter, aerr := b.env.apiserverRequests(ctx); apiErr == nil && aerr == nil {
 		b.res.apiserverRollout = apiAfter.sub(apiBefore)
 	}
