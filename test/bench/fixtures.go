@@ -32,10 +32,10 @@ type app struct {
 	node            string // empty when workloads are simulated
 }
 
-func apps(cfg config, nodes []string) []app {
-	list := make([]app, cfg.n)
+func apps(cfg config, nodes []string, prefix string, n int) []app {
+	list := make([]app, n)
 	for i := range list {
-		list[i] = app{namespace: fmt.Sprintf("bench-%d", i/cfg.perNamespace), name: fmt.Sprintf("app-%d", i)}
+		list[i] = app{namespace: fmt.Sprintf("%s-%d", prefix, i/cfg.perNamespace), name: fmt.Sprintf("app-%d", i)}
 		if len(nodes) > 0 {
 			list[i].node = nodes[i%len(nodes)]
 		}

@@ -37,6 +37,7 @@ type config struct {
 	prometheus   bool
 	profileDir   string
 	opFlags      []string // extra operator flags, for tuning experiments
+	onboard      int      // canaries created while the N release
 	timeout      time.Duration
 	out          string
 	keep         bool
@@ -70,6 +71,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.perNamespace, "per-namespace", 100, "Canaries per namespace.")
 	fs.StringVar(&c.workloads, "workloads", workloadsKWOK, "kwok (real Deployments on KWOK nodes) or simulated (Deployment status written by the bench).")
 	fs.BoolVar(&c.prometheus, "prometheus", false, "Give every canary a Prometheus metric, served by a real Prometheus that scrapes the operator.")
+	fs.IntVar(&c.onboard, "onboard", 0, "During the rollout, create this many more Deployments and Canaries: their initialisation competes with the N releases' steps.")
 	opFlags := fs.String("operator-flags", "", "Extra serin flags, space-separated (the defaults are what the results are for).")
 	fs.StringVar(&c.profileDir, "profile", "", "Directory for the operator's CPU and heap profiles of the rollout (enables -pprof).")
 	fs.DurationVar(&c.timeout, "timeout", 0, "Bound for each wait; 0 means 5 minutes plus 50 ms per canary.")
@@ -92,8 +94,11 @@ func (c *config) validate() error {
 	if !c.has(phaseInit) {
 		return fmt.Errorf("-phases must include init: the other phases need initialised canaries")
 	}
-	if c.n < 1 || c.perNamespace < 1 {
-		return fmt.Errorf("-n and -per-namespace must be at least 1")
+	if c.n < 1 || c.perNamespace < 1 || c.onboard < 0 {
+		return fmt.Errorf("-n and -per-namespace must be at least 1, -onboard at least 0")
+	}
+	if c.onboard > 0 && !c.has(phaseRollout) {
+		return fmt.Errorf("-onboard needs the rollout phase")
 	}
 	if c.workloads != workloadsKWOK && c.workloads != workloadsSimulated {
 		return fmt.Errorf("-workloads must be %s or %s", workloadsKWOK, workloadsSimulated)

@@ -25,6 +25,7 @@ type result struct {
 	failed       int
 	gaps         []time.Duration
 	stages       []stage
+	onboardTime  time.Duration
 	lateness     histogram
 }
 
@@ -46,6 +47,10 @@ func (r *result) markdown() string {
 	}
 	fmt.Fprintf(&b, "\n### N = %d (%s workloads, %d nodes; interval %s, stepWeight %d, maxWeight %d, %s; %s)\n\n",
 		c.n, c.workloads, r.nodes, c.interval, c.stepWeight, c.maxWeight, metric, flags)
+	if c.onboard > 0 {
+		fmt.Fprintf(&b, "%d more canaries were created 2 s into the rollout; they were all Initialized %s s after.\n\n",
+			c.onboard, seconds(r.onboardTime))
+	}
 	b.WriteString(summaryHeader)
 	b.WriteString(r.summaryRow())
 	if len(r.stages) > 0 && len(r.stages[0].times) > 0 {

@@ -25,7 +25,10 @@ type bench struct {
 	obs   *observer
 	procs *procWatch
 	apps  []app
-	res   *result
+	// onboarding are the canaries created during the rollout (-onboard).
+	onboarding []app
+	query      string
+	res        *result
 }
 
 // run starts everything, runs the phases and returns what was measured,
@@ -43,7 +46,8 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{cfg: cfg, env: e, apps: apps(cfg, e.nodes), res: &result{cfg: cfg, nodes: len(e.nodes)}}
+	b := &bench{cfg: cfg, env: e, res: &result{cfg: cfg, nodes: len(e.nodes)},
+		apps: apps(cfg, e.nodes, "bench", cfg.n), onboarding: apps(cfg, e.nodes, "onboard", cfg.onboard)}
 	if cfg.workloads == workloadsSimulated {
 		if err := startSimulator(ctx, e); err != nil {
 			return nil, err
@@ -65,6 +69,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if b.obs, err = startObserver(ctx, e); err != nil {
 		return nil, err
 	}
+	b.query = query
 	err = b.phases(ctx, query)
 	if cerr := b.countRequests(); err == nil {
 		err = cerr
@@ -163,7 +168,12 @@ func (b *bench) rolloutPhase(ctx context.Context) error {
 		return err
 	}
 	b.cfg.logf("bench: new revision in %d Deployments in %s", b.cfg.n, since(start))
+	onboarded := make(chan error, 1)
+	go func() { onboarded <- b.onboard(ctx) }()
 	err = b.waitFor(ctx, "Succeeded or Failed", flaggerv1.CanaryPhaseSucceeded, flaggerv1.CanaryPhaseFailed)
+	if oerr := <-onboarded; err == nil {
+		err = oerr
+	}
 	end := b.obs.last(flaggerv1.CanaryPhaseSucceeded)
 	if err != nil || end.IsZero() {
 		end = time.Now()
@@ -180,6 +190,31 @@ func (b *bench) rolloutPhase(ctx context.Context) error {
 	if after, merr := b.op.get(ctx, "/metrics"); merr == nil {
 		b.res.lateness = parseHistogram(after, latenessMetric).sub(parseHistogram(before, latenessMetric))
 	}
+	return err
+}
+
+// onboard creates the -onboard canaries once the releases have started, as
+// a team adopting Serin would while others release, and waits for them to
+// initialise: each costs eleven writes, which compete with the releases'
+// steps for the operator's workers and the API server.
+func (b *bench) onboard(ctx context.Context) error {
+	if len(b.onboarding) == 0 {
+		return nil
+	}
+	if err := sleep(ctx, 2*time.Second); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := createAll(ctx, b.env, b.cfg, b.onboarding, b.query); err != nil {
+		return err
+	}
+	b.cfg.logf("bench: %d more Deployments and Canaries created during the rollout in %s", len(b.onboarding), since(start))
+	total := b.cfg.n + len(b.onboarding)
+	err := poll(ctx, b.cfg.timeout, func() (bool, error) {
+		return b.obs.reached(flaggerv1.CanaryPhaseInitialized) >= total, nil
+	})
+	b.res.onboardTime = time.Since(start)
+	b.cfg.logf("bench: the %d onboarded canaries Initialized after %s", len(b.onboarding), since(start))
 	return err
 }
 
