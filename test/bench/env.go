@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
 	"github.com/serin-dev/serin/test/cluster"
+	"github.com/serin-dev/serin/test/testbin"
 )
 
 // operatorUser is the operator's own identity (a client certificate in
@@ -66,7 +66,7 @@ func startEnv(ctx context.Context, cfg config) (*env, error) {
 	if err := os.WriteFile(policy, []byte(auditPolicy), 0o644); err != nil {
 		return nil, err
 	}
-	root, err := repoRoot()
+	root, err := testbin.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -162,22 +162,4 @@ func (e *env) stop(keep bool, logf func(string, ...any)) {
 		return
 	}
 	_ = os.RemoveAll(e.dir)
-}
-
-// repoRoot returns the directory of the go.mod the working directory is in.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

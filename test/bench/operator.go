@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/serin-dev/serin/test/testbin"
 )
 
 // operator is the serin binary, built from this tree and run out of
@@ -25,7 +27,7 @@ type operator struct {
 
 // buildOperator builds cmd/serin into dir.
 func buildOperator(ctx context.Context, dir string) (string, error) {
-	root, err := repoRoot()
+	root, err := testbin.RepoRoot()
 	if err != nil {
 		return "", err
 	}
