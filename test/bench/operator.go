@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/serin-dev/serin/test/proc"
 	"github.com/serin-dev/serin/test/testbin"
 )
 
@@ -59,8 +60,7 @@ func startOperator(ctx context.Context, bin, kubeconfig, dir string, port int, p
 	}
 	op.cmd = exec.Command(bin, append(args, extra...)...)
 	op.cmd.Stdout, op.cmd.Stderr = log, log
-	op.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := op.cmd.Start(); err != nil {
+	if err := proc.Spawn(op.cmd); err != nil {
 		return nil, err
 	}
 	go func() { _ = op.cmd.Wait(); close(op.exited) }()

@@ -30,8 +30,7 @@ func Start(name, logPath, bin string, args ...string) (*Process, error) {
 	defer logFile.Close()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = sysProcAttr()
-	if err := spawn(cmd); err != nil {
+	if err := Spawn(cmd); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	p := &Process{name: name, logPath: logPath, cmd: cmd, exited: make(chan struct{})}

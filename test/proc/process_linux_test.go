@@ -67,7 +67,7 @@ func TestChildrenOutliveTheThreadThatStartedThem(t *testing.T) {
 		direct   = exec.Command("sleep", "60")
 		errs     = make([]error, 2)
 	)
-	direct.SysProcAttr = sysProcAttr()
+	direct.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	onThreadThatEnds(func() {
 		viaStart, errs[0] = Start("sleeper", filepath.Join(dir, "sleeper.log"), "sleep", "60")
 		errs[1] = direct.Start()
@@ -91,6 +91,22 @@ func TestChildrenOutliveTheThreadThatStartedThem(t *testing.T) {
 		t.Fatalf("the child started with Start died with the calling thread: %v", viaStart.ExitErr())
 	case <-time.After(200 * time.Millisecond):
 	}
+}
+
+// TestSpawnKeepsTheCallersAttributes starts a child in a process group of its own, as the Pod
+// sandboxes do: Spawn adds the parent-death signal without dropping the caller's settings.
+func TestSpawnKeepsTheCallersAttributes(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, Spawn(cmd))
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	assert.Equal(t, syscall.SIGKILL, cmd.SysProcAttr.Pdeathsig)
+	pgid, err := syscall.Getpgid(cmd.Process.Pid)
+	require.NoError(t, err)
+	assert.Equal(t, cmd.Process.Pid, pgid, "the child leads its own process group")
 }
 
 // onThreadThatEnds runs fn on a goroutine locked to an OS thread that the runtime destroys when

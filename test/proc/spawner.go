@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sync"
+	"syscall"
 )
 
 var (
@@ -17,8 +18,17 @@ type spawnRequest struct {
 	errc chan<- error
 }
 
-// spawn starts cmd from the spawner's OS thread.
-func spawn(cmd *exec.Cmd) error {
+// Spawn starts cmd so that, on Linux, the kernel kills it when the test binary dies (a panic, a
+// test timeout, SIGKILL) and not earlier. It adds the parent-death signal to cmd.SysProcAttr,
+// keeping whatever else the caller set there (namespaces, a process group), and starts cmd from
+// the spawner's OS thread. Use it for every child a test program starts that is not a Start
+// process (which uses it already): setting Pdeathsig and calling cmd.Start from an arbitrary
+// goroutine gets the child killed whenever the runtime retires that goroutine's thread.
+func Spawn(cmd *exec.Cmd) error {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	setParentDeathSignal(cmd.SysProcAttr)
 	spawnerOnce.Do(func() { go spawner() })
 	errc := make(chan error, 1)
 	spawnRequests <- spawnRequest{cmd: cmd, errc: errc}

@@ -4,8 +4,6 @@ package proc
 
 import "syscall"
 
-// sysProcAttr has no parent-death signal outside Linux: children are stopped only by Stop and
-// StopAll there.
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{}
-}
+// setParentDeathSignal does nothing outside Linux, which has no parent-death signal: children
+// are stopped only by Stop and StopAll there.
+func setParentDeathSignal(*syscall.SysProcAttr) {}

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"sync"
 	"syscall"
+
+	"github.com/serin-dev/serin/test/proc"
 )
 
 // envPod carries a child's podSpec: its presence makes Init set up the sandbox and exec the
@@ -86,7 +88,7 @@ func StartPod(cfg PodConfig) (*Pod, error) {
 		Unshareflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS | syscall.CLONE_NEWNS,
 		Setpgid:      true,
 	}
-	err = Start(cmd)
+	err = proc.Spawn(cmd)
 	r.Close()
 	if err != nil {
 		return nil, fmt.Errorf("starting the sandbox of %s: %w", cfg.Hostname, err)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
+
+	"github.com/serin-dev/serin/test/proc"
 )
 
 // GatewayIP is the world's own address: every Pod routes through it, and the services of the
@@ -73,7 +75,7 @@ func RunInWorld() int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	if err := Start(cmd); err != nil {
+	if err := proc.Spawn(cmd); err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox: entering a new network namespace:", err)
 		return 1
 	}
