@@ -7,9 +7,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/serin-dev/serin/test/nodes"
 )
 
 // fakeNodeAnnotation marks the nodes KWOK manages (it is started with this selector).
@@ -18,31 +19,14 @@ const fakeNodeAnnotation = "kwok.x-k8s.io/node"
 // FakeNodeLabel is set to "kwok" on every fake node, for node selectors in tests.
 const FakeNodeLabel = "type"
 
-// fakeNode returns a Node that KWOK will take over and mark Ready. Its capacity is large
-// enough that scheduling never depends on resources in tests.
+// fakeNode returns a Node that KWOK will take over and mark Ready.
 func fakeNode(name string) *corev1.Node {
-	capacity := corev1.ResourceList{
-		corev1.ResourceCPU:    resource.MustParse("32"),
-		corev1.ResourceMemory: resource.MustParse("256Gi"),
-		corev1.ResourcePods:   resource.MustParse("110"),
-	}
-	return &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: name,
-			Annotations: map[string]string{
-				fakeNodeAnnotation: "fake",
-				// What the TTL controller would set; saves it a write per node.
-				"node.alpha.kubernetes.io/ttl": "0",
-			},
-			Labels: map[string]string{
-				FakeNodeLabel:          "kwok",
-				corev1.LabelHostname:   name,
-				corev1.LabelOSStable:   "linux",
-				corev1.LabelArchStable: "amd64",
-			},
-		},
-		Status: corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
-	}
+	return nodes.New(name,
+		nodes.WithAnnotation(fakeNodeAnnotation, "fake"),
+		// What the TTL controller would set; saves it a write per node.
+		nodes.WithAnnotation("node.alpha.kubernetes.io/ttl", "0"),
+		nodes.WithLabel(FakeNodeLabel, "kwok"),
+	)
 }
 
 // createFakeNodes creates n fake nodes named kwok-0, kwok-1, ... and returns their names.

@@ -8,10 +8,11 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
+
+	"github.com/serin-dev/serin/test/nodes"
 )
 
 const (
@@ -25,26 +26,9 @@ const (
 	kubeletVersion  = "v1.37.2-serin-local"
 )
 
-// newNode returns a Node as a kubelet registers it: large enough that scheduling never
-// depends on resources.
+// newNode returns a Node as a kubelet registers it.
 func newNode(name string) *corev1.Node {
-	capacity := corev1.ResourceList{
-		corev1.ResourceCPU:    resource.MustParse("32"),
-		corev1.ResourceMemory: resource.MustParse("256Gi"),
-		corev1.ResourcePods:   resource.MustParse("110"),
-	}
-	return &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: name,
-			Labels: map[string]string{
-				NodeLabel:              "local",
-				corev1.LabelHostname:   name,
-				corev1.LabelOSStable:   "linux",
-				corev1.LabelArchStable: "amd64",
-			},
-		},
-		Status: corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
-	}
+	return nodes.New(name, nodes.WithLabel(NodeLabel, "local"))
 }
 
 // nodeStatus returns node's status as a healthy kubelet reports it at now.
