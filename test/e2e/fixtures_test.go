@@ -3,10 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,9 +15,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/test/manifest"
 	"github.com/serin-dev/serin/test/metricsexporter"
 	"github.com/serin-dev/serin/test/must"
 )
@@ -38,30 +35,6 @@ var resources = map[string]schema.GroupVersionResource{
 	"Canary":                  {Group: "flagger.app", Version: "v1beta1", Resource: "canaries"},
 	"MetricTemplate":          {Group: "flagger.app", Version: "v1beta1", Resource: "metrictemplates"},
 	"Gateway":                 {Group: "gateway.networking.k8s.io", Version: "v1beta1", Resource: "gateways"},
-}
-
-// readObjects decodes the YAML documents of a file.
-func readObjects(path string) ([]*unstructured.Unstructured, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var objs []*unstructured.Unstructured
-	decoder := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		err := decoder.Decode(&obj.Object)
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if len(obj.Object) > 0 {
-			objs = append(objs, obj)
-		}
-	}
 }
 
 // apply server-side-applies an object.
@@ -95,7 +68,7 @@ func ensureNamespace(ctx context.Context, name string) error {
 // the test's Prometheus instead of prometheus.istio-system, and its Gateway.
 func applyMetricTemplates(ctx context.Context) error {
 	for _, file := range []string{"metric-templates.yaml", "gateway.yaml"} {
-		objs, err := readObjects(filepath.Join("..", "testdata", "seed", file))
+		objs, err := manifest.ReadFiles(filepath.Join("..", "testdata", "seed", file))
 		if err != nil {
 			return err
 		}
@@ -121,7 +94,7 @@ func applyMetricTemplates(ctx context.Context) error {
 // URLs, which point at the test's receiver.
 func seedCanary(t *testing.T, file, namespace string) *unstructured.Unstructured {
 	t.Helper()
-	objs, err := readObjects(filepath.Join("..", "testdata", "seed", file))
+	objs, err := manifest.ReadFiles(filepath.Join("..", "testdata", "seed", file))
 	require.NoError(t, err)
 	require.Len(t, objs, 1)
 	cd := objs[0]
@@ -145,7 +118,7 @@ func bootstrap(t *testing.T, namespace string) {
 	require.NoError(t, ensureNamespace(ctx, namespace))
 	env.exporter.Set(namespace, "podinfo", healthy)
 	env.exporter.Set(namespace, "podinfo-primary", healthy)
-	objs, err := readObjects(filepath.Join("testdata", "podinfo.yaml"))
+	objs, err := manifest.ReadFiles(filepath.Join("testdata", "podinfo.yaml"))
 	require.NoError(t, err)
 	for _, obj := range objs {
 		obj.SetNamespace(namespace)

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/test/manifest"
 	"github.com/serin-dev/serin/test/must"
 )
 
@@ -153,7 +154,7 @@ func deploy(t *testing.T, cd *unstructured.Unstructured) {
 	require.NoError(t, ensureNamespace(ctx, namespace))
 	env.exporter.Set(namespace, "podinfo", healthy)
 	env.exporter.Set(namespace, "podinfo-primary", healthy)
-	objs, err := readObjects(filepath.Join("testdata", "podinfo.yaml"))
+	objs, err := manifest.ReadFiles(filepath.Join("testdata", "podinfo.yaml"))
 	require.NoError(t, err)
 	for _, obj := range objs {
 		obj.SetNamespace(namespace)

@@ -62,9 +62,7 @@ func readmeOverlay(t *testing.T) string {
 // TestReadmeOverlaySwitchesToV1beta1 checks the README's one-line patch: the
 // flag it appends is the last -mesh-provider, the one the operator keeps.
 func TestReadmeOverlaySwitchesToV1beta1(t *testing.T) {
-	out, err := RunKubectl(t.Context(), "", "kustomize", readmeOverlay(t))
-	require.NoError(t, err)
-	objs, err := decode(out)
+	objs, err := Render(t.Context(), readmeOverlay(t))
 	require.NoError(t, err)
 	for _, obj := range objs {
 		if obj.GetKind() != "Deployment" {

@@ -3,16 +3,14 @@ package install
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
+	"github.com/serin-dev/serin/test/manifest"
 	"github.com/serin-dev/serin/test/testbin"
 )
 
@@ -57,31 +55,12 @@ func RunKubectl(ctx context.Context, kubeconfig string, args ...string) ([]byte,
 	return stdout.Bytes(), nil
 }
 
-// Render returns the objects of `kubectl kustomize dir`, dir being relative
+// Render returns the objects of `kubectl kustomize dir`, dir being absolute or relative
 // to the repository's top directory (kustomize/base, ...), in output order.
 func Render(ctx context.Context, dir string) ([]*unstructured.Unstructured, error) {
 	out, err := RunKubectl(ctx, "", "kustomize", dir)
 	if err != nil {
 		return nil, err
 	}
-	return decode(out)
-}
-
-// decode splits a YAML stream into objects, skipping empty documents.
-func decode(data []byte) ([]*unstructured.Unstructured, error) {
-	var objs []*unstructured.Unstructured
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		err := decoder.Decode(&obj.Object)
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(obj.Object) > 0 {
-			objs = append(objs, obj)
-		}
-	}
+	return manifest.Decode(bytes.NewReader(out))
 }

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"strings"
 
@@ -17,53 +14,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/utils/ptr"
+
+	"github.com/serin-dev/serin/test/manifest"
 )
 
 // fieldManager owns the fields the stack applies.
 const fieldManager = "serin-demo"
-
-// Decode reads the objects of a stream of YAML or JSON documents.
-func Decode(r io.Reader) ([]*unstructured.Unstructured, error) {
-	var objs []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(r, 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		err := dec.Decode(&obj.Object)
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(obj.Object) > 0 {
-			objs = append(objs, obj)
-		}
-	}
-}
-
-// ReadManifests reads the objects of YAML files.
-func ReadManifests(paths ...string) ([]*unstructured.Unstructured, error) {
-	var all []*unstructured.Unstructured
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, err
-		}
-		objs, err := Decode(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		all = append(all, objs...)
-	}
-	return all, nil
-}
 
 // Kustomize renders a kustomization directory with `kubectl kustomize`, as `kubectl apply -k`
 // would.
@@ -75,7 +36,7 @@ func Kustomize(dir string) ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubectl kustomize %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
 	}
-	return Decode(bytes.NewReader(out))
+	return manifest.Decode(bytes.NewReader(out))
 }
 
 // Apply server-side-applies objects in order, as `kubectl apply --server-side` would;

@@ -15,6 +15,7 @@ import (
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
+	"github.com/serin-dev/serin/test/manifest"
 	"github.com/serin-dev/serin/test/stack"
 	"github.com/serin-dev/serin/test/testbin"
 )
@@ -56,7 +57,7 @@ func (e *Env) Printf(format string, args ...any) {
 
 // manifest reads one of this package's manifest files.
 func (e *Env) manifest(name string) ([]*unstructured.Unstructured, error) {
-	return stack.ReadManifests(filepath.Join(e.Root, Manifests, name))
+	return manifest.ReadFiles(filepath.Join(e.Root, Manifests, name))
 }
 
 // kustomization renders kustomize/<name> when it exists, else this package's fallback
