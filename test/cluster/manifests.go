@@ -1,9 +1,7 @@
 package cluster
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +10,8 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/serin-dev/serin/test/manifest"
 )
 
 // manifests are the objects read from Options.CRDPaths (and the Gateway API CRDs), split so
@@ -75,22 +74,16 @@ func (m *manifests) readFile(path string) error {
 		return err
 	}
 	defer f.Close()
-	dec := yaml.NewYAMLOrJSONDecoder(f, 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if len(obj.Object) == 0 {
-			continue // an empty document, e.g. between two "---"
-		}
+	objs, err := manifest.Decode(f)
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
 		if err := m.add(obj); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // add files obj as a CRD or as another object.

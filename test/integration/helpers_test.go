@@ -2,9 +2,6 @@ package integration
 
 import (
 	"context"
-	"errors"
-	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,7 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/serin-dev/serin/test/manifest"
 )
 
 var (
@@ -54,24 +52,15 @@ func ensureNamespace(t *testing.T, name string) {
 // readObjects decodes every YAML document of a file.
 func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	objs, err := manifest.ReadFiles(path)
 	require.NoError(t, err)
-	return decodeObjects(t, string(data))
+	return objs
 }
 
+// decodeObjects decodes every YAML document of data.
 func decodeObjects(t *testing.T, data string) []*unstructured.Unstructured {
 	t.Helper()
-	var objs []*unstructured.Unstructured
-	decoder := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(data), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		err := decoder.Decode(&obj.Object)
-		if errors.Is(err, io.EOF) {
-			return objs
-		}
-		require.NoError(t, err)
-		if len(obj.Object) > 0 {
-			objs = append(objs, obj)
-		}
-	}
+	objs, err := manifest.Decode(strings.NewReader(data))
+	require.NoError(t, err)
+	return objs
 }
