@@ -23,13 +23,7 @@ func TestABTesting(t *testing.T) {
 // testABTesting runs the A/B release with the route read and written
 // through an API version.
 func testABTesting(t *testing.T, ns, version string) {
-	var edits []edit
-	if version == "v1beta1" {
-		edits = append(edits, provider("gatewayapi:v1beta1"))
-	}
-	deploy(t, testdataCanary(t, "podinfo-ab-match-canary.yaml", ns, edits...))
-	routes := recordRoutes(t, ns, version)
-	setImage(t, ns, "ghcr.io/stefanprodan/podinfo:6.0.3")
+	routes := releaseThrough(t, version, testdataCanary(t, "podinfo-ab-match-canary.yaml", ns), "ghcr.io/stefanprodan/podinfo:6.0.3")
 
 	cd := waitCanary(t, ns, 2*time.Minute, "A/B iterations", func(cd *flaggerv1.Canary) error {
 		if cd.Status.Iterations < 3 {

@@ -114,18 +114,7 @@ func seedCanary(t *testing.T, file, namespace string) *unstructured.Unstructured
 // and waits until Serin has initialised it.
 func bootstrap(t *testing.T, namespace string) {
 	t.Helper()
-	ctx := t.Context()
-	require.NoError(t, ensureNamespace(ctx, namespace))
-	env.exporter.Set(namespace, "podinfo", healthy)
-	env.exporter.Set(namespace, "podinfo-primary", healthy)
-	objs, err := manifest.ReadFiles(filepath.Join("testdata", "podinfo.yaml"))
-	require.NoError(t, err)
-	for _, obj := range objs {
-		obj.SetNamespace(namespace)
-		require.NoError(t, apply(ctx, obj))
-	}
-	require.NoError(t, apply(ctx, seedCanary(t, "podinfo-canary.yaml", namespace)))
-	waitPhase(t, namespace, flaggerv1.CanaryPhaseInitialized, 2*time.Minute)
+	deploy(t, seedCanary(t, "podinfo-canary.yaml", namespace))
 }
 
 // canary reads the canary of a scenario.

@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/must"
 )
 
 // TestAutomatedPromotion is the tutorial's "Automated canary promotion": a
@@ -24,10 +23,7 @@ func TestAutomatedPromotion(t *testing.T) {
 	weights := watchWeights(t, ns)
 	setImage(t, ns, "ghcr.io/stefanprodan/podinfo:6.0.1")
 
-	must.Eventually(t, 2*time.Minute, 250*time.Millisecond, func() (bool, error) {
-		cd := canary(t, ns)
-		return cd.Status.Phase == flaggerv1.CanaryPhaseProgressing && cd.Status.CanaryWeight >= 20, nil
-	}, "the analysis to progress")
+	waitProgressing(t, ns, 20, "the analysis to progress")
 	row := rowOf(kubectlGetCanaries(t), ns)
 	fields := strings.Fields(row)
 	require.GreaterOrEqual(t, len(fields), 4, row)

@@ -20,10 +20,7 @@ func TestNewRevisionRestartsAnalysis(t *testing.T) {
 	const ns = "test-restart"
 	bootstrap(t, ns)
 	setImage(t, ns, "ghcr.io/stefanprodan/podinfo:6.0.1")
-	must.Eventually(t, 2*time.Minute, 250*time.Millisecond, func() (bool, error) {
-		cd := canary(t, ns)
-		return cd.Status.Phase == flaggerv1.CanaryPhaseProgressing && cd.Status.CanaryWeight >= 20, nil
-	}, "the first analysis to reach 20%")
+	waitProgressing(t, ns, 20, "the first analysis to reach 20%")
 
 	setImage(t, ns, "ghcr.io/stefanprodan/podinfo:6.0.3")
 	must.Eventually(t, time.Minute, 250*time.Millisecond, func() (bool, error) {

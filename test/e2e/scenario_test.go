@@ -145,8 +145,9 @@ func (r *phaseRecorder) seen() []string {
 	return slices.Clone(r.phases)
 }
 
-// deploy is bootstrap with a given Canary: podinfo, then the Canary, then
-// a wait for Initialized.
+// deploy applies podinfo and then cd in cd's namespace (created if needed)
+// and waits until Serin has initialised the canary; bootstrap is deploy
+// with the tutorial's Canary.
 func deploy(t *testing.T, cd *unstructured.Unstructured) {
 	t.Helper()
 	ctx := t.Context()
@@ -182,6 +183,29 @@ func waitCanary(t *testing.T, namespace string, timeout time.Duration, what stri
 		return true, nil
 	}, "canary %s/podinfo: %s", namespace, what)
 	return last
+}
+
+// waitProgressing waits until the canary's analysis is progressing at weight or more.
+func waitProgressing(t *testing.T, namespace string, weight int, what string) {
+	t.Helper()
+	must.Eventually(t, 2*time.Minute, 250*time.Millisecond, func() (bool, error) {
+		cd := canary(t, namespace)
+		return cd.Status.Phase == flaggerv1.CanaryPhaseProgressing && cd.Status.CanaryWeight >= weight, nil
+	}, what)
+}
+
+// releaseThrough deploys cd with its route read and written through a Gateway API version
+// ("v1", or "v1beta1" with spec.provider set to match), starts recording the route and
+// releases image.
+func releaseThrough(t *testing.T, version string, cd *unstructured.Unstructured, image string) *routeRecorder {
+	t.Helper()
+	if version == "v1beta1" {
+		provider("gatewayapi:v1beta1")(t, cd)
+	}
+	deploy(t, cd)
+	routes := recordRoutes(t, cd.GetNamespace(), version)
+	setImage(t, cd.GetNamespace(), image)
+	return routes
 }
 
 // waitEvent waits for an event containing text.

@@ -24,13 +24,7 @@ func TestSessionAffinity(t *testing.T) {
 // testSessionAffinity runs the seed session-affinity release with the
 // route read and written through an API version.
 func testSessionAffinity(t *testing.T, ns, version string) {
-	var edits []edit
-	if version == "v1beta1" {
-		edits = append(edits, provider("gatewayapi:v1beta1"))
-	}
-	deploy(t, seed(t, "podinfo-canary-session-affinity.yaml", ns, edits...))
-	routes := recordRoutes(t, ns, version)
-	setImage(t, ns, "ghcr.io/stefanprodan/podinfo:6.0.1")
+	routes := releaseThrough(t, version, seed(t, "podinfo-canary-session-affinity.yaml", ns), "ghcr.io/stefanprodan/podinfo:6.0.1")
 
 	running := waitCanary(t, ns, 2*time.Minute, "a session cookie during the run", func(cd *flaggerv1.Canary) error {
 		if cd.Status.CanaryWeight == 0 || cd.Status.SessionAffinityCookie == "" {
