@@ -95,21 +95,33 @@ func New(cfg Config) (*Controller, error) {
 	}
 	queueMet := newQueueMetrics()
 	c := &Controller{
-		queueMet: queueMet,
-		cfg:      cfg,
-		log:      cfg.Logger,
-		clock:    cfg.Clock,
-		schedule: newSchedule(),
-		expected: newExpectations(),
-		metrics:  newSyncMetrics(),
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
-			workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "canaries", Clock: cfg.Clock, MetricsProvider: queueMet}),
+		queueMet:       queueMet,
+		cfg:            cfg,
+		log:            cfg.Logger,
+		clock:          cfg.Clock,
+		schedule:       newSchedule(),
+		expected:       newExpectations(),
+		metrics:        newSyncMetrics(),
 		canaries:       canaryInformer.Lister(),
 		canaryIndexer:  canaryInformer.Informer().GetIndexer(),
 		templates:      cfg.FlaggerInformers.Flagger().V1beta1().MetricTemplates().Lister(),
 		alertProviders: cfg.FlaggerInformers.Flagger().V1beta1().AlertProviders().Lister(),
 	}
+	// The same three layers as NewTypedRateLimitingQueueWithConfig builds,
+	// over a storage that puts due canaries first.
+	const name = "canaries"
+	c.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+		workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{
+			Name: name, Clock: cfg.Clock, MetricsProvider: queueMet,
+			DelayingQueue: workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[cache.ObjectName]{
+				Name: name, Clock: cfg.Clock, MetricsProvider: queueMet,
+				Queue: workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[cache.ObjectName]{
+					Name: name, Clock: cfg.Clock, MetricsProvider: queueMet,
+					Queue: newPriorityQueue(c.urgent),
+				}),
+			}),
+		})
 	if err := c.registerHandlers(); err != nil {
 		return nil, err
 	}

@@ -311,6 +311,7 @@ func TestHeldStepRunsWhenTheCanaryIsReady(t *testing.T) {
 		require.NoError(t, f.ctrl.sync(ctx, f.key))
 		return f.ctrl.schedule.awaiting(f.key) == awaitCanary, nil
 	}, "a step held on the canary")
+	assert.True(t, f.ctrl.urgent(f.key), "a held step goes ahead of idle canaries in the queue")
 	time.Sleep(100 * time.Millisecond) // the informers catch up with the step's writes
 	f.flagger.ClearActions()
 	f.gateway.ClearActions()
@@ -332,6 +333,7 @@ func TestHeldStepRunsWhenTheCanaryIsReady(t *testing.T) {
 		return err == nil && cd.Status.CanaryWeight == 10, err
 	}, "the held step advanced the canary to 10%%")
 	assert.Equal(t, awaitNothing, f.ctrl.schedule.awaiting(f.key))
+	assert.False(t, f.ctrl.urgent(f.key), "between steps the canary is not urgent")
 
 	// The next step keeps its interval.
 	f.flagger.ClearActions()

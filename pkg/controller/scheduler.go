@@ -61,6 +61,15 @@ func (s *schedule) due(key cache.ObjectName, now time.Time) bool {
 	return !ok || !now.Before(at)
 }
 
+// stepDue reports whether key has a scheduled step and it is due at now;
+// unlike due, an unscheduled (idle) key is not.
+func (s *schedule) stepDue(key cache.ObjectName, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.next[key]
+	return ok && !now.Before(at)
+}
+
 // set schedules key's next step at at.
 func (s *schedule) set(key cache.ObjectName, at time.Time) {
 	s.mu.Lock()
@@ -146,4 +155,12 @@ func (c *Controller) runScheduler(ctx context.Context, tick time.Duration) {
 			}
 		}
 	}
+}
+
+// urgent tells the workqueue which keys go first: a canary whose analysis
+// step is due, or whose step is held on a workload's readiness (the event
+// that wakes it may be the one that makes the workload ready). Idle
+// canaries and canaries between steps go after them.
+func (c *Controller) urgent(key cache.ObjectName) bool {
+	return c.schedule.stepDue(key, c.clock.Now()) || c.schedule.awaiting(key) != awaitNothing
 }
