@@ -121,6 +121,15 @@ func (c *DeploymentController) IsCanaryReady(ctx context.Context, cd *flaggerv1.
 	if err := CheckRollout(target, threshold, cd.GetProgressDeadline(), c.clock.Now()); err != nil {
 		return wrapNotReady(err, fmt.Sprintf("canary deployment %s.%s not ready: ", target.Name, target.Namespace))
 	}
+	// A Deployment at zero replicas has trivially rolled out. Every caller
+	// asks after scaling the target up, and the informer cache may not have
+	// seen that write yet: a revertOnDeletion canary then handed the
+	// traffic back to a target with no pods, and an analysis could start on
+	// a canary without pods.
+	if target.Spec.Replicas != nil && *target.Spec.Replicas == 0 {
+		return &NotReadyError{Message: fmt.Sprintf(
+			"canary deployment %s.%s not ready: scaled to zero", target.Name, target.Namespace)}
+	}
 	return nil
 }
 

@@ -121,6 +121,13 @@ func TestIsCanaryReady(t *testing.T) {
 		assert.True(t, IsPermanent(err))
 		assert.False(t, IsPermanent(f.ctrl.IsCanaryReady(ctx, newCanary())), "default deadline is 600s")
 	})
+	t.Run("scaled to zero", func(t *testing.T) {
+		// What a cache that has not seen the scale-up yet shows: rolled out, at 0.
+		f := newFixture(t, newDeployment("podinfo", withReplicas(0), withStatus(0, 0, 0)))
+		err := f.ctrl.IsCanaryReady(ctx, newCanary())
+		require.EqualError(t, err, "canary deployment podinfo.test not ready: scaled to zero")
+		assert.False(t, IsPermanent(err))
+	})
 	t.Run("canaryReadyThreshold", func(t *testing.T) {
 		f := newFixture(t, newDeployment("podinfo", withReplicas(4), withStatus(4, 4, 3)))
 		cd := newCanary(func(cd *flaggerv1.Canary) { cd.Spec.Analysis.CanaryReadyThreshold = ptr.To(75) })
