@@ -52,21 +52,25 @@ func newSchedule() *schedule {
 	return &schedule{next: map[cache.ObjectName]time.Time{}, waits: map[cache.ObjectName]awaited{}}
 }
 
-// due reports whether key's analysis step may run at now: it was never
-// scheduled (first sight, or idle) or its time has come.
-func (s *schedule) due(key cache.ObjectName, now time.Time) bool {
+// at returns when key's next step is due, if it is scheduled.
+func (s *schedule) at(key cache.ObjectName) (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	at, ok := s.next[key]
+	return at, ok
+}
+
+// due reports whether key's analysis step may run at now: it was never
+// scheduled (first sight, or idle) or its time has come.
+func (s *schedule) due(key cache.ObjectName, now time.Time) bool {
+	at, ok := s.at(key)
 	return !ok || !now.Before(at)
 }
 
 // stepDue reports whether key has a scheduled step and it is due at now;
 // unlike due, an unscheduled (idle) key is not.
 func (s *schedule) stepDue(key cache.ObjectName, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	at, ok := s.next[key]
+	at, ok := s.at(key)
 	return ok && !now.Before(at)
 }
 
@@ -119,9 +123,7 @@ func (s *schedule) dueKeys(now time.Time) []cache.ObjectName {
 
 // lateness returns how late key's step is at now (0 if not scheduled).
 func (s *schedule) lateness(key cache.ObjectName, now time.Time) time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	at, ok := s.next[key]
+	at, ok := s.at(key)
 	if !ok || now.Before(at) {
 		return 0
 	}
