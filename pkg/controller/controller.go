@@ -118,7 +118,7 @@ func New(cfg Config) (*Controller, error) {
 				Name: name, Clock: cfg.Clock, MetricsProvider: queueMet,
 				Queue: workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[cache.ObjectName]{
 					Name: name, Clock: cfg.Clock, MetricsProvider: queueMet,
-					Queue: newPriorityQueue(c.urgent),
+					Queue: newPriorityQueue(c.urgent, cfg.Clock.Now),
 				}),
 			}),
 		})
@@ -167,7 +167,7 @@ func (c *Controller) registerHandlers() error {
 		}},
 		{deployments, cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.enqueueForDeployment,
-			UpdateFunc: func(_, obj any) { c.enqueueForDeployment(obj) },
+			UpdateFunc: c.deploymentUpdated,
 			DeleteFunc: c.enqueueForDeployment,
 		}},
 		{configMaps, cache.ResourceEventHandlerFuncs{
@@ -222,12 +222,16 @@ func (c *Controller) canaryUpdated(oldObj, newObj any) {
 		equality.Semantic.DeepEqual(old.Finalizers, cur.Finalizers) {
 		return
 	}
+	if old.Generation != cur.Generation || !cur.DeletionTimestamp.Equal(old.DeletionTimestamp) {
+		c.schedule.change(cache.ObjectName{Namespace: cur.Namespace, Name: cur.Name}, true)
+	}
 	c.enqueue(cur)
 }
 
 func (c *Controller) canaryDeleted(obj any) {
 	if key, ok := c.keyOf(obj); ok {
 		c.schedule.forget(key)
+		c.schedule.change(key, false)
 		c.expected.forget(key)
 		c.queue.Add(key)
 	}
@@ -271,17 +275,42 @@ func (c *Controller) enqueueForDeployment(obj any) {
 	if owner := ownerCanary(d.OwnerReferences); owner != "" {
 		c.queue.Add(cache.ObjectName{Namespace: d.Namespace, Name: owner})
 	}
-	c.enqueueByTarget(d.Namespace, d.Name)
+	c.enqueueByTarget(d.Namespace, d.Name, false)
 }
 
-func (c *Controller) enqueueByTarget(namespace, name string) {
+// deploymentUpdated wakes the canaries of a Deployment; a new pod template
+// on a target is a user's change, which goes ahead in the queue.
+func (c *Controller) deploymentUpdated(oldObj, newObj any) {
+	old, okOld := oldObj.(*appsv1.Deployment)
+	cur, okCur := newObj.(*appsv1.Deployment)
+	if !okOld || !okCur {
+		return
+	}
+	if owner := ownerCanary(cur.OwnerReferences); owner != "" {
+		// A primary: its template is ours, written by the promotion.
+		c.queue.Add(cache.ObjectName{Namespace: cur.Namespace, Name: owner})
+	}
+	revised := old.Generation != cur.Generation && !equality.Semantic.DeepEqual(old.Spec.Template, cur.Spec.Template)
+	c.enqueueByTarget(cur.Namespace, cur.Name, revised)
+}
+
+// enqueueByTarget wakes the canaries that target a Deployment; revised
+// marks them as changed by a user first.
+func (c *Controller) enqueueByTarget(namespace, name string, revised bool) {
 	objs, err := c.canaryIndexer.ByIndex(targetIndex, namespace+"/"+name)
 	if err != nil {
 		c.log.WithError(err).Warn("Cannot look up canaries by target")
 		return
 	}
 	for _, obj := range objs {
-		c.enqueue(obj)
+		key, ok := c.keyOf(obj)
+		if !ok {
+			continue
+		}
+		if revised {
+			c.schedule.change(key, true)
+		}
+		c.queue.Add(key)
 	}
 }
 

@@ -346,3 +346,42 @@ func TestHeldStepRunsWhenTheCanaryIsReady(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 10, cd.Status.CanaryWeight)
 }
+
+// TestNewRevisionIsUrgent checks that a new pod template on the target puts
+// the canary ahead in the queue until a sync has looked at it, and that the
+// target's status updates do not.
+func TestNewRevisionIsUrgent(t *testing.T) {
+	f := newFixture(t)
+	f.syncUntil(t, flaggerv1.CanaryPhaseInitialized, func() { f.markPrimaryReady(t) })
+	ctx := context.Background()
+	deployments := f.kube.AppsV1().Deployments("test")
+	cached := func(check func(*appsv1.Deployment) bool) func() (bool, error) {
+		return func() (bool, error) {
+			d, err := f.ctrl.cfg.KubeInformers.Apps().V1().Deployments().Lister().Deployments("test").Get("podinfo")
+			return err == nil && check(d), err
+		}
+	}
+	assert.False(t, f.ctrl.urgent(f.key), "an initialised canary is idle")
+
+	d, err := deployments.Get(ctx, "podinfo", metav1.GetOptions{})
+	require.NoError(t, err)
+	d.Status.ObservedGeneration = 7
+	_, err = deployments.UpdateStatus(ctx, d, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	must.Eventually(t, 10*time.Second, 10*time.Millisecond,
+		cached(func(d *appsv1.Deployment) bool { return d.Status.ObservedGeneration == 7 }), "the status update")
+	assert.False(t, f.ctrl.urgent(f.key), "a status update of the target is not urgent")
+
+	d, err = deployments.Get(ctx, "podinfo", metav1.GetOptions{})
+	require.NoError(t, err)
+	d.Spec.Template.Spec.Containers[0].Image = "podinfo:6.0.1"
+	d.Generation++ // the fake clientset does not, the API server does
+	_, err = deployments.Update(ctx, d, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	must.Eventually(t, 10*time.Second, 10*time.Millisecond,
+		func() (bool, error) { return f.ctrl.urgent(f.key), nil }, "the new revision makes the canary urgent")
+
+	require.NoError(t, f.ctrl.sync(ctx, f.key))
+	assert.False(t, f.ctrl.urgent(f.key), "the sync has seen the new revision")
+	f.syncUntil(t, flaggerv1.CanaryPhaseProgressing, nil)
+}

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,7 +20,7 @@ func names(ns ...string) []cache.ObjectName {
 
 func TestPriorityQueueOrder(t *testing.T) {
 	due := map[cache.ObjectName]bool{}
-	q := newPriorityQueue(func(k cache.ObjectName) bool { return due[k] })
+	q := newPriorityQueue(func(k cache.ObjectName) bool { return due[k] }, time.Now)
 	keys := names("idle-1", "step-1", "idle-2", "step-2", "idle-3")
 	due[keys[1]], due[keys[3]] = true, true
 	for _, k := range keys {
@@ -43,7 +44,7 @@ func TestPriorityQueueOrder(t *testing.T) {
 // class and later pushed again is counted and popped once.
 func TestPriorityQueueCountsMovedKeysOnce(t *testing.T) {
 	due := map[cache.ObjectName]bool{}
-	q := newPriorityQueue(func(k cache.ObjectName) bool { return due[k] })
+	q := newPriorityQueue(func(k cache.ObjectName) bool { return due[k] }, time.Now)
 	keys := names("a", "b")
 	q.Push(keys[0])
 	q.Push(keys[1])
@@ -64,7 +65,7 @@ func TestPriorityQueueCountsMovedKeysOnce(t *testing.T) {
 func TestWorkqueueHandsOutDueKeysFirst(t *testing.T) {
 	keys := names("idle-1", "idle-2", "idle-3", "step")
 	q := workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[cache.ObjectName]{
-		Queue: newPriorityQueue(func(k cache.ObjectName) bool { return k == keys[3] }),
+		Queue: newPriorityQueue(func(k cache.ObjectName) bool { return k == keys[3] }, time.Now),
 	})
 	defer q.ShutDown()
 	for _, k := range keys {
@@ -80,4 +81,33 @@ func TestWorkqueueHandsOutDueKeysFirst(t *testing.T) {
 		q.Done(got)
 	}
 	q.Done(first)
+}
+
+// TestPriorityQueueBoundsTheWaitOfOtherKeys checks that urgent keys go
+// first only until an other key has waited otherGrace longer than the
+// first urgent one: a queue that never runs out of due steps does not
+// starve new canaries.
+func TestPriorityQueueBoundsTheWaitOfOtherKeys(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	due := map[cache.ObjectName]bool{}
+	q := newPriorityQueue(func(k cache.ObjectName) bool { return due[k] }, func() time.Time { return now })
+	keys := names("new-1", "new-2", "step-1", "step-2", "step-3")
+	due[keys[2]], due[keys[3]], due[keys[4]] = true, true, true
+	q.Push(keys[0])
+	now = now.Add(10 * time.Second)
+	q.Push(keys[1])
+	q.Push(keys[2])
+	now = now.Add(otherGrace)
+	q.Push(keys[3])
+	q.Push(keys[4])
+
+	// step-1 came 10 s after new-1: within the grace, it goes first.
+	assert.Equal(t, keys[2], q.Pop())
+	// new-1 has now waited 40 s longer than step-2: it goes ahead, and so
+	// does new-2 (30 s longer, not less than the grace).
+	assert.Equal(t, keys[0], q.Pop())
+	assert.Equal(t, keys[1], q.Pop())
+	assert.Equal(t, keys[3], q.Pop())
+	assert.Equal(t, keys[4], q.Pop())
+	assert.Zero(t, q.Len())
 }

@@ -25,6 +25,10 @@ type schedule struct {
 	next map[cache.ObjectName]time.Time
 	// waits holds the workload that held each canary's last step, if any.
 	waits map[cache.ObjectName]awaited
+	// changed holds the canaries woken by a user's change (a new pod
+	// template on the target, an edited or deleted Canary) until their
+	// next sync looks at them.
+	changed map[cache.ObjectName]bool
 }
 
 // awaited is the workload whose readiness held a canary's last step.
@@ -49,7 +53,11 @@ func awaitedBy(reason string) awaited {
 }
 
 func newSchedule() *schedule {
-	return &schedule{next: map[cache.ObjectName]time.Time{}, waits: map[cache.ObjectName]awaited{}}
+	return &schedule{
+		next:    map[cache.ObjectName]time.Time{},
+		waits:   map[cache.ObjectName]awaited{},
+		changed: map[cache.ObjectName]bool{},
+	}
 }
 
 // at returns when key's next step is due, if it is scheduled.
@@ -108,6 +116,25 @@ func (s *schedule) awaiting(key cache.ObjectName) awaited {
 	return s.waits[key]
 }
 
+// change records that a user's change woke key, or with false that a sync
+// has looked at it since.
+func (s *schedule) change(key cache.ObjectName, changed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if changed {
+		s.changed[key] = true
+	} else {
+		delete(s.changed, key)
+	}
+}
+
+// hasChanged reports whether a user's change woke key since its last sync.
+func (s *schedule) hasChanged(key cache.ObjectName) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed[key]
+}
+
 // dueKeys returns the keys whose step is due at now.
 func (s *schedule) dueKeys(now time.Time) []cache.ObjectName {
 	s.mu.Lock()
@@ -160,9 +187,15 @@ func (c *Controller) runScheduler(ctx context.Context, tick time.Duration) {
 }
 
 // urgent tells the workqueue which keys go first: a canary whose analysis
-// step is due, or whose step is held on a workload's readiness (the event
-// that wakes it may be the one that makes the workload ready). Idle
+// step is due, whose step is held on a workload's readiness (the event
+// that wakes it may be the one that makes the workload ready), or that a
+// user's change woke (a new revision to release). New canaries, idle
 // canaries and canaries between steps go after them.
+//
+// Without the last, 10,000 canaries given a new revision at once on a
+// saturated API server noticed it after 27 s (median) and 315 s (p90):
+// the steps of those already released kept the queue busy (issue 8).
 func (c *Controller) urgent(key cache.ObjectName) bool {
-	return c.schedule.stepDue(key, c.clock.Now()) || c.schedule.awaiting(key) != awaitNothing
+	return c.schedule.stepDue(key, c.clock.Now()) || c.schedule.awaiting(key) != awaitNothing ||
+		c.schedule.hasChanged(key)
 }

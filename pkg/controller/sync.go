@@ -40,6 +40,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if !c.expected.satisfied(key, cd.ResourceVersion, now) {
 		return nil // the informer event of our last write enqueues it again
 	}
+	c.schedule.change(key, false)
 	if !c.due(ctx, key, cd, now) {
 		return nil
 	}
