@@ -61,6 +61,7 @@ func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 	registry.MustRegister(op.controller.Collectors()...)
 	registry.MustRegister(op.alerts.Collectors()...)
 	registry.MustRegister(op.recorder.Collectors()...)
+	registry.MustRegister(op.events.Collectors()...)
 	registry.MustRegister(operatormetrics.Info(version.Version, opts.meshProvider))
 
 	var ready atomic.Bool

@@ -18,8 +18,10 @@ import (
 
 	"github.com/serin-dev/serin/pkg/canary"
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
+	"github.com/serin-dev/serin/pkg/client/clientset/versioned/scheme"
 	informers "github.com/serin-dev/serin/pkg/client/informers/externalversions"
 	"github.com/serin-dev/serin/pkg/controller"
+	"github.com/serin-dev/serin/pkg/events"
 	"github.com/serin-dev/serin/pkg/metrics"
 	"github.com/serin-dev/serin/pkg/notifier"
 	"github.com/serin-dev/serin/pkg/operatormetrics"
@@ -38,7 +40,7 @@ type operator struct {
 	alerts     *notifier.Dispatcher
 	recorder   *operatormetrics.Recorder
 	start      []func(<-chan struct{})
-	broadcast  *shardedRecorder
+	events     *events.Recorder
 }
 
 func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operator, error) {
@@ -112,7 +114,13 @@ func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operat
 		plugins.Synced = append(plugins.Synced, inf.HasSynced)
 	}
 
-	recorder := newShardedRecorder(ctx, kube, eventShards)
+	recorder := events.New(ctx, events.Config{
+		Client:     kube,
+		Scheme:     scheme.Scheme,
+		Component:  eventComponent,
+		Correlator: controller.EventCorrelatorOptions(),
+		Logger:     log,
+	})
 
 	ctrl, err := controller.New(controller.Config{
 		KubeClient:       kube,
@@ -135,7 +143,7 @@ func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operat
 		controller: ctrl,
 		alerts:     alerts,
 		recorder:   releases,
-		broadcast:  recorder,
+		events:     recorder,
 		start:      []func(<-chan struct{}){kubeFactory.Start, flaggerFactory.Start, gatewayFactory.Start},
 	}, nil
 }
@@ -143,7 +151,7 @@ func newOperator(ctx context.Context, log *logrus.Entry, opts *options) (*operat
 // run starts the informers (only now: a follower watches nothing) and the
 // controller.
 func (o *operator) run(ctx context.Context, workers int, ready *atomic.Bool) error {
-	defer o.broadcast.Shutdown()
+	defer o.events.Shutdown()
 	for _, start := range o.start {
 		start(ctx.Done())
 	}
