@@ -103,8 +103,8 @@ func TestPriorityQueueBoundsTheWaitOfOtherKeys(t *testing.T) {
 
 	// step-1 came 10 s after new-1: within the grace, it goes first.
 	assert.Equal(t, keys[2], q.Pop())
-	// new-1 has now waited 40 s longer than step-2: it goes ahead, and so
-	// does new-2 (30 s longer, not less than the grace).
+	// new-1 has now waited the grace and 10 s longer than step-2: it goes
+	// ahead, and so does new-2 (the grace exactly).
 	assert.Equal(t, keys[0], q.Pop())
 	assert.Equal(t, keys[1], q.Pop())
 	assert.Equal(t, keys[3], q.Pop())
