@@ -38,6 +38,14 @@ const (
 	DefaultMaxTries = 6
 	// DefaultDrainTimeout bounds how long Shutdown keeps posting.
 	DefaultDrainTimeout = 5 * time.Second
+	// DefaultLaneCacheSize is the size of each lane's correlator caches
+	// (client-go's default is 4,096). A cache entry is about 1.4 KB and
+	// every message of every canary has one: at 10,000 canaries the 64
+	// lanes' caches held 160 MiB with client-go's size, 45 MiB with this
+	// one. 512 entries are the last three minutes of a lane's events at the
+	// pace of 10,000 simultaneous releases, and repeats (a "not ready"
+	// warning each interval) come back within an interval or two.
+	DefaultLaneCacheSize = 512
 )
 
 // stopGrace is how long Shutdown waits, after the drain timeout cancelled
@@ -52,7 +60,8 @@ type Config struct {
 	Scheme *runtime.Scheme
 	// Component is the events' source.component and reportingComponent.
 	Component string
-	// Correlator counts repeated events and throttles spam, as in client-go.
+	// Correlator counts repeated events and throttles spam, as in client-go;
+	// an LRUCacheSize of 0 is DefaultLaneCacheSize, for each lane.
 	// Each lane has its own correlator, which is right as long as the keys
 	// include the involved object, as client-go's defaults do.
 	Correlator record.CorrelatorOptions
@@ -82,6 +91,7 @@ func (c Config) withDefaults() Config {
 	c.MaxBackoff = cmp.Or(c.MaxBackoff, DefaultMaxBackoff)
 	c.MaxTries = cmp.Or(c.MaxTries, DefaultMaxTries)
 	c.DrainTimeout = cmp.Or(c.DrainTimeout, DefaultDrainTimeout)
+	c.Correlator.LRUCacheSize = cmp.Or(c.Correlator.LRUCacheSize, DefaultLaneCacheSize)
 	if c.Logger == nil {
 		c.Logger = logrus.NewEntry(logrus.StandardLogger())
 	}
