@@ -141,7 +141,7 @@ func (a *applier) setFinalizer(ctx context.Context, present bool) error {
 	if err != nil {
 		return err
 	}
-	a.c.expected.expect(cache.ObjectName{Namespace: updated.Namespace, Name: updated.Name}, updated.ResourceVersion, a.c.clock.Now())
+	a.c.expected.expect(cache.ObjectName{Namespace: updated.Namespace, Name: updated.Name}, updated, a.c.clock.Now())
 	a.cd = updated
 	return nil
 }

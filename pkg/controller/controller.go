@@ -213,7 +213,7 @@ func (c *Controller) enqueue(obj any) {
 // metadata that drives deletion, and finalizers wake the canary.
 func (c *Controller) canaryUpdated(oldObj, newObj any) {
 	old, cur := oldObj.(*flaggerv1.Canary), newObj.(*flaggerv1.Canary)
-	if c.expected.observe(cache.ObjectName{Namespace: cur.Namespace, Name: cur.Name}, cur.ResourceVersion) {
+	if c.expected.observe(cache.ObjectName{Namespace: cur.Namespace, Name: cur.Name}, cur) {
 		// Our own write arrived: a sync that waited for it may go on.
 		c.enqueue(cur)
 		return

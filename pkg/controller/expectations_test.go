@@ -5,26 +5,46 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
 func TestExpectations(t *testing.T) {
 	e := newExpectations()
 	key := cache.ObjectName{Namespace: "test", Name: "podinfo"}
 	now := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	canary := func(rv string, phase flaggerv1.CanaryPhase, weight int) *flaggerv1.Canary {
+		return &flaggerv1.Canary{
+			ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: "test", ResourceVersion: rv},
+			Status:     flaggerv1.CanaryStatus{Phase: phase, CanaryWeight: weight},
+		}
+	}
 
-	assert.True(t, e.satisfied(key, "10", now), "nothing written yet")
-	e.expect(key, "12", now)
-	assert.False(t, e.satisfied(key, "10", now), "the cache still has the object before our write")
-	assert.False(t, e.observe(key, "11"), "another version is not ours")
-	assert.True(t, e.observe(key, "12"))
-	assert.True(t, e.satisfied(key, "12", now))
+	assert.True(t, e.satisfied(key, canary("10", flaggerv1.CanaryPhaseProgressing, 10), now), "nothing written yet")
+	e.expect(key, canary("12", flaggerv1.CanaryPhaseProgressing, 20), now)
+	assert.False(t, e.satisfied(key, canary("10", flaggerv1.CanaryPhaseProgressing, 10), now),
+		"the cache still has the object before our write")
+	assert.False(t, e.observe(key, canary("11", flaggerv1.CanaryPhaseProgressing, 10)), "another version is not ours")
+	assert.True(t, e.observe(key, canary("12", flaggerv1.CanaryPhaseProgressing, 20)))
+	assert.True(t, e.satisfied(key, canary("12", flaggerv1.CanaryPhaseProgressing, 20), now))
 
-	e.expect(key, "14", now)
-	assert.True(t, e.satisfied(key, "14", now), "the cached object is the written one")
-	e.expect(key, "16", now)
-	assert.True(t, e.satisfied(key, "15", now.Add(time.Minute)), "a lost event does not block the canary forever")
-	e.expect(key, "18", now)
+	e.expect(key, canary("14", flaggerv1.CanaryPhaseProgressing, 30), now)
+	assert.True(t, e.satisfied(key, canary("14", flaggerv1.CanaryPhaseProgressing, 30), now), "the cached object is the written one")
+
+	// A user's edit after our write, or a relist: another version, with
+	// our status.
+	e.expect(key, canary("16", flaggerv1.CanaryPhasePromoting, 50), now)
+	assert.False(t, e.satisfied(key, canary("15", flaggerv1.CanaryPhaseProgressing, 50), now.Add(time.Minute)),
+		"a minute behind is still behind: the informer of a saturated API server lags")
+	assert.True(t, e.satisfied(key, canary("17", flaggerv1.CanaryPhasePromoting, 50), now.Add(time.Minute)),
+		"a later version with our status holds our write")
+
+	e.expect(key, canary("18", flaggerv1.CanaryPhaseFinalising, 0), now)
+	assert.True(t, e.satisfied(key, canary("17", flaggerv1.CanaryPhasePromoting, 50), now.Add(expectationTimeout+time.Second)),
+		"a write overwritten by someone else does not block the canary forever")
+	e.expect(key, canary("20", flaggerv1.CanaryPhaseSucceeded, 0), now)
 	e.forget(key)
-	assert.True(t, e.satisfied(key, "17", now))
+	assert.True(t, e.satisfied(key, canary("19", flaggerv1.CanaryPhaseFinalising, 0), now))
 }

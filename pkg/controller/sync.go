@@ -37,7 +37,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return err
 	}
 	now := c.clock.Now()
-	if !c.expected.satisfied(key, cd.ResourceVersion, now) {
+	if !c.expected.satisfied(key, cd, now) {
 		return nil // the informer event of our last write enqueues it again
 	}
 	c.schedule.change(key, false)
@@ -213,7 +213,7 @@ func (c *Controller) writeStatus(ctx context.Context, cd *flaggerv1.Canary, stat
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
-	c.expected.expect(cache.ObjectName{Namespace: cd.Namespace, Name: cd.Name}, written.ResourceVersion, c.clock.Now())
+	c.expected.expect(cache.ObjectName{Namespace: cd.Namespace, Name: cd.Name}, written, c.clock.Now())
 	return nil
 }
 
