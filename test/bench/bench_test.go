@@ -26,6 +26,8 @@ func TestSmoke(t *testing.T) {
 	// Weights 25 then 50: one gap per canary between the two steps.
 	assert.Len(t, res.gaps, cfg.n)
 	assert.Positive(t, res.lateness.total(), "the operator's lateness histogram was read")
+	assert.Positive(t, res.eventsPosted, "the bench waited for the operator's events")
+	assert.Zero(t, res.eventsDropped)
 
 	// The audit log attributes requests to the operator's identity, and to
 	// the right phase: three Services per canary at init, route weights in
@@ -39,4 +41,5 @@ func TestSmoke(t *testing.T) {
 		assert.Positive(t, res.rolloutUsage[name].peakRSS, "RSS of %s", name)
 	}
 	assert.Contains(t, res.markdown(), "| 20 | kwok |")
+	assert.Contains(t, res.markdown(), "Events: all posted")
 }

@@ -27,6 +27,10 @@ type result struct {
 	stages       []stage
 	onboardTime  time.Duration
 	lateness     histogram
+	// eventsPosted is when the operator had posted every event, counted
+	// from the last release; eventsDropped is how many it dropped.
+	eventsPosted  time.Duration
+	eventsDropped float64
 }
 
 // summaryHeader is the header of the one-line-per-run table in RESULTS.md.
@@ -53,6 +57,9 @@ func (r *result) markdown() string {
 	}
 	b.WriteString(summaryHeader)
 	b.WriteString(r.summaryRow())
+	if r.eventsPosted > 0 {
+		fmt.Fprintf(&b, "\nEvents: all posted %s s after the last release; %.0f dropped.\n", seconds(r.eventsPosted), r.eventsDropped)
+	}
 	if len(r.stages) > 0 && len(r.stages[0].times) > 0 {
 		b.WriteString("\nWhere each release's time went, per canary:\n\n")
 		b.WriteString(r.stageTable())

@@ -190,7 +190,41 @@ func (b *bench) rolloutPhase(ctx context.Context) error {
 	if after, merr := b.op.get(ctx, "/metrics"); merr == nil {
 		b.res.lateness = parseHistogram(after, latenessMetric).sub(parseHistogram(before, latenessMetric))
 	}
+	if err == nil {
+		err = b.waitForEvents(ctx, end)
+	}
 	return err
+}
+
+// waitForEvents waits until the operator has posted every event it
+// recorded, and notes how long after the last release that was and how
+// many it dropped. The operator queues events and posts them apart from
+// the steps: on a saturated API server they trail the releases, and
+// stopping the operator at once would cut them off.
+func (b *bench) waitForEvents(ctx context.Context, end time.Time) error {
+	deadline := time.Now().Add(b.cfg.timeout)
+	for {
+		text, err := b.op.get(ctx, "/metrics")
+		if err != nil {
+			return err
+		}
+		pending, ok := parseSample(text, eventsPendingMetric)
+		if !ok {
+			return fmt.Errorf("the operator exposes no %s", eventsPendingMetric)
+		}
+		if pending == 0 {
+			b.res.eventsPosted = time.Since(end)
+			b.res.eventsDropped, _ = parseSample(text, eventsDroppedMetric)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%.0f events still pending %s after the last release", pending, since(end))
+		}
+		b.cfg.logf("bench: %.0f events pending %s after the last release", pending, since(end))
+		if err := sleep(ctx, 5*time.Second); err != nil {
+			return err
+		}
+	}
 }
 
 // onboard creates the -onboard canaries once the releases have started, as

@@ -13,6 +13,27 @@ import (
 // latenessMetric is the operator's histogram of how late analysis steps ran.
 const latenessMetric = "serin_analysis_lateness_seconds"
 
+// Metrics of the operator's event recorder.
+const (
+	eventsPendingMetric = "serin_events_pending"
+	eventsDroppedMetric = "serin_events_dropped_total"
+)
+
+// parseSample reads the value of an unlabelled gauge or counter from the
+// text exposition format.
+func parseSample(text []byte, name string) (float64, bool) {
+	sc := bufio.NewScanner(bytes.NewReader(text))
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), name+" ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		return v, err == nil
+	}
+	return 0, false
+}
+
 // histogram is a cumulative Prometheus histogram: upper bounds and counts.
 type histogram struct {
 	bounds []float64

@@ -69,3 +69,16 @@ apiserver_request_total{code="201",component="apiserver",dry_run="",group="",res
 	assert.Equal(t, requests{"patch canaries/status": 8, "post pods": 3}, got)
 	assert.Equal(t, requests{"post pods": 2}, got.sub(requests{"patch canaries/status": 8, "post pods": 1}))
 }
+
+func TestParseSample(t *testing.T) {
+	text := []byte("# HELP serin_events_pending Events waiting.\n# TYPE serin_events_pending gauge\n" +
+		"serin_events_pending_total 9\nserin_events_pending 42\nserin_events_dropped_total 3e+00\n")
+	v, ok := parseSample(text, eventsPendingMetric)
+	assert.True(t, ok)
+	assert.Equal(t, 42.0, v, "not the metric whose name it prefixes")
+	v, ok = parseSample(text, eventsDroppedMetric)
+	assert.True(t, ok)
+	assert.Equal(t, 3.0, v)
+	_, ok = parseSample(text, "serin_missing")
+	assert.False(t, ok)
+}
