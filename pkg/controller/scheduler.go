@@ -75,11 +75,15 @@ func (s *schedule) due(key cache.ObjectName, now time.Time) bool {
 	return !ok || !now.Before(at)
 }
 
-// stepDue reports whether key has a scheduled step and it is due at now;
-// unlike due, an unscheduled (idle) key is not.
-func (s *schedule) stepDue(key cache.ObjectName, now time.Time) bool {
-	at, ok := s.at(key)
-	return ok && !now.Before(at)
+// urgent reports, under one lock (the workqueue asks at every add), whether
+// key has a scheduled step due at now (unlike due, an unscheduled, idle key
+// has not), waits on a workload's readiness, or was woken by a user's
+// change.
+func (s *schedule) urgent(key cache.ObjectName, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, scheduled := s.next[key]
+	return (scheduled && !now.Before(at)) || s.waits[key] != awaitNothing || s.changed[key]
 }
 
 // set schedules key's next step at at.
@@ -126,13 +130,6 @@ func (s *schedule) change(key cache.ObjectName, changed bool) {
 	} else {
 		delete(s.changed, key)
 	}
-}
-
-// hasChanged reports whether a user's change woke key since its last sync.
-func (s *schedule) hasChanged(key cache.ObjectName) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.changed[key]
 }
 
 // dueKeys returns the keys whose step is due at now.
@@ -196,6 +193,5 @@ func (c *Controller) runScheduler(ctx context.Context, tick time.Duration) {
 // saturated API server noticed it after 27 s (median) and 315 s (p90):
 // the steps of those already released kept the queue busy (issue 8).
 func (c *Controller) urgent(key cache.ObjectName) bool {
-	return c.schedule.stepDue(key, c.clock.Now()) || c.schedule.awaiting(key) != awaitNothing ||
-		c.schedule.hasChanged(key)
+	return c.schedule.urgent(key, c.clock.Now())
 }
