@@ -268,14 +268,9 @@ func (c *Controller) enqueueForDeployment(obj any) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
 	}
-	d, ok := obj.(*appsv1.Deployment)
-	if !ok {
-		return
+	if d, ok := obj.(*appsv1.Deployment); ok {
+		c.wakeForDeployment(d, false)
 	}
-	if owner := ownerCanary(d.OwnerReferences); owner != "" {
-		c.queue.Add(cache.ObjectName{Namespace: d.Namespace, Name: owner})
-	}
-	c.enqueueByTarget(d.Namespace, d.Name, false)
 }
 
 // deploymentUpdated wakes the canaries of a Deployment; a new pod template
@@ -283,15 +278,20 @@ func (c *Controller) enqueueForDeployment(obj any) {
 func (c *Controller) deploymentUpdated(oldObj, newObj any) {
 	old, okOld := oldObj.(*appsv1.Deployment)
 	cur, okCur := newObj.(*appsv1.Deployment)
-	if !okOld || !okCur {
-		return
+	if okOld && okCur {
+		c.wakeForDeployment(cur, old.Generation != cur.Generation &&
+			!equality.Semantic.DeepEqual(old.Spec.Template, cur.Spec.Template))
 	}
-	if owner := ownerCanary(cur.OwnerReferences); owner != "" {
-		// A primary: its template is ours, written by the promotion.
-		c.queue.Add(cache.ObjectName{Namespace: cur.Namespace, Name: owner})
+}
+
+// wakeForDeployment wakes the canary that owns d (d is a primary, whose
+// template is ours) and the canaries that target it, marking the latter as
+// changed by a user when d has a new pod template.
+func (c *Controller) wakeForDeployment(d *appsv1.Deployment, revised bool) {
+	if owner := ownerCanary(d.OwnerReferences); owner != "" {
+		c.queue.Add(cache.ObjectName{Namespace: d.Namespace, Name: owner})
 	}
-	revised := old.Generation != cur.Generation && !equality.Semantic.DeepEqual(old.Spec.Template, cur.Spec.Template)
-	c.enqueueByTarget(cur.Namespace, cur.Name, revised)
+	c.enqueueByTarget(d.Namespace, d.Name, revised)
 }
 
 // enqueueByTarget wakes the canaries that target a Deployment; revised
