@@ -18,6 +18,7 @@ CONTAINER_ENGINE ?= $(shell for e in docker podman; do $$e info >/dev/null 2>&1 
 .PHONY: bench
 .PHONY: manifests image
 .PHONY: demo demo-down test-e2e-traffic
+.PHONY: test-chaos
 
 all: build
 
@@ -46,6 +47,9 @@ demo-down: ## Stop the stack that make demo left running.
 
 test-e2e: testbin ## Tests against the full control plane with KWOK nodes.
 	$(GO) test $(TEST_FLAGS) ./test/e2e/...
+
+test-chaos: testbin ## Long fault runs: kill -9, leader loss, SIGTERM, API server, Prometheus, webhooks (test/chaos/RESULTS.md).
+	SERIN_CHAOS_LONG=1 $(GO) test -count=1 -timeout 60m -v ./test/chaos/...
 
 # N canaries for `make bench`; BENCH_FLAGS adds flags (go run ./test/bench -h).
 N ?= 100

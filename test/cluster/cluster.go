@@ -44,6 +44,8 @@ type Cluster struct {
 	ca    *authority
 	procs []*proc.Process
 	keep  bool
+	// apiserver is how kube-apiserver was started, for RestartAPIServer.
+	apiserver component
 
 	stopOnce sync.Once
 	stopErr  error
@@ -122,6 +124,7 @@ func start(ctx context.Context, opts Options, bins *binaries, objs *manifests) (
 	if err := c.launch(ctx, opts, api); err != nil {
 		return nil, err
 	}
+	c.apiserver = api
 	if opts.Full {
 		err = c.startWorkloadTier(ctx, opts, bins, ports, cr, objs)
 	} else {
