@@ -3,10 +3,15 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"k8s.io/client-go/rest"
+
+	"github.com/serin-dev/serin/pkg/notifier"
+	"github.com/serin-dev/serin/pkg/operator"
 )
 
 // options are the operator's command-line flags; the names are Flagger's
@@ -49,17 +54,13 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "Path to a kubeconfig. Only required if out-of-cluster.")
 	fs.StringVar(&o.master, "master", "", "The address of the Kubernetes API server. Overrides any value in kubeconfig. Only required if out-of-cluster.")
 	fs.StringVar(&o.namespace, "namespace", "", "Namespace that Serin watches for Canary objects; all namespaces when empty.")
-	fs.StringVar(&o.meshProvider, "mesh-provider", "gatewayapi:v1", "Traffic provider: "+strings.Join(supportedProviders, " or ")+".")
-	fs.StringVar(&o.metricsServer, "metrics-server", "http://prometheus:9090", "Prometheus URL for the builtin metrics and inline queries.")
+	fs.StringVar(&o.meshProvider, "mesh-provider", operator.DefaultMeshProvider, "Traffic provider: "+strings.Join(supportedProviders, " or ")+".")
+	fs.StringVar(&o.metricsServer, "metrics-server", operator.DefaultMetricsServer, "Prometheus URL for the builtin metrics and inline queries.")
 	// Flagger's defaults (2 workers, 100 QPS, burst 250) ran the steps of
-	// 1,000 canaries with a 10 s interval up to 9 s late (test/bench): a
-	// worker mostly waits on API writes, and each of the three clients needs
-	// about 1.5 × canaries / interval requests per second during releases.
-	// Workers are goroutines waiting on the API server: with 1,000 releases
-	// on a busy API server (writes of a few hundred ms), 16 workers noticed
-	// new revisions 5.1 s late (median) and ran steps up to 8.5 s late (p99);
-	// 128 workers, 1.3 s and 0.95 s, at the same CPU and the same requests.
-	fs.IntVar(&o.threadiness, "threadiness", 128, "Number of workers syncing canaries concurrently.")
+	// 1,000 canaries with a 10 s interval up to 9 s late (test/bench): each
+	// of the three clients needs about 1.5 × canaries / interval requests
+	// per second during releases. operator.DefaultWorkers says why 128.
+	fs.IntVar(&o.threadiness, "threadiness", operator.DefaultWorkers, "Number of workers syncing canaries concurrently.")
 	fs.Float64Var(&o.qps, "kubeconfig-qps", 500, "Maximum queries per second to the Kubernetes API, for each of the three clients (Kubernetes, flagger.app, Gateway API).")
 	fs.IntVar(&o.burst, "kubeconfig-burst", 1000, "Maximum burst of queries to the Kubernetes API, for each of the three clients.")
 	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warning, error.")
@@ -129,4 +130,26 @@ func isSupportedProvider(p string) bool {
 		}
 	}
 	return false
+}
+
+// operatorConfig is the operator the flags describe, reaching the API
+// server through rest.
+func (o *options) operatorConfig(rest *rest.Config, log *logrus.Entry) operator.Config {
+	alerts := notifier.GlobalConfig{SlackURL: o.slackURL, SlackToken: o.slackToken, SlackChannel: o.slackChannel,
+		SlackUser: o.slackUser, SlackProxy: o.slackProxyURL, MSTeamsURL: o.msteamsURL, MSTeamsProxy: o.msteamsProxyURL}
+	alerts.FillFromEnv(os.Getenv)
+	return operator.Config{
+		REST:                  rest,
+		Logger:                log,
+		Namespace:             o.namespace,
+		MeshProvider:          o.meshProvider,
+		MetricsServer:         o.metricsServer,
+		Workers:               o.threadiness,
+		SchedulerTick:         o.schedulerTick,
+		SelectorLabels:        o.labels(),
+		DisableConfigTracking: !o.enableConfigTracking,
+		EventWebhook:          o.eventWebhook,
+		Alerts:                alerts,
+		ClusterName:           o.clusterName,
+	}
 }

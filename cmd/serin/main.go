@@ -10,14 +10,17 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/serin-dev/serin/pkg/operator"
 	"github.com/serin-dev/serin/pkg/operatormetrics"
 	"github.com/serin-dev/serin/pkg/version"
 )
@@ -52,23 +55,27 @@ func newLogger(level string) *logrus.Entry {
 // run wires the operator and runs it until ctx ends.
 func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 	log.WithFields(logrus.Fields{"version": version.Version, "meshProvider": opts.meshProvider}).Info("Starting Serin")
-	op, err := newOperator(ctx, log, opts)
+	cfg, err := clientcmd.BuildConfigFromFlags(opts.master, opts.kubeconfig)
+	if err != nil {
+		return fmt.Errorf("kubeconfig: %w", err)
+	}
+	cfg.QPS, cfg.Burst = float32(opts.qps), opts.burst
+	cfg.UserAgent = rest.DefaultKubernetesUserAgent() + " serin"
+	op, err := operator.New(ctx, opts.operatorConfig(cfg, log))
 	if err != nil {
 		return err
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	registry.MustRegister(op.controller.Collectors()...)
-	registry.MustRegister(op.alerts.Collectors()...)
-	registry.MustRegister(op.recorder.Collectors()...)
-	registry.MustRegister(op.events.Collectors()...)
+	registry.MustRegister(op.Collectors()...)
 	registry.MustRegister(operatormetrics.Info(version.Version, opts.meshProvider))
 
-	var ready atomic.Bool
+	// A replica waiting for the lease is healthy: it has no cache to warm.
+	ready := func() bool { return opts.enableLeaderElection || op.HasSynced() }
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveHTTP(ctx, log, opts.port, opts.pprof, registry, &ready) })
+	g.Go(func() error { return serveHTTP(ctx, log, opts.port, opts.pprof, registry, ready) })
 	lead := func(ctx context.Context) {
-		if err := op.run(ctx, opts.threadiness, &ready); err != nil {
+		if err := op.Run(ctx); err != nil {
 			log.WithError(err).Error("Controller stopped")
 		}
 	}
@@ -77,8 +84,13 @@ func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 			lead(ctx)
 			return ctx.Err()
 		}
-		ready.Store(true) // a follower is healthy while it waits for the lease
-		return runAsLeader(ctx, log, op.kube, leaseNamespace(opts.leaderElectionNamespace), lead)
+		// The lease has a client of its own, so that the operator's
+		// requests never hold back a renewal behind the rate limiter.
+		kube, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return err
+		}
+		return runAsLeader(ctx, log, kube, leaseNamespace(opts.leaderElectionNamespace), lead)
 	})
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,11 +15,11 @@ import (
 )
 
 // serveHTTP serves /metrics, /healthz and /readyz until ctx ends. /readyz
-// answers 200 once ready is set (caches synced, or standing by as a
+// answers 200 while ready reports true (caches synced, or standing by as a
 // non-leader), so that a rollout of the operator waits for it. With
 // withPprof it serves the Go profiles at /debug/pprof/ too (-pprof): off by
 // default, since a profile costs CPU and the port is often reachable.
-func serveHTTP(ctx context.Context, log *logrus.Entry, port int, withPprof bool, registry *prometheus.Registry, ready *atomic.Bool) error {
+func serveHTTP(ctx context.Context, log *logrus.Entry, port int, withPprof bool, registry *prometheus.Registry, ready func() bool) error {
 	mux := http.NewServeMux()
 	if withPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -34,7 +33,7 @@ func serveHTTP(ctx context.Context, log *logrus.Entry, port int, withPprof bool,
 		_, _ = w.Write([]byte("ok"))
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready.Load() {
+		if !ready() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
 		}

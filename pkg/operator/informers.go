@@ -1,4 +1,4 @@
-package main
+package operator
 
 import (
 	"k8s.io/apimachinery/pkg/api/meta"
