@@ -15,7 +15,7 @@ IMAGE_REPO ?= ghcr.io/serin-dev
 CONTAINER_ENGINE ?= $(shell for e in docker podman; do $$e info >/dev/null 2>&1 && echo $$e && break; done)
 
 .PHONY: all build test test-unit test-integration test-e2e testbin verify codegen fmt vet clean
-.PHONY: bench
+.PHONY: bench test-crash
 .PHONY: manifests image
 .PHONY: demo demo-down test-e2e-traffic
 .PHONY: test-chaos
@@ -33,6 +33,10 @@ test-unit: ## Unit tests only: no binaries needed.
 
 test-integration: testbin ## Tests against a real etcd and kube-apiserver.
 	$(GO) test $(TEST_FLAGS) ./test/cluster/... ./test/integration/...
+
+# make test runs a sample of test/crash; this runs every kill point.
+test-crash: testbin ## Interrupt every write of every release scenario and print the table (test/crash).
+	SERIN_CRASH_FULL=1 $(GO) test -count=1 -timeout 120m -parallel 8 ./test/crash/...
 
 test-e2e-traffic: ## Real traffic through Traefik: promotion split, zero errors, rollback (root; ~3 min warm).
 	@# Without root the tests skip (they need network namespaces): build nothing for them then.

@@ -1,0 +1,51 @@
+package crash
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+
+	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
+	"github.com/serin-dev/serin/test/cluster"
+)
+
+// env is the control plane every run of the package shares, and the
+// harness' own clients (never counted, never failed).
+type env struct {
+	rest    *rest.Config
+	kube    kubernetes.Interface
+	flagger clientset.Interface
+	gateway gatewayclient.Interface
+}
+
+// testEnv is set by TestMain.
+var testEnv *env
+
+var everything = labels.Everything()
+
+// One kube-apiserver and etcd serve every run: starting them costs a few
+// seconds, and each run has its own namespace.
+func TestMain(m *testing.M) {
+	os.Exit(cluster.Main(m, cluster.Options{
+		CRDPaths:   []string{filepath.Join("..", "..", "artifacts", "flagger", "crd.yaml")},
+		GatewayAPI: true,
+		// Namespaces are never deleted (there is no namespace controller
+		// in this tier) and each run writes a few dozen objects.
+	}, func(c *cluster.Cluster) {
+		cfg := rest.CopyConfig(c.Config)
+		// Runs go in parallel; client-side throttling would only add
+		// real time to fake-time releases.
+		cfg.QPS, cfg.Burst = 1000, 2000
+		testEnv = &env{
+			rest:    cfg,
+			kube:    kubernetes.NewForConfigOrDie(cfg),
+			flagger: clientset.NewForConfigOrDie(cfg),
+			gateway: gatewayclient.NewForConfigOrDie(cfg),
+		}
+	}))
+}

@@ -1,0 +1,257 @@
+package crash
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
+)
+
+// gatewayControllerName is the controller the world answers HTTPRoutes as.
+const gatewayControllerName = "crash.serin.dev/gateway"
+
+// world plays what runs beside the operator in a cluster: the Deployment
+// controller with its pods, and the Gateway controller. It has its own
+// client, whose writes are never counted nor failed.
+//
+// A Deployment's pods come up at once unless the scenario marks its
+// template broken for that Deployment; then the new pods never become
+// ready, the pods of the previous template keep serving (a rolling update
+// with Kubernetes' default surge of one pod), and the Deployment's own
+// progress deadline, counted in fake time, ends in ProgressDeadlineExceeded.
+type world struct {
+	ns     string
+	env    *env
+	clock  *timeline
+	act    *activity
+	broken func(deployment, image string) bool
+
+	deployments kubeinformers.SharedInformerFactory
+	routes      gatewayinformers.SharedInformerFactory
+	queue       workqueue.TypedRateLimitingInterface[worldKey]
+	// rollouts are the world's memory of each Deployment's pods; only the
+	// world's single worker touches it.
+	rollouts map[string]*rollout
+}
+
+// worldKey is a Deployment or an HTTPRoute to bring up to date.
+type worldKey struct {
+	route bool
+	name  string
+}
+
+// rollout is what the world remembers of a Deployment's pods.
+type rollout struct {
+	// template is the image and replica count being rolled out, and since
+	// when (fake time).
+	template string
+	since    time.Time
+	// serving is how many pods of the last template that did roll out
+	// are still running.
+	serving int32
+}
+
+func newWorld(e *env, ns string, tl *timeline, act *activity, broken func(string, string) bool) *world {
+	if broken == nil {
+		broken = func(string, string) bool { return false }
+	}
+	return &world{
+		ns: ns, env: e, clock: tl, act: act, broken: broken,
+		deployments: kubeinformers.NewSharedInformerFactoryWithOptions(e.kube, 0, kubeinformers.WithNamespace(ns)),
+		routes:      gatewayinformers.NewSharedInformerFactoryWithOptions(e.gateway, 0, gatewayinformers.WithNamespace(ns)),
+		queue:       workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[worldKey]()),
+		rollouts:    map[string]*rollout{},
+	}
+}
+
+// start runs the world until ctx ends.
+func (w *world) start(ctx context.Context) error {
+	context.AfterFunc(ctx, w.queue.ShutDown)
+	deps := w.deployments.Apps().V1().Deployments().Informer()
+	routes := w.routes.Gateway().V1().HTTPRoutes().Informer()
+	handler := func(route bool) cache.ResourceEventHandler {
+		add := func(obj any) {
+			if m, err := meta.Accessor(obj); err == nil {
+				w.act.touch()
+				w.queue.Add(worldKey{route: route, name: m.GetName()})
+			}
+		}
+		return cache.ResourceEventHandlerFuncs{AddFunc: add, UpdateFunc: func(_, obj any) { add(obj) }}
+	}
+	if _, err := deps.AddEventHandler(handler(false)); err != nil {
+		return err
+	}
+	if _, err := routes.AddEventHandler(handler(true)); err != nil {
+		return err
+	}
+	w.deployments.Start(ctx.Done())
+	w.routes.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), deps.HasSynced, routes.HasSynced) {
+		return fmt.Errorf("world: caches did not sync")
+	}
+	go w.work(ctx)
+	return nil
+}
+
+// resync looks at every Deployment again: fake time moved, and a
+// progress deadline may have passed.
+func (w *world) resync() {
+	deps, _ := w.deployments.Apps().V1().Deployments().Lister().Deployments(w.ns).List(everything)
+	for _, d := range deps {
+		w.queue.Add(worldKey{name: d.Name})
+	}
+}
+
+func (w *world) work(ctx context.Context) {
+	for {
+		key, shutdown := w.queue.Get()
+		if shutdown {
+			return
+		}
+		done := w.act.begin()
+		var err error
+		if key.route {
+			err = w.acceptRoute(ctx, key.name)
+		} else {
+			err = w.rollOut(ctx, key.name)
+		}
+		if err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil {
+			w.queue.AddRateLimited(key)
+		} else {
+			w.queue.Forget(key)
+		}
+		w.queue.Done(key)
+		done()
+	}
+}
+
+// rollOut writes the status the Deployment controller would.
+func (w *world) rollOut(ctx context.Context, name string) error {
+	dep, err := w.deployments.Apps().V1().Deployments().Lister().Deployments(w.ns).Get(name)
+	if err != nil {
+		return err
+	}
+	want := w.status(dep)
+	if equality.Semantic.DeepEqual(dep.Status, want) {
+		return nil
+	}
+	dep = dep.DeepCopy()
+	dep.Status = want
+	_, err = w.env.kube.AppsV1().Deployments(w.ns).UpdateStatus(ctx, dep, metav1.UpdateOptions{})
+	return err
+}
+
+// status computes a Deployment's status from its spec and the world's
+// memory of its pods.
+func (w *world) status(dep *appsv1.Deployment) appsv1.DeploymentStatus {
+	replicas := int32(1)
+	if dep.Spec.Replicas != nil {
+		replicas = *dep.Spec.Replicas
+	}
+	image := imageOf(&dep.Spec.Template)
+	now := w.clock.Now()
+	r := w.rollouts[dep.Name]
+	if r == nil {
+		r = &rollout{}
+		w.rollouts[dep.Name] = r
+	}
+	if template := fmt.Sprintf("%s×%d", image, replicas); r.template != template {
+		r.template, r.since = template, now
+	}
+	st := appsv1.DeploymentStatus{ObservedGeneration: dep.Generation}
+	if replicas == 0 || !w.broken(dep.Name, image) {
+		r.serving = replicas
+		st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas = replicas, replicas, replicas, replicas
+		st.Conditions = []appsv1.DeploymentCondition{
+			condition(appsv1.DeploymentAvailable, corev1.ConditionTrue, "MinimumReplicasAvailable", r.since),
+			condition(appsv1.DeploymentProgressing, corev1.ConditionTrue, "NewReplicaSetAvailable", r.since),
+		}
+		return keepTimes(dep.Status, st)
+	}
+	// A broken template: one surge pod that never becomes ready; the old
+	// pods keep serving, at most as many as wanted.
+	old := min(r.serving, replicas)
+	st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas = old+1, 1, old, old
+	st.UnavailableReplicas = replicas - old
+	available := condition(appsv1.DeploymentAvailable, corev1.ConditionTrue, "MinimumReplicasAvailable", r.since)
+	if old < replicas {
+		available = condition(appsv1.DeploymentAvailable, corev1.ConditionFalse, "MinimumReplicasUnavailable", r.since)
+	}
+	progressing := condition(appsv1.DeploymentProgressing, corev1.ConditionTrue, "ReplicaSetUpdated", r.since)
+	deadline := 600 * time.Second
+	if dep.Spec.ProgressDeadlineSeconds != nil {
+		deadline = time.Duration(*dep.Spec.ProgressDeadlineSeconds) * time.Second
+	}
+	if !now.Before(r.since.Add(deadline)) {
+		progressing = condition(appsv1.DeploymentProgressing, corev1.ConditionFalse, "ProgressDeadlineExceeded", r.since.Add(deadline))
+	}
+	st.Conditions = []appsv1.DeploymentCondition{available, progressing}
+	return keepTimes(dep.Status, st)
+}
+
+func condition(t appsv1.DeploymentConditionType, s corev1.ConditionStatus, reason string, at time.Time) appsv1.DeploymentCondition {
+	return appsv1.DeploymentCondition{Type: t, Status: s, Reason: reason,
+		LastUpdateTime: metav1.NewTime(at), LastTransitionTime: metav1.NewTime(at)}
+}
+
+// keepTimes keeps the stored timestamps of unchanged conditions, so that
+// an unchanged status compares equal and is not written again.
+func keepTimes(old, st appsv1.DeploymentStatus) appsv1.DeploymentStatus {
+	for i, c := range st.Conditions {
+		for _, o := range old.Conditions {
+			if o.Type == c.Type && o.Status == c.Status && o.Reason == c.Reason {
+				st.Conditions[i].LastUpdateTime, st.Conditions[i].LastTransitionTime = o.LastUpdateTime, o.LastTransitionTime
+			}
+		}
+	}
+	return st
+}
+
+// acceptRoute writes what a Gateway controller does: every parent accepts
+// the route's current generation and resolves its backends.
+func (w *world) acceptRoute(ctx context.Context, name string) error {
+	route, err := w.routes.Gateway().V1().HTTPRoutes().Lister().HTTPRoutes(w.ns).Get(name)
+	if err != nil {
+		return err
+	}
+	var parents []gatewayv1.RouteParentStatus
+	for _, ref := range route.Spec.ParentRefs {
+		parents = append(parents, gatewayv1.RouteParentStatus{
+			ParentRef:      ref,
+			ControllerName: gatewayControllerName,
+			Conditions: []metav1.Condition{
+				{Type: string(gatewayv1.RouteConditionAccepted), Status: metav1.ConditionTrue, Reason: "Accepted",
+					ObservedGeneration: route.Generation, LastTransitionTime: metav1.NewTime(epoch)},
+				{Type: string(gatewayv1.RouteConditionResolvedRefs), Status: metav1.ConditionTrue, Reason: "ResolvedRefs",
+					ObservedGeneration: route.Generation, LastTransitionTime: metav1.NewTime(epoch)},
+			},
+		})
+	}
+	if equality.Semantic.DeepEqual(route.Status.Parents, parents) {
+		return nil
+	}
+	route = route.DeepCopy()
+	route.Status.Parents = parents
+	_, err = w.env.gateway.GatewayV1().HTTPRoutes(w.ns).UpdateStatus(ctx, route, metav1.UpdateOptions{})
+	return err
+}
+
+// imageOf is a template's identity in the harness: every template a
+// scenario uses differs by its image.
+func imageOf(t *corev1.PodTemplateSpec) string {
+	if len(t.Spec.Containers) == 0 {
+		return ""
+	}
+	return t.Spec.Containers[0].Image
+}
