@@ -41,8 +41,13 @@ type ScaleTargetToZero struct{}
 type ScaleTargetFromZero struct{}
 
 // PromoteToPrimary copies the target's pod template (and its tracked
-// ConfigMaps and Secrets) to the primary.
-type PromoteToPrimary struct{}
+// ConfigMaps and Secrets) to the primary, provided the target still runs
+// Revision, and records Revision on the primary in the same write. It writes
+// nothing when the primary already runs Revision.
+type PromoteToPrimary struct {
+	// Revision is the v1beta1.RevisionID that was analysed.
+	Revision string
+}
 
 // ReconcilePrimaryAutoscaler updates the primary's autoscaler from the
 // target's. It is only emitted when spec.autoscalerRef is set.

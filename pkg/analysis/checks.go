@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"maps"
 
 	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
@@ -30,6 +31,11 @@ const (
 	ReasonManualRollback = "ManualRollback"
 	// ReasonTargetNotReady means a deleted canary waits for the restored target.
 	ReasonTargetNotReady = "TargetNotReady"
+	// ReasonPromotionCopy means the analysed template is being copied to the
+	// primary.
+	ReasonPromotionCopy = "PromotionCopy"
+	// ReasonNoSteps means the spec gives the analysis no step to take.
+	ReasonNoSteps = "NoSteps"
 )
 
 // verdict is what a check tells the phase handler to do.
@@ -132,6 +138,35 @@ func revisionUnchanged(t *tick) result {
 		return result{verdict: restart, reason: ReasonRevisionChanged}
 	}
 	return passed
+}
+
+// promotedCopy requires a primary that runs the analysed revision. While it
+// does not, the copy is made (again, if the write that made it was lost) and
+// the tick waits for the primary's rollout; if the target no longer runs the
+// analysed revision, the copy cannot be made and the analysis starts over.
+func promotedCopy(t *tick) result {
+	analysed := t.st.AppliedRevision()
+	if t.obs.PrimaryRevision == analysed {
+		return passed
+	}
+	if v1beta1.RevisionID(t.obs.TargetHash, t.obs.TrackedConfigs) != analysed {
+		return result{verdict: restart, reason: ReasonRevisionChanged}
+	}
+	t.act(PromoteToPrimary{Revision: analysed})
+	return result{verdict: wait, reason: ReasonPromotionCopy}
+}
+
+// stepsPossible holds a weighted canary whose spec gives no weight to step
+// to (stepWeight 0, stepWeights [0], no analysis): it would otherwise be
+// promoted without a single metric check. The CRD rejects such specs; this
+// covers canaries admitted by an older CRD.
+//
+// Unlike Flagger, which promotes such a canary after its pre-rollout hooks.
+func stepsPossible(t *tick) result {
+	if StrategyOf(t.an) != StrategyCanary || NextWeight(t.cd, 0) > 0 {
+		return passed
+	}
+	return result{wait, ReasonNoSteps, fmt.Sprintf(msgNoSteps, canaryID(t.cd))}
 }
 
 // canaryReady requires a ready canary; one that will not come up is rolled

@@ -8,14 +8,28 @@ import (
 
 // Decision is the outcome of one tick. The controller applies Actions in
 // order, stopping at the first error (the next tick recomputes everything
-// from the lister), then records Events, sends Alerts, writes Status if it
-// differs from the stored one, and requeues the key after RequeueAfter.
+// from the cluster), then writes Status if it differs from the stored one,
+// then applies AfterStatus, and only then records Events and sends Alerts,
+// and requeues the key after RequeueAfter. See doc.go for why a step in
+// this order can be interrupted anywhere and resumed from the cluster.
 type Decision struct {
 	// Status is the complete new status of the canary.
 	Status v1beta1.CanaryStatus
 
-	// Actions are the changes to apply, in order.
+	// Actions are the changes to apply, in order, before the status is
+	// written. Each prefix of them leaves the cluster in a state from which
+	// the phase in the stored status decides the same step again.
 	Actions []Action
+
+	// AfterStatus are the changes that may only be made once the status
+	// records the phase they belong to: those after which the stored phase
+	// could no longer decide its step (scaling the target to zero ends an
+	// analysis, copying the template to the primary starts a promotion), and
+	// the post-rollout hooks, which must not be repeated by a retried status
+	// write. The phase they lead to makes them again, from what the cluster
+	// shows, until they are done (the post-rollout hooks excepted: an
+	// interruption right after the status write loses them, at most once).
+	AfterStatus []Action
 
 	// Events are the Kubernetes events to record on the canary, in order.
 	Events []Event

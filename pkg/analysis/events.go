@@ -12,7 +12,7 @@ import (
 )
 
 // Event texts, word for word Flagger's (flagger-behaviour.md §2.11), but for
-// msgResumed and msgHandedOver, which Flagger does not have. The first
+// msgResumed, msgHandedOver and msgNoSteps, which Flagger does not have. The first
 // %s of each is <name>.<namespace>: the canary's name or, where Flagger uses
 // it, the target's (see the callers).
 const (
@@ -55,6 +55,7 @@ const (
 	msgProvidersAvailable   = "all the metrics providers are available!"
 	msgProvidersUnavailable = "Error checking metric providers: %v"
 	msgTargetMissing        = "%s %s not found"
+	msgNoSteps              = "Halt %s advancement: spec.analysis.stepWeight or spec.analysis.stepWeights must give the canary a weight above 0"
 )
 
 // Alert texts and their severities (flagger-behaviour.md §6.1).

@@ -190,6 +190,7 @@ type transition struct {
 	weight, iterations   int
 	failedChecks         int
 	actions              []Action
+	after                []Action // AfterStatus
 	events               []string
 	alerts               []string
 	reason               string
@@ -222,6 +223,7 @@ func assertTransition(t *testing.T, tc transition, d Decision) {
 	assert.Equal(t, tc.iterations, d.Status.Iterations, "iterations")
 	assert.Equal(t, tc.failedChecks, d.Status.FailedChecks, "failedChecks")
 	assert.Equal(t, tc.actions, d.Actions, "actions")
+	assert.Equal(t, tc.after, d.AfterStatus, "actions after the status write")
 	assert.Equal(t, tc.events, texts(d.Events), "events")
 	assert.Equal(t, tc.alerts, alertTexts(d.Alerts), "alerts")
 	assert.Equal(t, tc.reason, d.Reason, "reason")
@@ -254,6 +256,8 @@ func promoted(st v1beta1.CanaryStatus) *v1beta1.CanaryCondition {
 var (
 	ensure    = EnsurePrimary{}
 	reconcile = ReconcileRouting{}
+	// toZero is what an idle tick ends with: the target kept at zero.
+	toZero = ScaleTargetToZero{}
 )
 
 func actions(a ...Action) []Action { return a }

@@ -97,6 +97,7 @@ func (t *tick) rolloutChecks() bool {
 			return false
 		}
 	}
+	t.checked = true
 	return true
 }
 

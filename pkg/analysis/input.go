@@ -43,6 +43,11 @@ type Observations struct {
 	// that does not exist yet is Waiting.
 	Primary Readiness
 
+	// PrimaryRevision is the revision (v1beta1.RevisionID) whose template
+	// the primary runs, from its v1beta1.PromotedRevisionAnnotation; empty
+	// when unknown (a primary created by Flagger or an older Serin).
+	PrimaryRevision string
+
 	// Canary is the readiness of the target workload.
 	Canary Readiness
 

@@ -88,15 +88,15 @@ func TestStepFinalizer(t *testing.T) {
 	runTransitions(t, []transition{{
 		name:   "every canary gets the finalizer",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), withoutFinalizer), obs: observed(rev1, 100, 0),
-		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(AddFinalizer{}, ensure, reconcile),
+		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(AddFinalizer{}, ensure, reconcile, toZero),
 	}, {
 		name:   "revertOnDeletion adds the same finalizer",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion, withoutFinalizer), obs: observed(rev1, 100, 0),
-		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(AddFinalizer{}, ensure, reconcile),
+		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(AddFinalizer{}, ensure, reconcile, toZero),
 	}, {
 		name:   "a finalizer already in place is left alone, with or without revertOnDeletion",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded)), obs: observed(rev1, 100, 0),
-		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(ensure, reconcile),
+		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(ensure, reconcile, toZero),
 	}})
 }
 

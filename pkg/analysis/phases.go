@@ -28,16 +28,54 @@ func (t *tick) initialize() {
 }
 
 // idle keeps the objects reconciled between runs (Initialized, Succeeded,
-// Failed) and starts a run when the target has a new revision.
+// Failed), starts a run when the target has a new revision, and otherwise
+// settles what the phase promises.
 //
 // Unlike Flagger, a Failed canary does not re-record the target's hash on
 // every tick: the failed revision is still not retried (its hash was recorded
 // when its run started), and a change first seen on a tick that cannot go on
-// (primary not ready, route not accepted) is no longer silently absorbed.
+// (primary not ready, route not accepted) is no longer silently absorbed. A
+// target reverted to the promoted revision is recorded, though (see
+// recordRevert), so that re-applying the failed revision runs it again, as in
+// Flagger.
 func (t *tick) idle() {
 	t.act(EnsurePrimary{}, ReconcileRouting{})
 	if newRevision(t.st, t.obs) {
 		t.pending()
+		return
+	}
+	t.recordRevert()
+	t.settle()
+}
+
+// recordRevert records a target reverted to the promoted revision after a
+// failed run, so that the failed revision counts as new when it comes back.
+func (t *tick) recordRevert() {
+	if t.st.Phase == v1beta1.CanaryPhaseFailed && !failedPromotion(t.st) &&
+		t.obs.TargetHash == t.st.LastPromotedSpec && t.st.LastAppliedSpec != t.st.LastPromotedSpec {
+		t.recordRevision()
+	}
+}
+
+// settle re-asserts what an idle phase promises: all the traffic on the
+// primary and the target scaled to zero; after a failed promotion, all the
+// traffic on the canary, which keeps running. The steps that end a run
+// write their status before they scale the target down
+// (Decision.AfterStatus), so a step interrupted after its status write is
+// finished here, from what the cluster shows; a route changed by another
+// writer is put back too. Both actions write nothing when the cluster
+// already agrees.
+func (t *tick) settle() {
+	want := Routes{Primary: totalWeight}
+	if failedPromotion(t.st) {
+		want = Routes{Canary: totalWeight}
+	}
+	if r := t.obs.Routes; r.Err == nil && (r.Primary != want.Primary || r.Canary != want.Canary || r.Mirrored) {
+		t.act(SetRoutes{Primary: want.Primary, Canary: want.Canary})
+	}
+	if !failedPromotion(t.st) {
+		t.actOnAutoscaler(PauseTargetAutoscaler{})
+		t.act(ScaleTargetToZero{})
 	}
 }
 
@@ -61,6 +99,12 @@ func (t *tick) pending() {
 	}
 	t.normal(msgScalingUp, targetID(t.cd))
 	t.alertWithFields(v1beta1.SeverityInfo, alertNewRevision)
+	// A run starts with all the traffic on the primary. Unlike Flagger,
+	// where the route stayed on the canary after a failed promotion, so
+	// that the next revision skipped its pre-rollout hooks and every step.
+	if r := t.obs.Routes; r.Primary != totalWeight || r.Canary != 0 || r.Mirrored {
+		t.act(SetRoutes{Primary: totalWeight})
+	}
 	t.actOnAutoscaler(ResumeTargetAutoscaler{})
 	t.act(ScaleTargetFromZero{})
 	t.startRun()
@@ -77,7 +121,7 @@ func (t *tick) analyse() {
 		t.promoteWithoutAnalysis()
 		return
 	}
-	if !t.passes(noManualRollback, belowThreshold) {
+	if !t.passes(stepsPossible, noManualRollback, belowThreshold) {
 		return
 	}
 	if !t.analysisPasses() {

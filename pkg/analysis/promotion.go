@@ -2,13 +2,20 @@ package analysis
 
 import "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 
-// promoting waits for the primary's rollout of the promoted template, then
-// moves the traffic back to it: all at once, or stepWeightPromotion percent
-// per tick. The primary's autoscaler is updated from the target's only now,
-// as in Flagger, so autoscaler changes are released with a revision.
+// promoting makes sure the primary runs the analysed revision, waits for
+// its rollout, then moves the traffic back to it: all at once, or
+// stepWeightPromotion percent per tick. The primary's autoscaler is updated
+// from the target's only now, as in Flagger, so autoscaler changes are
+// released with a revision.
+//
+// The tick that entered Promoting wrote the phase before it copied the
+// template (Decision.AfterStatus), so the copy is made here whenever the
+// primary does not run the analysed revision yet: after a crash right after
+// the status write, the copy is made once, never twice, and a primary that
+// then fails takes the failed-promotion path, not the rollback one.
 func (t *tick) promoting() {
 	t.act(EnsurePrimary{}, ReconcileRouting{})
-	if !t.passes(primaryReady, routesReadable) {
+	if !t.passes(routesReadable, promotedCopy, primaryReady) {
 		return
 	}
 	t.actOnAutoscaler(ReconcilePrimaryAutoscaler{})
@@ -33,7 +40,8 @@ func (t *tick) promoting() {
 }
 
 // finalising scales the canary down once all traffic is on the primary and
-// marks the promotion done.
+// marks the promotion done. Scaling down before the status write is safe
+// here: Finalising does not look at the canary's readiness.
 func (t *tick) finalising() {
 	t.act(EnsurePrimary{}, ReconcileRouting{})
 	if !t.passes(primaryReady, routesReadable) {
@@ -49,16 +57,28 @@ func (t *tick) finalising() {
 // promoteWithoutAnalysis promotes a ready canary straight away when analysis
 // is skipped. The primary's readiness is not awaited: Flagger documents the
 // short window of downtime as intended.
+//
+// The route and the copy come before the status write (a resumed tick in
+// Progressing decides the same promotion again), the target's scale-down
+// after it: a target at zero in Progressing would be a canary that never
+// becomes ready again, while Succeeded scales it down on every tick.
 func (t *tick) promoteWithoutAnalysis() {
 	t.act(SetRoutes{Primary: totalWeight})
 	t.normal(msgCopying, targetID(t.cd), primaryID(t.cd))
-	t.act(PromoteToPrimary{})
+	t.act(PromoteToPrimary{Revision: t.st.AppliedRevision()})
 	t.actOnAutoscaler(ReconcilePrimaryAutoscaler{})
-	t.actOnAutoscaler(PauseTargetAutoscaler{})
-	t.act(ScaleTargetToZero{})
+	t.retireTarget()
 	t.succeed()
 	t.normal(msgSkipped, targetID(t.cd))
 	t.alert(v1beta1.SeverityInfo, "%s", alertSkipped)
+}
+
+// retireTarget scales the target down once the status says the run is over.
+func (t *tick) retireTarget() {
+	if t.cd.Spec.AutoscalerRef != nil {
+		t.after(PauseTargetAutoscaler{})
+	}
+	t.after(ScaleTargetToZero{})
 }
 
 // succeed ends a run as promoted.
@@ -66,7 +86,7 @@ func (t *tick) succeed() {
 	t.st.Phase = v1beta1.CanaryPhaseSucceeded
 	t.st.LastPromotedSpec = t.st.LastAppliedSpec
 	t.endRun()
-	t.act(RunPostRolloutHooks{Phase: v1beta1.CanaryPhaseSucceeded})
+	t.after(RunPostRolloutHooks{Phase: v1beta1.CanaryPhaseSucceeded})
 }
 
 // endRun clears the traffic counters of a run that no longer splits traffic.
@@ -76,8 +96,12 @@ func (t *tick) endRun() {
 	t.st.Iterations = 0
 }
 
-// rollback routes all traffic back to the primary, scales the canary down
-// and marks the run Failed.
+// rollback routes all traffic back to the primary, marks the run Failed
+// and then scales the canary down: the route first, so that every prefix of
+// the step is safe (a resumed tick decides the same rollback), the
+// scale-down only once Failed is written, since Failed scales the target
+// down on every tick while an analysis phase would wait forever for a
+// canary at zero replicas.
 //
 // Unlike Flagger, a rollback for a workload that will not become ready sends
 // the "progress deadline exceeded" event and error alert (dead code in
@@ -88,14 +112,13 @@ func (t *tick) rollback(r result) {
 	t.announceRollback(r)
 	t.act(SetRoutes{Primary: totalWeight})
 	t.warning(msgFailed, canaryID(t.cd))
-	t.actOnAutoscaler(PauseTargetAutoscaler{})
-	t.act(ScaleTargetToZero{})
+	t.retireTarget()
 	if t.st.Phase == v1beta1.CanaryPhaseWaiting {
 		t.recordRevision()
 	}
 	t.st.Phase = v1beta1.CanaryPhaseFailed
 	t.endRun()
-	t.act(RunPostRolloutHooks{Phase: v1beta1.CanaryPhaseFailed})
+	t.after(RunPostRolloutHooks{Phase: v1beta1.CanaryPhaseFailed})
 }
 
 // announceRollback sends the event and alert of the rollback's reason.
@@ -127,5 +150,11 @@ func (t *tick) failPromotion(msg string) {
 	t.st.CanaryWeight = totalWeight
 	t.st.Iterations = 0
 	t.conditionMessage = conditionPromotionFailed
-	t.act(RunPostRolloutHooks{Phase: v1beta1.CanaryPhaseFailed})
+	t.after(RunPostRolloutHooks{Phase: v1beta1.CanaryPhaseFailed})
+}
+
+// failedPromotion reports whether a Failed status is a failed promotion: the
+// canary serves all the traffic and stays up (failPromotion).
+func failedPromotion(st v1beta1.CanaryStatus) bool {
+	return st.Phase == v1beta1.CanaryPhaseFailed && st.CanaryWeight == totalWeight
 }

@@ -38,9 +38,10 @@ func newWorld(c *v1beta1.Canary) *world {
 	return &world{
 		canary: c,
 		obs: Observations{
-			TargetHash: rev1,
-			Primary:    Readiness{State: Ready},
-			Routes:     Routes{Err: errors.New("HTTPRoute podinfo.test not found")},
+			TargetHash:      rev1,
+			Primary:         Readiness{State: Ready},
+			PrimaryRevision: rev1,
+			Routes:          Routes{Err: errors.New("HTTPRoute podinfo.test not found")},
 		},
 		checks:        newChecks(),
 		now:           t0,
@@ -57,6 +58,9 @@ func (w *world) tick() Decision {
 		w.apply(a)
 	}
 	w.canary.Status = d.Status
+	for _, a := range d.AfterStatus {
+		w.apply(a)
+	}
 	w.alerts = append(w.alerts, alertTexts(d.Alerts)...)
 	w.now = w.now.Add(d.RequeueAfter)
 	return d
@@ -81,7 +85,10 @@ func (w *world) apply(a Action) {
 	case ScaleTargetFromZero:
 		w.canaryLeft = 1
 	case PromoteToPrimary:
-		w.primaryLeft = 1
+		if w.obs.PrimaryRevision != a.Revision {
+			w.primaryLeft = 1
+			w.obs.PrimaryRevision = a.Revision
+		}
 	}
 }
 

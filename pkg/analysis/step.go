@@ -22,7 +22,10 @@ type tick struct {
 	conditionMessage string
 	// frozen leaves the status as it is but for observedGeneration.
 	frozen bool
-	d      Decision
+	// checked is set once this tick's rollout checks (hooks and metrics)
+	// ran and passed; nothing is promoted on a tick without them.
+	checked bool
+	d       Decision
 }
 
 // Step runs one tick of the canary state machine and returns what the
@@ -89,6 +92,11 @@ func (t *tick) run() {
 // act appends actions to the decision.
 func (t *tick) act(actions ...Action) {
 	t.d.Actions = append(t.d.Actions, actions...)
+}
+
+// after appends actions to run once the status is written.
+func (t *tick) after(actions ...Action) {
+	t.d.AfterStatus = append(t.d.AfterStatus, actions...)
 }
 
 // actOnAutoscaler appends an autoscaler action when the canary has one.

@@ -21,8 +21,13 @@ var (
 	loadTest  = hook("", "load-test")
 )
 
-// rolledBack are the actions of a rollback from an analysis phase.
-var rolledBack = actions(ensure, reconcile, SetRoutes{Primary: 100}, ScaleTargetToZero{}, RunPostRolloutHooks{Phase: v1beta1.CanaryPhaseFailed})
+// rolledBack and rolledBackAfter are the actions of a rollback from an
+// analysis phase, before and after its status write: the target is scaled
+// down only once the status says Failed.
+var (
+	rolledBack      = actions(ensure, reconcile, SetRoutes{Primary: 100})
+	rolledBackAfter = actions(ScaleTargetToZero{}, RunPostRolloutHooks{Phase: v1beta1.CanaryPhaseFailed})
+)
 
 func TestStepAnalysisReadiness(t *testing.T) {
 	canaryWaiting := observed(rev2, 100, 0)
@@ -44,7 +49,7 @@ func TestStepAnalysisReadiness(t *testing.T) {
 	}, {
 		name:   "a canary past its progress deadline is rolled back with an error alert",
 		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 20, 0, 2)), obs: canaryFailed,
-		phase: v1beta1.CanaryPhaseFailed, failedChecks: 2, actions: rolledBack,
+		phase: v1beta1.CanaryPhaseFailed, failedChecks: 2, actions: rolledBack, after: rolledBackAfter,
 		events: []string{
 			warning("Rolling back podinfo.test progress deadline exceeded " + canaryDeadline),
 			warning("Canary failed! Scaling down podinfo.test"),
@@ -55,7 +60,7 @@ func TestStepAnalysisReadiness(t *testing.T) {
 	}, {
 		name:   "a primary that will not come up during the analysis rolls back",
 		canary: newCanary(running(v1beta1.CanaryPhaseWaitingPromotion, 20, 0, 0)), obs: primaryFailed,
-		phase: v1beta1.CanaryPhaseFailed, actions: rolledBack,
+		phase: v1beta1.CanaryPhaseFailed, actions: rolledBack, after: rolledBackAfter,
 		events: []string{
 			warning("Rolling back podinfo.test progress deadline exceeded " + primaryFailed.Primary.Message),
 			warning("Canary failed! Scaling down podinfo.test"),
@@ -137,7 +142,7 @@ func TestStepAnalysisChecks(t *testing.T) {
 	}, {
 		name:   "the tick after the threshold was reached rolls back and keeps failedChecks",
 		canary: seed(v1beta1.CanaryPhaseProgressing, 20, 5), obs: observed(rev2, 80, 20),
-		phase: v1beta1.CanaryPhaseFailed, failedChecks: 5, actions: rolledBack,
+		phase: v1beta1.CanaryPhaseFailed, failedChecks: 5, actions: rolledBack, after: rolledBackAfter,
 		events: []string{
 			warning("Rolling back podinfo.test failed checks threshold reached 5"),
 			warning("Canary failed! Scaling down podinfo.test"),
@@ -170,7 +175,7 @@ func TestStepManualRollback(t *testing.T) {
 	runTransitions(t, []transition{{
 		name:   "a rollback hook answering 2xx rolls the run back",
 		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 20, 0, 0), withHooks(abort)), obs: observed(rev2, 80, 20),
-		phase: v1beta1.CanaryPhaseFailed, actions: rolledBack,
+		phase: v1beta1.CanaryPhaseFailed, actions: rolledBack, after: rolledBackAfter,
 		events: []string{
 			warning("Rollback check abort passed"),
 			warning("Rolling back podinfo.test manual webhook invoked"),
@@ -214,7 +219,8 @@ func TestStepGates(t *testing.T) {
 		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 50, 0, 0), withHooks(trafficGate)), obs: observed(rev2, 50, 50),
 		checks: trafficClosed(),
 		phase:  v1beta1.CanaryPhasePromoting, weight: 50,
-		actions:         actions(ensure, reconcile, PromoteToPrimary{}),
+		actions:         actions(ensure, reconcile),
+		after:           actions(PromoteToPrimary{Revision: rev2}),
 		events:          []string{copying},
 		conditionStatus: corev1.ConditionUnknown, conditionMsgContains: "starting primary rolling update",
 	}, {
@@ -241,7 +247,7 @@ func TestStepGates(t *testing.T) {
 	}, {
 		name:   "the threshold rolls back a canary waiting for promotion",
 		canary: newCanary(running(v1beta1.CanaryPhaseWaitingPromotion, 50, 0, 5), withHooks(promotionGate)), obs: observed(rev2, 50, 50),
-		phase: v1beta1.CanaryPhaseFailed, failedChecks: 5, actions: rolledBack,
+		phase: v1beta1.CanaryPhaseFailed, failedChecks: 5, actions: rolledBack, after: rolledBackAfter,
 		events: []string{
 			warning("Rolling back podinfo.test failed checks threshold reached 5"),
 			warning("Canary failed! Scaling down podinfo.test"),
@@ -252,7 +258,8 @@ func TestStepGates(t *testing.T) {
 		name:   "an opened promotion gate promotes",
 		canary: newCanary(running(v1beta1.CanaryPhaseWaitingPromotion, 50, 0, 0), withHooks(promotionGate)), obs: observed(rev2, 50, 50),
 		phase: v1beta1.CanaryPhasePromoting, weight: 50,
-		actions: actions(ensure, reconcile, PromoteToPrimary{}),
+		actions: actions(ensure, reconcile),
+		after:   actions(PromoteToPrimary{Revision: rev2}),
 		events:  []string{normal("Confirm-promotion check promotion-gate passed"), copying},
 	}})
 }
@@ -272,16 +279,17 @@ func TestStepSkipAnalysis(t *testing.T) {
 		name:   "a ready canary is promoted straight away",
 		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 0, 0, 0), skip), obs: observed(rev2, 100, 0),
 		phase:   v1beta1.CanaryPhaseSucceeded,
-		actions: actions(ensure, reconcile, SetRoutes{Primary: 100}, PromoteToPrimary{}, ScaleTargetToZero{}, succeeded),
+		actions: actions(ensure, reconcile, SetRoutes{Primary: 100}, PromoteToPrimary{Revision: rev2}),
+		after:   actions(ScaleTargetToZero{}, succeeded),
 		events:  promoted, alerts: []string{"info: Canary analysis was skipped, promotion finished."},
 		lastPromoted: rev2, conditionStatus: corev1.ConditionTrue, conditionMsgContains: "promotion finished",
 	}, {
 		name:   "no analysis block at all skips the analysis, with the autoscaler reconciled",
 		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 0, 0, 0), noAnalysis, withAutoscaler()), obs: observed(rev2, 100, 0),
-		phase: v1beta1.CanaryPhaseSucceeded,
-		actions: actions(ensure, reconcile, SetRoutes{Primary: 100}, PromoteToPrimary{},
-			ReconcilePrimaryAutoscaler{}, PauseTargetAutoscaler{}, ScaleTargetToZero{}, succeeded),
-		events: promoted, alerts: []string{"info: Canary analysis was skipped, promotion finished."},
+		phase:   v1beta1.CanaryPhaseSucceeded,
+		actions: actions(ensure, reconcile, SetRoutes{Primary: 100}, PromoteToPrimary{Revision: rev2}, ReconcilePrimaryAutoscaler{}),
+		after:   actions(PauseTargetAutoscaler{}, ScaleTargetToZero{}, succeeded),
+		events:  promoted, alerts: []string{"info: Canary analysis was skipped, promotion finished."},
 	}, {
 		name:   "the canary is still awaited",
 		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 0, 0, 0), skip), obs: canaryWaiting,

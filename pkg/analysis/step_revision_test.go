@@ -103,7 +103,7 @@ func TestStepNewRevision(t *testing.T) {
 	runTransitions(t, []transition{{
 		name:   "an unchanged target keeps the canary idle",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded)), obs: observed(rev1, 100, 0),
-		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(ensure, reconcile),
+		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(ensure, reconcile, toZero),
 	}, {
 		name:   "a new pod template scales the canary up",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded)), obs: observed(rev2, 100, 0),
@@ -119,13 +119,14 @@ func TestStepNewRevision(t *testing.T) {
 		actions: actions(ensure, reconcile, ScaleTargetFromZero{}),
 		events:  scalingUp, alerts: newRevAlert,
 	}, {
-		name:   "a target reverted to the promoted template is not a new revision",
+		name:   "a target reverted to the promoted template is not a new revision, and is recorded",
 		canary: newCanary(running(v1beta1.CanaryPhaseFailed, 0, 0, 5)), obs: observed(rev1, 100, 0),
-		phase: v1beta1.CanaryPhaseFailed, failedChecks: 5, actions: actions(ensure, reconcile),
+		phase: v1beta1.CanaryPhaseFailed, failedChecks: 5, actions: actions(ensure, reconcile, toZero),
+		lastApplied: rev1, lastPromoted: rev1,
 	}, {
 		name:   "the failed revision is not retried",
 		canary: newCanary(running(v1beta1.CanaryPhaseFailed, 0, 0, 5)), obs: observed(rev2, 100, 0),
-		phase: v1beta1.CanaryPhaseFailed, failedChecks: 5, actions: actions(ensure, reconcile),
+		phase: v1beta1.CanaryPhaseFailed, failedChecks: 5, actions: actions(ensure, reconcile, toZero),
 	}, {
 		name:   "a newer revision after a failure starts a fresh run",
 		canary: newCanary(running(v1beta1.CanaryPhaseFailed, 0, 0, 5)), obs: observed(rev3, 100, 0),
@@ -198,7 +199,8 @@ func TestStepConfirmRollout(t *testing.T) {
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseWaiting), withHooks(gate, abort)), obs: observed(rev2, 100, 0),
 		checks:  closed(),
 		phase:   v1beta1.CanaryPhaseFailed,
-		actions: actions(ensure, reconcile, SetRoutes{Primary: 100}, ScaleTargetToZero{}, RunPostRolloutHooks{Phase: v1beta1.CanaryPhaseFailed}),
+		actions: actions(ensure, reconcile, SetRoutes{Primary: 100}),
+		after:   actions(ScaleTargetToZero{}, RunPostRolloutHooks{Phase: v1beta1.CanaryPhaseFailed}),
 		events: []string{
 			warning("Rollback check abort passed"),
 			warning("Rolling back podinfo.test manual webhook invoked"),

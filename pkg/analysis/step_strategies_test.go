@@ -58,7 +58,8 @@ func TestStepABTesting(t *testing.T) {
 		name:   "the last iteration done promotes",
 		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 0, 10, 0), ab), obs: observed(rev2, 0, 100),
 		phase: v1beta1.CanaryPhasePromoting, iterations: 10,
-		actions: actions(ensure, reconcile, PromoteToPrimary{}),
+		actions: actions(ensure, reconcile),
+		after:   actions(PromoteToPrimary{Revision: rev2}),
 		events:  []string{normal("Copying podinfo.test template spec to podinfo-primary.test")},
 	}})
 }
@@ -102,7 +103,8 @@ func TestStepBlueGreen(t *testing.T) {
 		name:   "the tick after the switch promotes",
 		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 100, 11, 0), bg), obs: observed(rev2, 0, 100),
 		phase: v1beta1.CanaryPhasePromoting, weight: 100, iterations: 11,
-		actions: actions(ensure, reconcile, PromoteToPrimary{}),
+		actions: actions(ensure, reconcile),
+		after:   actions(PromoteToPrimary{Revision: rev2}),
 		events:  []string{normal("Copying podinfo.test template spec to podinfo-primary.test")},
 	}, {
 		name:   "a closed promotion gate holds the switch",

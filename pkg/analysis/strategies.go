@@ -107,10 +107,20 @@ func (t *tick) switchToCanary() {
 	t.st.CanaryWeight = totalWeight
 }
 
-// promote copies the canary's template to the primary; the traffic moves
-// back to the primary once the primary's rollout is done.
+// promote enters Promoting, and once the status says so, copies the
+// analysed revision to the primary; the traffic moves back to the primary
+// once the primary's rollout is done. Only a tick whose rollout checks ran
+// and passed promotes.
+//
+// Unlike Flagger, the copy is made after the status write and only of the
+// revision that was analysed (see promoting): an interruption between the
+// two no longer sends a later primary failure down the rollback path, and
+// a push during the promoting tick no longer reaches the primary unanalysed.
 func (t *tick) promote() {
+	if !t.checked {
+		return
+	}
 	t.normal(msgCopying, targetID(t.cd), primaryID(t.cd))
-	t.act(PromoteToPrimary{})
+	t.after(PromoteToPrimary{Revision: t.st.AppliedRevision()})
 	t.st.Phase = v1beta1.CanaryPhasePromoting
 }

@@ -10,6 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
 func TestEnsurePrimary(t *testing.T) {
@@ -23,6 +25,9 @@ func TestEnsurePrimary(t *testing.T) {
 
 	p := f.deployment(t, "podinfo-primary")
 	assert.Equal(t, map[string]string{"app": "podinfo-primary"}, p.Spec.Selector.MatchLabels)
+	rev, err := f.ctrl.Revision(ctx, newCanary())
+	require.NoError(t, err)
+	assert.Equal(t, rev.ID(), p.Annotations[flaggerv1.PromotedRevisionAnnotation], "the primary records the revision it was created from")
 	assert.Equal(t, "id-1", p.Spec.Template.Annotations[FlaggerIDAnnotation])
 	spec := p.Spec.Template.Spec
 	assert.Equal(t, "cfg-vol-primary", spec.Volumes[0].ConfigMap.Name)
@@ -101,7 +106,9 @@ func TestPromote(t *testing.T) {
 		before[i] = o.DeepCopyObject()
 	}
 	f := newFixture(t, objs...)
-	require.NoError(t, f.ctrl.Promote(ctx, newCanary()))
+	rev, err := f.ctrl.Revision(ctx, newCanary())
+	require.NoError(t, err)
+	require.NoError(t, f.ctrl.Promote(ctx, newCanary(), rev.ID()))
 	assert.Equal(t, before, objs, "the lister's objects must not change")
 
 	writes := f.writes()
@@ -117,18 +124,36 @@ func TestPromote(t *testing.T) {
 	assert.Equal(t, "id-1", p.Spec.Template.Annotations[FlaggerIDAnnotation])
 	assert.Equal(t, int32(3), *p.Spec.Replicas)
 	assert.Equal(t, int32(5), p.Spec.MinReadySeconds)
+	assert.Equal(t, rev.ID(), p.Annotations[flaggerv1.PromotedRevisionAnnotation], "the copy records its revision")
 	cm, err := f.kube.CoreV1().ConfigMaps(ns).Get(ctx, "cfg-primary", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"k": "v2"}, cm.Data)
 
-	t.Run("every promotion rolls the primary", func(t *testing.T) {
-		require.NoError(t, f.ctrl.Promote(ctx, newCanary()))
+	t.Run("a primary that does not record the revision is copied again, with a new flagger-id", func(t *testing.T) {
+		require.NoError(t, f.ctrl.Promote(ctx, newCanary(), rev.ID()))
 		assert.Equal(t, "id-2", f.deployment(t, "podinfo-primary").Spec.Template.Annotations[FlaggerIDAnnotation])
+	})
+
+	t.Run("a primary that runs the revision is left alone", func(t *testing.T) {
+		done := primary.DeepCopy()
+		done.Annotations = map[string]string{flaggerv1.PromotedRevisionAnnotation: rev.ID()}
+		f := newFixture(t, target, done, cfg, sec, secCopy, cfgCopy)
+		require.NoError(t, f.ctrl.Promote(ctx, newCanary(), rev.ID()))
+		assert.Empty(t, f.writes())
+	})
+
+	t.Run("a target that no longer runs the analysed revision is not copied", func(t *testing.T) {
+		f := newFixture(t, objs...)
+		err := f.ctrl.Promote(ctx, newCanary(), "0123456789abcdef")
+		var changed *RevisionChangedError
+		require.ErrorAs(t, err, &changed)
+		assert.Equal(t, rev.ID(), changed.Current)
+		assert.Empty(t, f.writes())
 	})
 
 	t.Run("missing primary", func(t *testing.T) {
 		f := newFixture(t, target, cfg, sec)
-		require.ErrorContains(t, f.ctrl.Promote(ctx, newCanary()), "podinfo-primary.test get query error")
+		require.ErrorContains(t, f.ctrl.Promote(ctx, newCanary(), rev.ID()), "podinfo-primary.test get query error")
 		assert.Empty(t, f.writes())
 	})
 
@@ -137,6 +162,6 @@ func TestPromote(t *testing.T) {
 		f.kube.PrependReactor("update", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
 			return true, nil, errConflict()
 		})
-		require.ErrorContains(t, f.ctrl.Promote(ctx, newCanary()), "updating deployment podinfo-primary.test template spec failed")
+		require.ErrorContains(t, f.ctrl.Promote(ctx, newCanary(), rev.ID()), "updating deployment podinfo-primary.test template spec failed")
 	})
 }

@@ -136,6 +136,15 @@ func (r Revision) Changed(status flaggerv1.CanaryStatus) bool {
 		(r.ConfigTracking && len(ConfigChanges(status.TrackedConfigs, r.Configs)) > 0)
 }
 
+// ID returns the revision's v1beta1.RevisionID: what Promote is asked to
+// copy and what the primary records.
+func (r Revision) ID() string {
+	if !r.ConfigTracking {
+		return r.SpecHash
+	}
+	return flaggerv1.RevisionID(r.SpecHash, r.Configs)
+}
+
 // TrackedConfigs returns the value to store in status.trackedConfigs: a copy
 // of Configs, nil without config tracking.
 func (r Revision) TrackedConfigs() *map[string]string {

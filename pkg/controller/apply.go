@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,7 +35,7 @@ type applier struct {
 func (a *applier) apply(ctx context.Context, actions []analysis.Action) (*flaggerv1.Canary, error) {
 	for _, action := range actions {
 		if err := a.applyOne(ctx, action); err != nil {
-			return a.cd, fmt.Errorf("%T: %w", action, err)
+			return a.cd, fmt.Errorf("%s: %w", actionName(action), err)
 		}
 	}
 	return a.cd, nil
@@ -77,7 +78,7 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 	case analysis.ScaleTargetFromZero:
 		return workload.ScaleFromZero(ctx, a.cd)
 	case analysis.PromoteToPrimary:
-		return workload.Promote(ctx, a.cd)
+		return workload.Promote(ctx, a.cd, act.Revision)
 	case analysis.ReconcilePrimaryAutoscaler:
 		return workload.ReconcilePrimaryHPA(ctx, a.cd, true)
 	case analysis.PauseTargetAutoscaler, analysis.ResumeTargetAutoscaler:
@@ -152,4 +153,13 @@ func eventType(t string) string {
 		return corev1.EventTypeWarning
 	}
 	return corev1.EventTypeNormal
+}
+
+// actionName names an action in event texts, without Go's package prefix.
+func actionName(action analysis.Action) string {
+	name := fmt.Sprintf("%T", action)
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
 }

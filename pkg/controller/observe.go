@@ -39,6 +39,7 @@ func (c *Controller) observe(ctx context.Context, cd *flaggerv1.Canary, rt route
 	if obs.Primary, err = readiness(primaryErr); err != nil {
 		return obs, fmt.Errorf("primary readiness: %w", err)
 	}
+	obs.PrimaryRevision = workload.PrimaryRevision(cd)
 	if obs.Canary, err = readiness(workload.IsCanaryReady(ctx, cd)); err != nil {
 		return obs, fmt.Errorf("canary readiness: %w", err)
 	}

@@ -117,6 +117,18 @@ func (c *Caller) Call(ctx context.Context, hook flaggerv1.CanaryWebhook, payload
 	}
 }
 
+// Budget is the longest a Call of hook can take: every attempt timing out,
+// with the longest backoff between them. An invalid timeout counts as the
+// default, since Call then fails at once.
+func (c *Caller) Budget(hook flaggerv1.CanaryWebhook) time.Duration {
+	timeout, err := hookTimeout(hook.Timeout)
+	if err != nil {
+		timeout = DefaultTimeout
+	}
+	attempts := time.Duration(max(hook.Retries, 0) + 1)
+	return attempts*timeout + (attempts-1)*c.backoff.max
+}
+
 // result is the outcome of one attempt.
 type result struct {
 	err        error

@@ -1,0 +1,79 @@
+package analysis
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// TestStepResumes covers the states an interrupted step leaves behind: each
+// must lead to the step the uninterrupted one would have taken.
+func TestStepResumes(t *testing.T) {
+	failedPromotion := withStatus(func(s *v1beta1.CanaryStatus) {
+		s.Phase = v1beta1.CanaryPhaseFailed
+		s.CanaryWeight = 100
+		s.LastAppliedSpec = rev2
+		s.LastPromotedSpec = rev1
+	})
+	noSteps := withAnalysis(func(a *v1beta1.CanaryAnalysis) { a.StepWeight = 0; a.StepWeights = []int{0} })
+
+	runTransitions(t, []transition{{
+		name:   "Failed, written before the route was moved back, finishes the rollback",
+		canary: newCanary(running(v1beta1.CanaryPhaseFailed, 0, 0, 5)), obs: observed(rev2, 70, 30),
+		phase: v1beta1.CanaryPhaseFailed, failedChecks: 5,
+		actions: actions(ensure, reconcile, SetRoutes{Primary: 100}, toZero),
+	}, {
+		name:    "a mirror left on an idle route is removed",
+		canary:  newCanary(idleIn(v1beta1.CanaryPhaseSucceeded)),
+		obs:     func() Observations { o := observed(rev1, 100, 0); o.Routes.Mirrored = true; return o }(),
+		phase:   v1beta1.CanaryPhaseSucceeded,
+		actions: actions(ensure, reconcile, SetRoutes{Primary: 100}, toZero),
+	}, {
+		name:    "an unreadable route is left to ReconcileRouting",
+		canary:  newCanary(idleIn(v1beta1.CanaryPhaseSucceeded)),
+		obs:     func() Observations { o := observed(rev1, 0, 0); o.Routes.Err = assert.AnError; return o }(),
+		phase:   v1beta1.CanaryPhaseSucceeded,
+		actions: actions(ensure, reconcile, toZero),
+	}, {
+		name:   "a failed promotion keeps the canary serving and up",
+		canary: newCanary(failedPromotion), obs: observed(rev2, 0, 100),
+		phase: v1beta1.CanaryPhaseFailed, weight: 100,
+		actions: actions(ensure, reconcile),
+	}, {
+		name:   "a failed promotion's route changed by someone else is put back on the canary",
+		canary: newCanary(failedPromotion), obs: observed(rev2, 100, 0),
+		phase: v1beta1.CanaryPhaseFailed, weight: 100,
+		actions: actions(ensure, reconcile, SetRoutes{Canary: 100}),
+	}, {
+		name:   "a new revision after a failed promotion starts from the primary, with its pre-rollout hooks to come",
+		canary: newCanary(failedPromotion), obs: observed(rev3, 0, 100),
+		phase:       v1beta1.CanaryPhaseProgressing,
+		actions:     actions(ensure, reconcile, SetRoutes{Primary: 100}, ScaleTargetFromZero{}),
+		events:      []string{normal("New revision detected! Scaling up podinfo.test")},
+		alerts:      []string{"info: New revision detected, progressing canary analysis."},
+		lastApplied: rev3,
+	}, {
+		name:   "a canary that cannot step is held, not promoted",
+		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 0, 0, 0), noSteps), obs: observed(rev2, 100, 0),
+		phase:   v1beta1.CanaryPhaseProgressing,
+		actions: actions(ensure, reconcile),
+		events:  []string{warning("Halt podinfo.test advancement: spec.analysis.stepWeight or spec.analysis.stepWeights must give the canary a weight above 0")},
+		reason:  ReasonNoSteps,
+	}})
+}
+
+// TestFailedRevisionReappliedRunsAgain: a failed revision, reverted to the
+// promoted one and re-applied, is analysed again, as in Flagger.
+func TestFailedRevisionReappliedRunsAgain(t *testing.T) {
+	cd := newCanary(running(v1beta1.CanaryPhaseFailed, 0, 0, 5))
+	d := step(cd, observed(rev1, 100, 0), newChecks())
+	assert.Equal(t, rev1, d.Status.LastAppliedSpec, "the revert is recorded")
+
+	cd.Status = d.Status
+	d = step(cd, observed(rev2, 100, 0), newChecks())
+	assert.Equal(t, v1beta1.CanaryPhaseProgressing, d.Status.Phase)
+	assert.Equal(t, rev2, d.Status.LastAppliedSpec)
+	assert.Contains(t, d.Actions, Action(ScaleTargetFromZero{}))
+}
