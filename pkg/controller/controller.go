@@ -90,7 +90,7 @@ func New(cfg Config) (*Controller, error) {
 		cfg.SchedulerTick = time.Second
 	}
 	canaryInformer := cfg.FlaggerInformers.Flagger().V1beta1().Canaries()
-	if err := canaryInformer.Informer().AddIndexers(cache.Indexers{targetIndex: indexByTarget}); err != nil {
+	if err := canaryInformer.Informer().AddIndexers(cache.Indexers{targetIndex: indexByTarget, serviceIndex: indexByService}); err != nil {
 		return nil, fmt.Errorf("add canary indexer: %w", err)
 	}
 	queueMet := newQueueMetrics()
@@ -155,6 +155,8 @@ func (c *Controller) registerHandlers() error {
 	deployments := c.cfg.KubeInformers.Apps().V1().Deployments().Informer()
 	configMaps := c.cfg.KubeInformers.Core().V1().ConfigMaps().Informer()
 	secrets := c.cfg.KubeInformers.Core().V1().Secrets().Informer()
+	services := c.cfg.KubeInformers.Core().V1().Services().Informer()
+	autoscalers := c.cfg.KubeInformers.Autoscaling().V2().HorizontalPodAutoscalers().Informer()
 
 	handlers := []struct {
 		informer cache.SharedIndexInformer
@@ -176,6 +178,14 @@ func (c *Controller) registerHandlers() error {
 		{secrets, cache.ResourceEventHandlerFuncs{
 			UpdateFunc: c.configUpdated,
 		}},
+		// What an idle sync repairs wakes its canary (see owned.go).
+		{services, cache.ResourceEventHandlerFuncs{
+			UpdateFunc: c.serviceUpdated,
+			DeleteFunc: c.serviceDeleted,
+		}},
+		{autoscalers, cache.ResourceEventHandlerFuncs{
+			DeleteFunc: c.enqueueOwner,
+		}},
 	}
 	for _, inf := range c.cfg.RouteInformers {
 		handlers = append(handlers, struct {
@@ -196,8 +206,6 @@ func (c *Controller) registerHandlers() error {
 	c.synced = append(c.synced,
 		c.cfg.FlaggerInformers.Flagger().V1beta1().MetricTemplates().Informer().HasSynced,
 		c.cfg.FlaggerInformers.Flagger().V1beta1().AlertProviders().Informer().HasSynced,
-		c.cfg.KubeInformers.Core().V1().Services().Informer().HasSynced,
-		c.cfg.KubeInformers.Autoscaling().V2().HorizontalPodAutoscalers().Informer().HasSynced,
 	)
 	c.synced = append(c.synced, c.cfg.Plugins.Synced...)
 	return nil
@@ -210,12 +218,21 @@ func (c *Controller) enqueue(obj any) {
 }
 
 // canaryUpdated ignores the status writes of our own syncs: only spec,
-// metadata that drives deletion, and finalizers wake the canary.
+// metadata that drives deletion, and finalizers wake the canary. An update
+// that brings another UID is a canary deleted and re-created while the
+// watch was down (a relist reports it so): the old one's memory goes, as on
+// a deletion.
 func (c *Controller) canaryUpdated(oldObj, newObj any) {
 	old, cur := oldObj.(*flaggerv1.Canary), newObj.(*flaggerv1.Canary)
-	if c.expected.observe(cache.ObjectName{Namespace: cur.Namespace, Name: cur.Name}, cur) {
+	key := cache.ObjectName{Namespace: cur.Namespace, Name: cur.Name}
+	if old.UID != cur.UID {
+		c.gone(key)
+		c.queue.Add(key)
+		return
+	}
+	if c.expected.observe(key, cur) {
 		// Our own write arrived: a sync that waited for it may go on.
-		c.enqueue(cur)
+		c.queue.Add(key)
 		return
 	}
 	if old.Generation == cur.Generation && cur.DeletionTimestamp.Equal(old.DeletionTimestamp) &&
@@ -223,18 +240,29 @@ func (c *Controller) canaryUpdated(oldObj, newObj any) {
 		return
 	}
 	if old.Generation != cur.Generation || !cur.DeletionTimestamp.Equal(old.DeletionTimestamp) {
-		c.schedule.change(cache.ObjectName{Namespace: cur.Namespace, Name: cur.Name}, true)
+		c.schedule.changedBy(key, cur.UID)
 	}
-	c.enqueue(cur)
+	c.queue.Add(key)
 }
 
 func (c *Controller) canaryDeleted(obj any) {
 	if key, ok := c.keyOf(obj); ok {
-		c.schedule.forget(key)
-		c.schedule.change(key, false)
-		c.expected.forget(key)
+		c.gone(key)
 		c.queue.Add(key)
 	}
+}
+
+// gone drops everything the controller remembers about the canary under
+// key, which no longer exists: its schedule, the write it waited for, and
+// the rate limiter's backoff, so that a canary re-created under the same
+// name starts afresh. A sync of the deleted canary that was in flight may
+// still record some of it after this; what it records carries the deleted
+// canary's UID (or none), and the re-created canary's first sync ignores
+// it (schedule.identify, expectations.wait).
+func (c *Controller) gone(key cache.ObjectName) {
+	c.schedule.drop(key)
+	c.expected.forget(key)
+	c.queue.Forget(key)
 }
 
 // enqueueOwner wakes the canary that controls obj.
@@ -308,7 +336,7 @@ func (c *Controller) enqueueByTarget(namespace, name string, revised bool) {
 			continue
 		}
 		if revised {
-			c.schedule.change(key, true)
+			c.schedule.changedBy(key, obj.(*flaggerv1.Canary).UID)
 		}
 		c.queue.Add(key)
 	}

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 // requeueAfterError asks the worker to retry the key after a delay instead
@@ -41,4 +44,15 @@ func permanent(err error) error {
 func isPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+// namespaceTerminating reports whether err is the API server's refusal to
+// create an object in a namespace that is being deleted. No retry can pass
+// it, and what the sync wanted to create goes with the namespace anyway:
+// the key is forgotten until its next event (the Canary's own deletion,
+// which the namespace deletion brings, is one). Retried, a canary of a
+// deleted namespace kept re-creating its Services and route until it was
+// gone (issue 12).
+func namespaceTerminating(err error) bool {
+	return apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
@@ -29,12 +30,22 @@ import (
 // informer was more than 30 s behind, the old timeout, and syncs that
 // trusted it took steps again — a second template copy to the primary, a
 // second status patch and a repeated event per canary (issue 8).
+//
+// An expectation belongs to the object written, not to its name: a canary
+// deleted and re-created under the same name can never deliver the write,
+// so its expectation is dropped as soon as a canary with another UID is
+// seen. The deletion event drops it too, but a write whose answer arrives
+// after that event (the finalizer removal that deletes the canary, a status
+// patch in flight) records it again; keyed by name only, it held the
+// re-created canary uninitialised until the timeout, and then until some
+// unrelated event (issue 12).
 type expectations struct {
 	mu      sync.Mutex
 	pending map[cache.ObjectName]expectation
 }
 
 type expectation struct {
+	uid             types.UID
 	resourceVersion string
 	status          flaggerv1.CanaryStatus
 	finalizers      []string
@@ -56,6 +67,7 @@ func (e *expectations) expect(key cache.ObjectName, written *flaggerv1.Canary, n
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.pending[key] = expectation{
+		uid:             written.UID,
 		resourceVersion: written.ResourceVersion,
 		status:          *written.Status.DeepCopy(),
 		finalizers:      slices.Clone(written.Finalizers),
@@ -64,31 +76,42 @@ func (e *expectations) expect(key cache.ObjectName, written *flaggerv1.Canary, n
 }
 
 // observe clears the expectation of key when the informer delivers our
-// write. It reports whether one was cleared.
+// write, or another canary under that name. It reports whether our write
+// was delivered.
 func (e *expectations) observe(key cache.ObjectName, cached *flaggerv1.Canary) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if exp, ok := e.pending[key]; ok && exp.seenIn(cached) {
+	exp, ok := e.pending[key]
+	switch {
+	case !ok:
+		return false
+	case exp.uid != cached.UID:
+		delete(e.pending, key)
+		return false
+	case exp.seenIn(cached):
 		delete(e.pending, key)
 		return true
 	}
 	return false
 }
 
-// satisfied reports whether the cached canary can be trusted for key at
-// now.
-func (e *expectations) satisfied(key cache.ObjectName, cached *flaggerv1.Canary, now time.Time) bool {
+// wait returns how long a sync of key must still wait for the cache to hold
+// our last write, 0 when the cached canary can be trusted at now: nothing
+// is pending, the write is there, the cached canary is another object, or
+// the expectation has timed out.
+func (e *expectations) wait(key cache.ObjectName, cached *flaggerv1.Canary, now time.Time) time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	exp, ok := e.pending[key]
-	switch {
-	case !ok:
-		return true
-	case exp.seenIn(cached), now.Sub(exp.since) > expectationTimeout:
-		delete(e.pending, key)
-		return true
+	if !ok {
+		return 0
 	}
-	return false
+	expires := exp.since.Add(expectationTimeout)
+	if exp.uid != cached.UID || exp.seenIn(cached) || !now.Before(expires) {
+		delete(e.pending, key)
+		return 0
+	}
+	return expires.Sub(now)
 }
 
 // seenIn reports whether cached holds the write: its resourceVersion, or
@@ -104,4 +127,20 @@ func (e *expectations) forget(key cache.ObjectName) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.pending, key)
+}
+
+// caughtUp reports whether the cached canary holds our last write to it, so
+// that a sync may run on it. When it does not, the sync must stop, and
+// something must wake it again: the informer event that delivers the write
+// does (canaryUpdated), but the write may never be delivered as written —
+// another writer changed the status or the finalizers after us — so the
+// key is also enqueued for when the expectation expires. A sync that waits
+// is never left without a wake-up.
+func (c *Controller) caughtUp(key cache.ObjectName, cd *flaggerv1.Canary, now time.Time) bool {
+	wait := c.expected.wait(key, cd, now)
+	if wait > 0 {
+		c.queue.AddAfter(key, wait)
+		return false
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/serin-dev/serin/pkg/analysis"
@@ -16,19 +17,36 @@ import (
 // noticed at once), but an analysis step — webhooks, metric queries, a
 // weight change — must run once per analysis.interval. The schedule is what
 // tells the two apart: a sync runs the analysis only when the canary is
-// due. It is not a job list: it holds one timestamp per canary and the
-// ticker only turns due timestamps into queue keys; all work happens in
-// the workers. After a restart it is empty, so every active canary gets one
+// due. It is not a job list: it holds one slot per canary and the ticker
+// only turns due timestamps into queue keys; all work happens in the
+// workers. After a restart it is empty, so every active canary gets one
 // step at once, which is what Flagger does on start too.
+//
+// The queue knows canaries by name, but what the schedule holds belongs to
+// one object: each slot records the UID of the canary it was written for,
+// and a sync of another object under the same name (deleted and re-created)
+// starts from an empty slot (identify). Deletion events drop slots too, but
+// cannot be relied on alone: a sync of the deleted canary that was in
+// flight when its deletion arrived writes its slot after the drop.
 type schedule struct {
-	mu   sync.Mutex
-	next map[cache.ObjectName]time.Time
-	// waits holds the workload that held each canary's last step, if any.
-	waits map[cache.ObjectName]awaited
-	// changed holds the canaries woken by a user's change (a new pod
-	// template on the target, an edited or deleted Canary) until their
-	// next sync looks at them.
-	changed map[cache.ObjectName]bool
+	mu    sync.Mutex
+	slots map[cache.ObjectName]*slot
+}
+
+// slot is what the schedule holds for one canary.
+type slot struct {
+	// uid is the canary the slot was written for; empty when it was
+	// written before any sync identified the canary.
+	uid types.UID
+	// next is when the next step is due; zero when none is scheduled (the
+	// canary is idle, or was never synced).
+	next time.Time
+	// awaits is the workload that held the last step, if any.
+	awaits awaited
+	// changed records that a user's change (a new pod template on the
+	// target, an edited or deleted Canary) woke the canary, until its next
+	// sync looks at it.
+	changed bool
 }
 
 // awaited is the workload whose readiness held a canary's last step.
@@ -53,10 +71,27 @@ func awaitedBy(reason string) awaited {
 }
 
 func newSchedule() *schedule {
-	return &schedule{
-		next:    map[cache.ObjectName]time.Time{},
-		waits:   map[cache.ObjectName]awaited{},
-		changed: map[cache.ObjectName]bool{},
+	return &schedule{slots: map[cache.ObjectName]*slot{}}
+}
+
+// slot returns key's slot, creating an empty one; the caller holds mu.
+func (s *schedule) slot(key cache.ObjectName) *slot {
+	sl, ok := s.slots[key]
+	if !ok {
+		sl = &slot{}
+		s.slots[key] = sl
+	}
+	return sl
+}
+
+// identify makes key's slot the one of the canary with uid: a slot written
+// for another object under that name is emptied first. Every sync calls it
+// before it reads or writes the schedule.
+func (s *schedule) identify(key cache.ObjectName, uid types.UID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sl := s.slot(key); sl.uid != uid {
+		*sl = slot{uid: uid}
 	}
 }
 
@@ -64,8 +99,11 @@ func newSchedule() *schedule {
 func (s *schedule) at(key cache.ObjectName) (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at, ok := s.next[key]
-	return at, ok
+	sl, ok := s.slots[key]
+	if !ok || sl.next.IsZero() {
+		return time.Time{}, false
+	}
+	return sl.next, true
 }
 
 // due reports whether key's analysis step may run at now: it was never
@@ -82,23 +120,47 @@ func (s *schedule) due(key cache.ObjectName, now time.Time) bool {
 func (s *schedule) urgent(key cache.ObjectName, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at, scheduled := s.next[key]
-	return (scheduled && !now.Before(at)) || s.waits[key] != awaitNothing || s.changed[key]
+	sl, ok := s.slots[key]
+	if !ok {
+		return false
+	}
+	return (!sl.next.IsZero() && !now.Before(sl.next)) || sl.awaits != awaitNothing || sl.changed
 }
 
 // set schedules key's next step at at.
 func (s *schedule) set(key cache.ObjectName, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.next[key] = at
+	s.slot(key).next = at
 }
 
-// forget drops key: it is idle or deleted and only informer events wake it.
+// forget unschedules key: it is idle or invalid, and only informer events
+// wake it. A user's change noticed meanwhile stays recorded.
 func (s *schedule) forget(key cache.ObjectName) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.next, key)
-	delete(s.waits, key)
+	if sl, ok := s.slots[key]; ok {
+		sl.next, sl.awaits = time.Time{}, awaitNothing
+		s.dropEmpty(key, sl)
+	}
+}
+
+// drop removes everything recorded for key: the canary is gone.
+func (s *schedule) drop(key cache.ObjectName) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.slots, key)
+}
+
+// dropEmpty removes a slot that holds nothing but its UID, so that a fleet
+// of idle canaries keeps no slots; the caller holds mu. Only forget, the
+// last schedule call of an idle canary's sync, drops: a slot dropped in
+// the middle of a sync would lose its UID before the sync schedules a
+// step.
+func (s *schedule) dropEmpty(key cache.ObjectName, sl *slot) {
+	if sl.next.IsZero() && sl.awaits == awaitNothing && !sl.changed {
+		delete(s.slots, key)
+	}
 }
 
 // await records the workload key's last step waited for (awaitNothing
@@ -106,29 +168,42 @@ func (s *schedule) forget(key cache.ObjectName) {
 func (s *schedule) await(key cache.ObjectName, w awaited) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if w == awaitNothing {
-		delete(s.waits, key)
-		return
-	}
-	s.waits[key] = w
+	s.slot(key).awaits = w
 }
 
 // awaiting returns the workload key's last step waited for.
 func (s *schedule) awaiting(key cache.ObjectName) awaited {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.waits[key]
+	if sl, ok := s.slots[key]; ok {
+		return sl.awaits
+	}
+	return awaitNothing
+}
+
+// changedBy records that a user's change to the canary with uid woke key.
+func (s *schedule) changedBy(key cache.ObjectName, uid types.UID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sl := s.slot(key)
+	if sl.uid != uid {
+		*sl = slot{uid: uid}
+	}
+	sl.changed = true
 }
 
 // change records that a user's change woke key, or with false that a sync
-// has looked at it since.
+// has looked at it since. Event handlers, which know the object, call
+// changedBy instead.
 func (s *schedule) change(key cache.ObjectName, changed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if changed {
-		s.changed[key] = true
-	} else {
-		delete(s.changed, key)
+		s.slot(key).changed = true
+		return
+	}
+	if sl, ok := s.slots[key]; ok {
+		sl.changed = false
 	}
 }
 
@@ -137,8 +212,8 @@ func (s *schedule) dueKeys(now time.Time) []cache.ObjectName {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var keys []cache.ObjectName
-	for key, at := range s.next {
-		if !now.Before(at) {
+	for key, sl := range s.slots {
+		if !sl.next.IsZero() && !now.Before(sl.next) {
 			keys = append(keys, key)
 		}
 	}

@@ -52,3 +52,46 @@ func TestScheduleStepEnqueuesWhenDue(t *testing.T) {
 	}, "the key to be enqueued when due, without waiting for a scheduler tick")
 	assert.True(t, c.schedule.due(key, clk.Now()))
 }
+
+// TestScheduleBelongsToOneCanary covers a canary deleted and re-created
+// under the same name: nothing the schedule recorded for the deleted one
+// (a step due, a wait on a workload, a user's change) carries over.
+func TestScheduleBelongsToOneCanary(t *testing.T) {
+	s := newSchedule()
+	now := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	key := cache.ObjectName{Namespace: "test", Name: "podinfo"}
+
+	s.identify(key, "old")
+	s.set(key, now.Add(time.Minute))
+	s.await(key, awaitCanary)
+	s.identify(key, "old")
+	assert.False(t, s.due(key, now), "the same canary keeps its schedule")
+	assert.Equal(t, awaitCanary, s.awaiting(key))
+
+	s.identify(key, "new")
+	assert.True(t, s.due(key, now), "a re-created canary is not held by the deleted one's interval")
+	assert.Equal(t, awaitNothing, s.awaiting(key))
+	assert.False(t, s.urgent(key, now.Add(time.Hour)))
+	assert.Empty(t, s.dueKeys(now.Add(time.Hour)))
+
+	// A sync of the deleted canary that was in flight when its deletion
+	// arrived writes after the drop.
+	s.drop(key)
+	s.set(key, now)
+	s.await(key, awaitPrimary)
+	s.identify(key, "new")
+	assert.Equal(t, awaitNothing, s.awaiting(key))
+	assert.Empty(t, s.dueKeys(now))
+
+	s.identify(key, "old")
+	s.set(key, now)
+	s.changedBy(key, "new")
+	assert.True(t, s.urgent(key, now.Add(-time.Hour)), "the new canary's change is recorded")
+	assert.Empty(t, s.dueKeys(now), "without the old canary's step")
+	s.identify(key, "new")
+	assert.True(t, s.urgent(key, now.Add(-time.Hour)), "its own sync keeps the change until it looks at it")
+
+	s.change(key, false)
+	s.forget(key)
+	assert.Empty(t, s.slots, "an idle canary keeps no slot")
+}

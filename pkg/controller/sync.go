@@ -30,15 +30,16 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 
 	cd, err := c.canaries.Canaries(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
-		c.schedule.forget(key)
+		c.gone(key)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	now := c.clock.Now()
-	if !c.expected.satisfied(key, cd, now) {
-		return nil // the informer event of our last write enqueues it again
+	c.schedule.identify(key, cd.UID)
+	if !c.caughtUp(key, cd, now) {
+		return nil // our write's informer event, or its timeout, enqueues it again
 	}
 	c.schedule.change(key, false)
 	if !c.due(ctx, key, cd, now) {

@@ -43,6 +43,9 @@ func (c *Controller) handleErr(key cache.ObjectName, err error) {
 	case isPermanent(err):
 		c.queue.Forget(key)
 		log.WithError(err).Warn("Sync failed permanently; waiting for the Canary to change")
+	case namespaceTerminating(err):
+		c.queue.Forget(key)
+		log.WithError(err).Info("Namespace is being deleted; not retrying")
 	default:
 		log.WithError(err).WithField("retries", c.queue.NumRequeues(key)).Info("Sync failed; retrying")
 		c.queue.AddRateLimited(key)
