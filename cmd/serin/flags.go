@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
@@ -26,10 +27,13 @@ type options struct {
 	qps                     float64
 	burst                   int
 	logLevel                string
+	logEncoding             string
 	enableLeaderElection    bool
 	leaderElectionNamespace string
 	enableConfigTracking    bool
 	selectorLabels          string
+	includeLabelPrefix      string
+	noCrossNamespaceRefs    bool
 	eventWebhook            string
 	port                    int
 	schedulerTick           time.Duration
@@ -44,6 +48,10 @@ type options struct {
 	msteamsURL      string
 	msteamsProxyURL string
 	clusterName     string
+
+	// flaggerOnly are the Flagger flags set on the command line that have
+	// no effect in Serin (compat.go), by name.
+	flaggerOnly []compatFlag
 }
 
 // supportedProviders are the -mesh-provider values Serin routes with.
@@ -64,11 +72,14 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.Float64Var(&o.qps, "kubeconfig-qps", 500, "Maximum queries per second to the Kubernetes API, for each of the three clients (Kubernetes, flagger.app, Gateway API).")
 	fs.IntVar(&o.burst, "kubeconfig-burst", 1000, "Maximum burst of queries to the Kubernetes API, for each of the three clients.")
 	fs.StringVar(&o.logLevel, "log-level", "info", "Log level: debug, info, warning, error.")
+	fs.StringVar(&o.logEncoding, "zap-encoding", "json", "Log format: json, or console for text (Flagger's flag name).")
 	fs.BoolVar(&o.enableLeaderElection, "enable-leader-election", false, "Run only while holding the leader Lease (for more than one replica).")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader Lease; defaults to the pod's namespace or serin-system.")
 	fs.BoolVar(&o.enableConfigTracking, "enable-config-tracking", true, "Track the ConfigMaps and Secrets used by targets and start an analysis when they change.")
 	fs.StringVar(&o.selectorLabels, "selector-labels", "app,name,app.kubernetes.io/name", "Comma-separated labels used as the workload selector, in order of preference.")
-	fs.StringVar(&o.eventWebhook, "event-webhook", "", "URL that receives every canary event (when the canary has no event webhooks of its own).")
+	fs.StringVar(&o.includeLabelPrefix, "include-label-prefix", "", "Comma-separated prefixes of the target's labels and annotations copied to the primary objects; * copies all, none when empty.")
+	fs.BoolVar(&o.noCrossNamespaceRefs, "no-cross-namespace-refs", false, "Refuse canaries whose MetricTemplate or AlertProvider references point to another namespace.")
+	fs.StringVar(&o.eventWebhook, "event-webhook", "", "URL that receives every canary event (when the canary has no event webhooks of its own); env EVENT_WEBHOOK_URL overrides it, as in Flagger.")
 	fs.IntVar(&o.port, "port", 8080, "Port of the metrics and health endpoints.")
 	fs.DurationVar(&o.schedulerTick, "scheduler-tick", time.Second, "How often canaries whose analysis is due are enqueued.")
 	fs.BoolVar(&o.pprof, "pprof", false, "Serve Go profiles at /debug/pprof/ on -port.")
@@ -81,7 +92,12 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.msteamsURL, "msteams-url", "", "Microsoft Teams incoming webhook for canaries without alerts of their own (env MSTEAMS_URL).")
 	fs.StringVar(&o.msteamsProxyURL, "msteams-proxy-url", "", "HTTP proxy for Microsoft Teams (env MSTEAMS_PROXY_URL).")
 	fs.StringVar(&o.clusterName, "cluster-name", "", "Cluster name shown in alerts.")
+	registerFlaggerOnly(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	o.flaggerOnly = setFlaggerOnly(fs)
+	if err := validateFlaggerOnly(o); err != nil {
 		return nil, err
 	}
 	return o, o.validate()
@@ -104,6 +120,9 @@ func (o *options) validate() error {
 	if _, err := logrus.ParseLevel(o.logLevel); err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
+	if o.logEncoding != "json" && o.logEncoding != "console" {
+		return fmt.Errorf("-zap-encoding must be json or console, got %q", o.logEncoding)
+	}
 	if len(o.labels()) == 0 {
 		return fmt.Errorf("-selector-labels must name at least one label")
 	}
@@ -114,13 +133,18 @@ func (o *options) validate() error {
 }
 
 func (o *options) labels() []string {
-	var labels []string
-	for l := range strings.SplitSeq(o.selectorLabels, ",") {
-		if l = strings.TrimSpace(l); l != "" {
-			labels = append(labels, l)
+	return splitList(o.selectorLabels)
+}
+
+// splitList returns the non-empty, trimmed items of a comma-separated list.
+func splitList(list string) []string {
+	var items []string
+	for item := range strings.SplitSeq(list, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
 		}
 	}
-	return labels
+	return items
 }
 
 func isSupportedProvider(p string) bool {
@@ -147,8 +171,10 @@ func (o *options) operatorConfig(rest *rest.Config, log *logrus.Entry) operator.
 		Workers:               o.threadiness,
 		SchedulerTick:         o.schedulerTick,
 		SelectorLabels:        o.labels(),
+		IncludeLabelPrefix:    splitList(o.includeLabelPrefix),
+		NoCrossNamespaceRefs:  o.noCrossNamespaceRefs,
 		DisableConfigTracking: !o.enableConfigTracking,
-		EventWebhook:          o.eventWebhook,
+		EventWebhook:          cmp.Or(os.Getenv("EVENT_WEBHOOK_URL"), o.eventWebhook),
 		Alerts:                alerts,
 		ClusterName:           o.clusterName,
 	}

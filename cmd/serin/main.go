@@ -35,7 +35,7 @@ func main() {
 		fmt.Println(version.Version)
 		return
 	}
-	log := newLogger(opts.logLevel)
+	log := newLogger(opts.logLevel, opts.logEncoding)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, log, opts); err != nil {
@@ -44,9 +44,15 @@ func main() {
 	}
 }
 
-func newLogger(level string) *logrus.Entry {
+// newLogger returns the operator's logger. Flagger's -zap-encoding picks
+// the format: json (the default), or console, which is logrus' text.
+func newLogger(level, encoding string) *logrus.Entry {
 	logger := logrus.New()
-	logger.SetFormatter(&logrus.JSONFormatter{})
+	if encoding == "console" {
+		logger.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
+	} else {
+		logger.SetFormatter(&logrus.JSONFormatter{})
+	}
 	lvl, _ := logrus.ParseLevel(level) // validated with the flags
 	logger.SetLevel(lvl)
 	return logrus.NewEntry(logger)
@@ -55,6 +61,7 @@ func newLogger(level string) *logrus.Entry {
 // run wires the operator and runs it until ctx ends.
 func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 	log.WithFields(logrus.Fields{"version": version.Version, "meshProvider": opts.meshProvider}).Info("Starting Serin")
+	warnFlaggerOnly(log, opts.flaggerOnly)
 	cfg, err := clientcmd.BuildConfigFromFlags(opts.master, opts.kubeconfig)
 	if err != nil {
 		return fmt.Errorf("kubeconfig: %w", err)

@@ -110,6 +110,9 @@ func (k *checks) fromTemplate(metric flaggerv1.CanaryMetric, model metrics.Model
 		ns = k.cd.Namespace
 	}
 	name := metric.TemplateRef.Name
+	if k.c.cfg.NoCrossNamespaceRefs && isCrossNamespace(k.cd, ns) {
+		return "", nil, "", crossNamespaceError("metric "+metric.Name+" templateRef", "MetricTemplate", ns, name)
+	}
 	tmpl, err := k.c.templates.MetricTemplates(ns).Get(name)
 	if err != nil {
 		return "", nil, "", fmt.Errorf("Metric template %s.%s error: %v", name, ns, err)

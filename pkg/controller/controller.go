@@ -75,6 +75,9 @@ type Config struct {
 	MetricsServer string
 	// SchedulerTick is how often due canaries are enqueued; 1s by default.
 	SchedulerTick time.Duration
+	// NoCrossNamespaceRefs refuses canaries that reference MetricTemplates
+	// or AlertProviders in other namespaces (-no-cross-namespace-refs).
+	NoCrossNamespaceRefs bool
 }
 
 // New builds a controller and registers its informer handlers. Informer

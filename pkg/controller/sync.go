@@ -54,6 +54,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if err != nil {
 		return c.invalid(ctx, key, cd, log, err)
 	}
+	if err := c.refusedRefs(cd); err != nil {
+		return c.invalid(ctx, key, cd, log, err)
+	}
 	obs, err := c.observe(ctx, cd, rt)
 	if err != nil {
 		return err

@@ -27,6 +27,9 @@ type DispatcherConfig struct {
 	ClusterName string
 	// Notifier tunes the posts (timeout, transport, clock).
 	Notifier Config
+	// NoCrossNamespaceRefs refuses providerRefs to another namespace than
+	// the canary's (-no-cross-namespace-refs).
+	NoCrossNamespaceRefs bool
 }
 
 // Dispatcher routes a canary's alerts to its providers. It is safe for
@@ -36,6 +39,7 @@ type Dispatcher struct {
 	secrets     corelisters.SecretLister
 	global      []namedNotifier
 	clusterName string
+	noCrossNS   bool
 	cfg         Config
 	built       notifierCache
 	failures    *prometheus.CounterVec
@@ -54,6 +58,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		secrets:     cfg.Secrets,
 		global:      global,
 		clusterName: cfg.ClusterName,
+		noCrossNS:   cfg.NoCrossNamespaceRefs,
 		cfg:         notifierCfg,
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "serin_alert_failures_total",

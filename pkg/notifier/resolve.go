@@ -27,6 +27,9 @@ func (d *Dispatcher) resolve(cd *flaggerv1.Canary, ref flaggerv1.CrossNamespaceO
 		key.Namespace = cd.Namespace
 	}
 	named := namedNotifier{name: key.String(), typ: unresolvedType}
+	if d.noCrossNS && key.Namespace != cd.Namespace {
+		return named, fmt.Errorf("providerRef %s: AlertProvider in another namespace; cross-namespace references are blocked (-no-cross-namespace-refs)", key)
+	}
 	provider, err := d.providers.AlertProviders(key.Namespace).Get(key.Name)
 	if err != nil {
 		return named, err

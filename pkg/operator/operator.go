@@ -87,6 +87,15 @@ type Config struct {
 	// SelectorLabels are the pod label keys tried, in order, as a target's
 	// selector (-selector-labels); canary.DefaultSelectorLabels when empty.
 	SelectorLabels []string
+	// IncludeLabelPrefix lists the prefixes of the target's label and
+	// annotation keys copied to the primary objects (-include-label-prefix);
+	// "*" copies all, none when empty, as in Flagger.
+	IncludeLabelPrefix []string
+	// NoCrossNamespaceRefs refuses canaries whose MetricTemplate or
+	// AlertProvider references point to another namespace
+	// (-no-cross-namespace-refs): the Promoted condition (InvalidSpec) and a
+	// Warning event name the field, and the canary waits for a fix.
+	NoCrossNamespaceRefs bool
 	// DisableConfigTracking turns off the tracking of the ConfigMaps and
 	// Secrets of targets (-enable-config-tracking=false).
 	DisableConfigTracking bool
@@ -155,6 +164,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		ConfigMaps:            kubeFactory.Core().V1().ConfigMaps().Lister(),
 		Secrets:               kubeFactory.Core().V1().Secrets().Lister(),
 		SelectorLabels:        cfg.SelectorLabels,
+		IncludeLabelPrefix:    cfg.IncludeLabelPrefix,
 		DisableConfigTracking: cfg.DisableConfigTracking,
 		Clock:                 cfg.Clock,
 	})
@@ -166,6 +176,9 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		Secrets:        kubeFactory.Core().V1().Secrets().Lister(),
 		Global:         cfg.Alerts,
 		ClusterName:    cfg.ClusterName,
+		// The same refusal at delivery, so that no path reads another
+		// namespace's provider.
+		NoCrossNamespaceRefs: cfg.NoCrossNamespaceRefs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
@@ -207,6 +220,8 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		MeshProvider:     cfg.MeshProvider,
 		MetricsServer:    cfg.MetricsServer,
 		SchedulerTick:    cfg.SchedulerTick,
+
+		NoCrossNamespaceRefs: cfg.NoCrossNamespaceRefs,
 	})
 	if err != nil {
 		recorder.Shutdown()
