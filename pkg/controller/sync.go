@@ -25,9 +25,6 @@ import (
 // state machine, apply its actions, record its events, write the status if
 // it changed, and schedule the next step.
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
-	ctx, cancel := context.WithTimeout(ctx, maxSyncTime)
-	defer cancel()
-
 	cd, err := c.canaries.Canaries(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
 		c.gone(key)
@@ -45,6 +42,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if !c.due(ctx, key, cd, now) {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.syncTimeout(cd))
+	defer cancel()
 	c.metrics.observeLateness(c.schedule.lateness(key, now))
 	before, observed := cd.Status, cd
 	defer func() { c.cfg.Plugins.Recorder.ObserveDuration(observed, c.clock.Since(now)) }()
@@ -76,18 +75,33 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		c.recordEvent(ctx, cd, log, analysis.Event{Type: corev1.EventTypeWarning, Reason: analysis.EventReason, Message: applyErr.Error()})
 		return applyErr
 	}
+	if cd.DeletionTimestamp == nil || !removedFinalizer(decision.Actions) {
+		// The status is written with a context of its own: a step whose
+		// route was moved must record it even when the sync ran out of
+		// time or the operator is shutting down.
+		wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), statusWriteTimeout)
+		err := c.writeStatus(wctx, cd, decision.Status)
+		wcancel()
+		if err != nil {
+			return err
+		}
+		// After the write only, so that a retried step is not counted twice.
+		c.cfg.Plugins.Recorder.ObserveTransition(cd, before, decision.Status)
+	}
+	// The status now records the phase the rest of the step belongs to;
+	// that phase makes these actions again if they fail here.
+	cd, afterErr := a.apply(ctx, decision.AfterStatus)
+	// Events and alerts only once the status that explains them is written,
+	// so that a failed write does not repeat them.
 	for _, event := range append(decision.Events, a.events...) {
 		c.recordEvent(ctx, cd, log, event)
 	}
 	for _, alert := range decision.Alerts {
 		c.sendAlert(ctx, cd, log, alert)
 	}
-	if cd.DeletionTimestamp == nil || !removedFinalizer(decision.Actions) {
-		if err := c.writeStatus(ctx, cd, decision.Status); err != nil {
-			return err
-		}
-		// After the write only, so that a retried step is not counted twice.
-		c.cfg.Plugins.Recorder.ObserveTransition(cd, before, decision.Status)
+	if afterErr != nil {
+		c.recordEvent(ctx, cd, log, analysis.Event{Type: corev1.EventTypeWarning, Reason: analysis.EventReason, Message: afterErr.Error()})
+		return afterErr
 	}
 	if decision.RequeueAfter > 0 && !idle(decision.Status.Phase) {
 		c.scheduleStep(key, now.Add(decision.RequeueAfter))
@@ -96,6 +110,26 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		c.schedule.forget(key)
 	}
 	return nil
+}
+
+// statusWriteTimeout bounds the status write of a step, which runs on a
+// context of its own (see sync).
+const statusWriteTimeout = 30 * time.Second
+
+// syncTimeout bounds one sync of cd: maxSyncTime, or more when the canary's
+// webhooks may take longer, so that a hook with a 10-minute timeout is not
+// cut short by the cap.
+//
+// Unlike a fixed cap, which turned long hooks into failures that had never
+// been answered.
+func (c *Controller) syncTimeout(cd *flaggerv1.Canary) time.Duration {
+	var hooks time.Duration
+	if a := cd.GetAnalysis(); a != nil && c.cfg.Plugins.Webhooks != nil {
+		for _, h := range a.Webhooks {
+			hooks += c.cfg.Plugins.Webhooks.Budget(h)
+		}
+	}
+	return max(maxSyncTime, hooks+time.Minute)
 }
 
 // idle reports whether a canary in phase has nothing to do until something
