@@ -102,15 +102,17 @@ func statusChanged(before, after v1beta1.CanaryStatus) bool {
 // the route expires) when the canary's weight drops to 0.
 //
 // Unlike Flagger, where the router fills them in with random letters, the
-// cookie values are derived from the revision and the time, so that Step
-// stays a pure function; they still differ from run to run.
+// cookie values are derived from the revision and the time of the stored
+// status' last transition, so that Step stays a pure function and a step
+// retried after a failed status write (or by another replica) sets the same
+// cookie on the route; they still differ from run to run.
 func (t *tick) syncSessionCookies() {
 	sa := t.an.SessionAffinity
 	if sa == nil || StrategyOf(t.an) != StrategyCanary {
 		return
 	}
 	if t.st.CanaryWeight > 0 {
-		seed := fmt.Sprintf("%s/%s/%s/%d", t.cd.Namespace, t.cd.Name, t.st.LastAppliedSpec, t.in.Now.UnixNano())
+		seed := fmt.Sprintf("%s/%s/%s/%d", t.cd.Namespace, t.cd.Name, t.st.LastAppliedSpec, t.cd.Status.LastTransitionTime.UnixNano())
 		if t.st.SessionAffinityCookie == "" {
 			t.st.SessionAffinityCookie = sa.CookieName + "=" + cookieValue(seed+"/canary")
 		}

@@ -132,7 +132,13 @@ func TestSessionAffinityCookies(t *testing.T) {
 	assert.Empty(t, failed.Status.PrimarySessionAffinityCookie)
 	assert.Equal(t, d.Status.SessionAffinityCookie, failed.Status.PreviousSessionAffinityCookie, "expired by the route")
 
-	other := Step(context.Background(), Input{Canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 0, 0, 0), affinity),
+	retried := Step(context.Background(), Input{Canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 0, 0, 0), affinity),
+		Now: t0.Add(time.Minute), Observed: observed(rev2, 100, 0), Checks: newChecks()})
+	assert.Equal(t, d.Status.SessionAffinityCookie, retried.Status.SessionAffinityCookie,
+		"a step retried after its status write failed sets the cookie already on the route")
+
+	laterRun := withStatus(func(s *v1beta1.CanaryStatus) { s.LastTransitionTime = metav1.NewTime(t0.Add(time.Hour)) })
+	other := Step(context.Background(), Input{Canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 0, 0, 0), affinity, laterRun),
 		Now: t0.Add(time.Hour), Observed: observed(rev2, 100, 0), Checks: newChecks()})
 	assert.NotEqual(t, d.Status.SessionAffinityCookie, other.Status.SessionAffinityCookie, "another run, another cookie")
 }
