@@ -1,10 +1,12 @@
 package metrics
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"strings"
 	"text/template"
+	"text/template/parse"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
@@ -75,19 +77,75 @@ func (m Model) funcs() template.FuncMap {
 	}
 }
 
+// maxQueryBytes bounds a rendered query; a real one is a few hundred bytes.
+const maxQueryBytes = 1 << 20
+
 // Render executes a query template for a model. A reference to a missing
-// variable ({{ variables.nope }}), an unknown function or a syntax error is an
+// variable ({{ variables.nope }}), an unknown function, a syntax error, a
+// {{ range }} or {{ template }} action, or a result over maxQueryBytes is an
 // error; the result is otherwise returned as written, whitespace included.
+//
+// Unlike Flagger, {{ range }} and {{ template }} are refused: without them a
+// template runs in time linear in its length, with them a MetricTemplate
+// could hang the operator's worker for good ({{ range 1000000000 }}, nested
+// ranges over the variables, templates that call each other twice at each
+// level), and no query needs them. Found by FuzzRender.
 func Render(query string, m Model) (string, error) {
 	t, err := template.New("query").Option("missingkey=error").Funcs(m.funcs()).Parse(query)
 	if err != nil {
 		return "", fmt.Errorf("parsing query template: %w", err)
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, nil); err != nil {
+	for _, tt := range t.Templates() {
+		if tt.Tree == nil {
+			continue
+		}
+		if action := loop(tt.Tree.Root); action != "" {
+			return "", fmt.Errorf("parsing query template: {{ %s }} is not supported", action)
+		}
+	}
+	b := &boundedBuilder{}
+	if err := t.Execute(b, nil); err != nil {
 		return "", fmt.Errorf("rendering query template: %w", err)
 	}
 	return b.String(), nil
+}
+
+// loop returns the first action of a template's tree that can repeat work,
+// range or template, or "" when there is none.
+func loop(n parse.Node) string {
+	switch n := n.(type) {
+	case *parse.RangeNode:
+		return "range"
+	case *parse.TemplateNode:
+		return "template"
+	case *parse.ListNode:
+		if n == nil {
+			return ""
+		}
+		for _, c := range n.Nodes {
+			if action := loop(c); action != "" {
+				return action
+			}
+		}
+	case *parse.IfNode:
+		return cmp.Or(loop(n.List), loop(n.ElseList))
+	case *parse.WithNode:
+		return cmp.Or(loop(n.List), loop(n.ElseList))
+	}
+	return ""
+}
+
+// boundedBuilder is a strings.Builder that fails past maxQueryBytes, which
+// stops the template's execution.
+type boundedBuilder struct {
+	strings.Builder
+}
+
+func (b *boundedBuilder) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > maxQueryBytes {
+		return 0, fmt.Errorf("the query exceeds %d bytes", maxQueryBytes)
+	}
+	return b.Builder.Write(p)
 }
 
 // compact collapses every run of whitespace into one space, as Flagger does

@@ -58,6 +58,11 @@ func TestRenderErrors(t *testing.T) {
 		"field syntax of data": {"{{ .namespace }}", fullModel(), "namespace"},
 		"unterminated action":  {"{{ name ", fullModel(), "parsing query template"},
 		"function with an arg": {`{{ name "x" }}`, fullModel(), "wrong number of args"},
+		"range over a number":  {"{{ range 1000000000 }}{{ end }}", fullModel(), "{{ range }} is not supported"},
+		"range in a define":    {`{{ define "t" }}{{ if true }}{{ range variables }}x{{ end }}{{ end }}{{ end }}`, fullModel(), "{{ range }} is not supported"},
+		"template call":        {`{{ define "t" }}x{{ end }}{{ template "t" }}`, fullModel(), "{{ template }} is not supported"},
+		"block":                {`{{ block "t" . }}x{{ end }}`, fullModel(), "{{ template }} is not supported"},
+		"too long":             {`{{ printf "%1000000d" 1 }}{{ printf "%1000000d" 2 }}`, fullModel(), "exceeds 1048576 bytes"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
