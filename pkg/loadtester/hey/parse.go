@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,6 +25,10 @@ const (
 	// DefaultTimeout is -t.
 	DefaultTimeout = 20 * time.Second
 )
+
+// maxQPS is the highest -q: one request per nanosecond and worker, the
+// shortest tick there is.
+const maxQPS = float64(time.Second)
 
 // userAgent is the one hey sends, so dashboards that filter load-test
 // traffic by user agent keep working.
@@ -139,6 +144,15 @@ func (r *rawFlags) options(target string) (Options, error) {
 	}
 	if r.duration < 0 || r.qps < 0 || r.timeoutSeconds < 0 {
 		return Options{}, errors.New("hey: -z, -q and -t cannot be negative")
+	}
+	// Unlike hey, which then waits forever on a nil ticker, a rate whose
+	// tick would round to zero (or NaN) is refused: time.NewTicker would
+	// panic and take the load tester down. So is a -t that overflows.
+	if math.IsNaN(r.qps) || r.qps > maxQPS {
+		return Options{}, fmt.Errorf("hey: -q %v: want a number from 0 to %g", r.qps, maxQPS)
+	}
+	if r.timeoutSeconds > math.MaxInt64/int(time.Second) {
+		return Options{}, fmt.Errorf("hey: -t %d: too large", r.timeoutSeconds)
 	}
 	o := Options{
 		URL:                u.String(),
