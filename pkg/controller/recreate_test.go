@@ -186,3 +186,29 @@ func namespaceTerminatingError(namespace string) error {
 	})
 	return err
 }
+
+// TestUpdateToAnotherUIDIsARecreation: after a watch gap, a relist reports a
+// canary deleted and re-created under the same name as an update between
+// two UIDs. The deleted one's memory goes, as on a deletion.
+func TestUpdateToAnotherUIDIsARecreation(t *testing.T) {
+	f := newFixture(t)
+	f.drain(t)
+	old, cur := testCanary(), testCanary()
+	old.UID, old.ResourceVersion = "old", "10"
+	old.Status.Phase = flaggerv1.CanaryPhaseProgressing
+	cur.UID, cur.ResourceVersion = "new", "20"
+	f.ctrl.schedule.identify(f.key, old.UID)
+	f.ctrl.scheduleStep(f.key, f.clock.Now().Add(time.Minute))
+	f.ctrl.schedule.await(f.key, awaitCanary)
+	f.ctrl.expected.expect(f.key, old, f.clock.Now())
+	f.ctrl.queue.AddRateLimited(f.key)
+
+	f.ctrl.canaryUpdated(old, cur)
+	assert.Zero(t, f.ctrl.queue.NumRequeues(f.key), "the backoff")
+	assert.Equal(t, awaitNothing, f.ctrl.schedule.awaiting(f.key), "the wait")
+	assert.True(t, f.ctrl.schedule.due(f.key, f.clock.Now()), "the step")
+	before := old.DeepCopy()
+	before.ResourceVersion, before.Status.Phase = "9", flaggerv1.CanaryPhaseInitialized
+	assert.Zero(t, f.ctrl.expected.wait(f.key, before, f.clock.Now()), "the expectation")
+	assert.Equal(t, 1, f.ctrl.queue.Len(), "the canary is enqueued")
+}
