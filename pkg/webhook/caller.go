@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -125,8 +126,15 @@ func (c *Caller) Budget(hook flaggerv1.CanaryWebhook) time.Duration {
 	if err != nil {
 		timeout = DefaultTimeout
 	}
-	attempts := time.Duration(max(hook.Retries, 0) + 1)
-	return attempts*timeout + (attempts-1)*c.backoff.max
+	// Saturated rather than wrapped: a timeout of 2562047h (which the CRD
+	// accepts) and a few retries overflowed to a negative budget. Found by
+	// FuzzBudget.
+	retries := int64(max(hook.Retries, 0))
+	perRetry := timeout + c.backoff.max
+	if perRetry < timeout || retries > (math.MaxInt64-int64(timeout))/int64(perRetry) {
+		return math.MaxInt64
+	}
+	return timeout + time.Duration(retries)*perRetry
 }
 
 // result is the outcome of one attempt.
