@@ -58,6 +58,27 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 			[]string{"spec.analysis.stepWeights[1]", "Duplicate value"}},
 		{"stepWeights over 100", "Canary", strings.Replace(validCanarySpec, "stepWeight: 10", "stepWeights: [10, 120]", 1),
 			[]string{"spec.analysis.stepWeights[1]", "less than or equal to 100"}},
+		// A zero that leaves the selected strategy without a step would
+		// promote without a single check.
+		{"stepWeight zero", "Canary", strings.Replace(validCanarySpec, "stepWeight: 10", "stepWeight: 0", 1),
+			[]string{"spec.analysis.stepWeight", "stepWeight must be at least 1"}},
+		{"iterations zero", "Canary", strings.Replace(validCanarySpec, "stepWeight: 10", "iterations: 0", 1),
+			[]string{"spec.analysis.iterations", "iterations must be at least 1"}},
+		{"iterations zero with match", "Canary", strings.Replace(validCanarySpec, "stepWeight: 10",
+			"iterations: 0\n    match: [{headers: {x-canary: {exact: insider}}}]", 1),
+			[]string{"spec.analysis.iterations", "iterations must be at least 1"}},
+		{"stepWeight and iterations zero", "Canary", strings.Replace(validCanarySpec, "stepWeight: 10", "stepWeight: 0\n    iterations: 0", 1),
+			[]string{"spec.analysis.stepWeight", "spec.analysis.iterations", "would promote without analysis"}},
+		{"stepWeights zero", "Canary", strings.Replace(validCanarySpec, "stepWeight: 10", "stepWeights: [0]", 1),
+			[]string{"spec.analysis.stepWeights[0]", "greater than or equal to 1"}},
+		{"stepWeights starting at zero", "Canary", strings.Replace(validCanarySpec, "stepWeight: 10", "stepWeights: [0, 10]", 1),
+			[]string{"spec.analysis.stepWeights[0]", "greater than or equal to 1"}},
+		{"stepWeights ending at zero", "Canary", strings.Replace(validCanarySpec, "stepWeight: 10", "stepWeights: [10, 0]", 1),
+			[]string{"spec.analysis.stepWeights[1]", "greater than or equal to 1"}},
+		{"stepWeights empty", "Canary", strings.Replace(validCanarySpec, "stepWeight: 10", "stepWeights: []", 1),
+			[]string{"spec.analysis.stepWeights", "should have at least 1 items"}},
+		{"deprecated canaryAnalysis stepWeight zero", "Canary", validCanarySpec + "  canaryAnalysis: {stepWeight: 0}\n",
+			[]string{"spec.canaryAnalysis.stepWeight", "stepWeight must be at least 1"}},
 		{"negative threshold", "Canary", strings.Replace(validCanarySpec, "threshold: 5", "threshold: -1", 1),
 			[]string{"spec.analysis.threshold", "greater than or equal to 0"}},
 		{"interval not a duration", "Canary", strings.Replace(validCanarySpec, "interval: 1m", "interval: one minute", 1),
@@ -128,4 +149,34 @@ func TestInvalidObjectsAreRejected(t *testing.T) {
 		_, err := dyn.Resource(canaries).Namespace("validation").Create(context.Background(), objs[0], metav1.CreateOptions{})
 		require.NoError(t, err)
 	})
+}
+
+// TestZerosFlaggerIgnoresAreAccepted checks the other side of the rules on
+// zero steps: a zero that the selected strategy ignores, or that Flagger
+// reads as its default, is legal in Flagger manifests and must stay legal.
+func TestZerosFlaggerIgnoresAreAccepted(t *testing.T) {
+	ensureNamespace(t, "validation-zeros")
+	for i, analysis := range []string{
+		"stepWeight: 10\n    iterations: 0",
+		"stepWeights: [5, 10]\n    iterations: 0",
+		"stepWeights: [5, 10]\n    stepWeight: 0",
+		"iterations: 5\n    stepWeight: 0",
+		"iterations: 5\n    stepWeight: 0\n    match: [{headers: {x-canary: {exact: insider}}}]",
+		"stepWeight: 10\n    maxWeight: 0",
+		"stepWeight: 10\n    stepWeightPromotion: 0",
+		"stepWeight: 10\n    threshold: 0",
+	} {
+		t.Run(strings.ReplaceAll(analysis, "\n    ", ", "), func(t *testing.T) {
+			// threshold and maxWeight leave the base, as some cases set them.
+			spec := strings.NewReplacer("    threshold: 5\n", "", "    maxWeight: 50\n", "", "stepWeight: 10", analysis).
+				Replace(validCanarySpec)
+			manifest := fmt.Sprintf("apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata:\n  name: zeros-%d\n  namespace: validation-zeros\nspec:%s",
+				i, spec)
+			objs := decodeObjects(t, manifest)
+			require.Len(t, objs, 1)
+			_, err := dyn.Resource(canaries).Namespace("validation-zeros").
+				Create(context.Background(), objs[0], metav1.CreateOptions{})
+			require.NoError(t, err, "the API server rejected:\n%s", manifest)
+		})
+	}
 }

@@ -4,7 +4,17 @@ package v1beta1
 // moves to it: a weighted canary (stepWeight or stepWeights), or a fixed
 // number of iterations (A/B testing with match, blue/green otherwise).
 //
+// Unlike Flagger, a zero that would leave the selected strategy without a
+// single step is rejected at admission: stepWeight 0 alone moves no traffic
+// and iterations 0 alone selects a weighted canary with no weight, and
+// either promoted at once without running a metric check. A zero the
+// strategy ignores stays legal, as Flagger treats it as unset: stepWeight 0
+// next to stepWeights or iterations, iterations 0 next to stepWeight or
+// stepWeights, maxWeight 0 (100) and stepWeightPromotion 0 (all at once).
+//
 // +kubebuilder:validation:XValidation:rule="has(self.iterations) || has(self.stepWeight) || has(self.stepWeights)",message="analysis needs one of iterations, stepWeight or stepWeights"
+// +kubebuilder:validation:XValidation:rule="!has(self.stepWeight) || self.stepWeight > 0 || has(self.stepWeights) || (has(self.iterations) && self.iterations > 0)",message="stepWeight must be at least 1: 0 moves no traffic and would promote without analysis",fieldPath=".stepWeight",reason="FieldValueInvalid"
+// +kubebuilder:validation:XValidation:rule="!has(self.iterations) || self.iterations > 0 || (has(self.stepWeight) && self.stepWeight > 0) || has(self.stepWeights)",message="iterations must be at least 1 unless stepWeight or stepWeights is set: 0 iterations would promote without analysis",fieldPath=".iterations",reason="FieldValueInvalid"
 type CanaryAnalysis struct {
 	// Interval between two analysis steps, a Go duration. Defaults to 60s;
 	// values under 10s are raised to 10s.
@@ -19,7 +29,8 @@ type CanaryAnalysis struct {
 	Threshold int `json:"threshold,omitempty"`
 
 	// Iterations is the number of analysis steps of an A/B test or a
-	// blue/green release.
+	// blue/green release. 0 is accepted only next to stepWeight or
+	// stepWeights, which Flagger reads as "not blue/green".
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	Iterations int `json:"iterations,omitempty"`
@@ -44,16 +55,21 @@ type CanaryAnalysis struct {
 	MaxWeight int `json:"maxWeight,omitempty"`
 
 	// StepWeight is the percentage of traffic added to the canary at each
-	// step. It wins over stepWeights.
+	// step. It wins over stepWeights. 0 is accepted only next to stepWeights
+	// or iterations, which Flagger reads as unset.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	// +optional
 	StepWeight int `json:"stepWeight,omitempty"`
 
 	// StepWeights is an explicit ladder of canary weights, strictly
-	// increasing, each at most 100.
+	// increasing, each from 1 to 100.
+	//
+	// Unlike Flagger, a rung of 0 is rejected: Flagger stays at weight 0
+	// forever on it (stepWeights [0, 10]) or promotes without analysis
+	// (stepWeights [0]).
 	// +kubebuilder:validation:MinItems=1
-	// +kubebuilder:validation:items:Minimum=0
+	// +kubebuilder:validation:items:Minimum=1
 	// +kubebuilder:validation:items:Maximum=100
 	// +kubebuilder:validation:XValidation:rule="self.isSorted()",message="stepWeights must be strictly increasing"
 	// +listType=set
