@@ -61,6 +61,21 @@ BENCH_FLAGS ?=
 bench: testbin ## Scale benchmark: N canaries through init, idle and a rollout (test/bench/RESULTS.md).
 	$(GO) run ./test/bench -n $(N) $(BENCH_FLAGS)
 
+# Every native Go fuzz target, as package:target. go test -fuzz takes one
+# target of one package per run, hence the loop. FUZZTIME is per target (a
+# duration, or Nx for N executions); FUZZ_PARALLEL is the number of workers.
+FUZZ_TARGETS = pkg/analysis:FuzzStep pkg/metrics:FuzzRender \
+	pkg/loadtester:FuzzGateHandlers pkg/loadtester:FuzzTaskHandler \
+	pkg/loadtester/shlex:FuzzLex pkg/loadtester/hey:FuzzParse \
+	pkg/webhook:FuzzPayload pkg/webhook:FuzzCallResponse pkg/webhook:FuzzBudget
+FUZZTIME ?= 10s
+FUZZ_PARALLEL ?= 2
+fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each; a failing input lands in the package's testdata/fuzz.
+	@failed=; for t in $(FUZZ_TARGETS); do \
+		echo "== $$t ($(FUZZTIME))"; \
+		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZ_PARALLEL) || failed="$$failed $$t"; \
+	done; if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed" >&2; exit 1; fi
+
 testbin: ## Build the pinned test binaries into the cache (skips what exists).
 	hack/testbin.sh all prometheus
 
