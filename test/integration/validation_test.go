@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -177,6 +178,20 @@ func TestZerosFlaggerIgnoresAreAccepted(t *testing.T) {
 			_, err := dyn.Resource(canaries).Namespace("validation-zeros").
 				Create(context.Background(), objs[0], metav1.CreateOptions{})
 			require.NoError(t, err, "the API server rejected:\n%s", manifest)
+		})
+	}
+}
+
+// TestTestdataManifestsStillApply applies every manifest of test/testdata
+// (the seed manifests have TestSeedManifestsRoundTrip), so that a stricter
+// admission rule cannot reject one the e2e tests rely on.
+func TestTestdataManifestsStillApply(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "*.yaml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			applyAndCompare(t, file)
 		})
 	}
 }
