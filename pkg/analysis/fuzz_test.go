@@ -350,6 +350,12 @@ func stepSeeds() [][]byte {
 		// relative, not percentages): the status must not say 150.
 		fuzzSeed(fWeight, 6, fStatusIterations, 7, fFailedChecks, 7, fRoutePrimary, 5, fRouteCanary, 6),
 		fuzzSeed(fPhase, 2, fStepWeightPromotion, 1, fRoutePrimary, 5, fRouteCanary, 6, fPrimaryRevision, 1),
+		// maxWeight and stepWeight 150, admitted by an older CRD (replacing a
+		// CRD does not validate the objects already stored).
+		fuzzSeed(fMaxWeight, 5, fStepWeight, 8),
+		// A failed promotion at rest while the canary is not ready and the
+		// primary is: the idle tick moves all the traffic to the canary.
+		fuzzSeed(fPhase, 5, fWeight, 4, fCanaryReady, 1),
 	)
 }
 
