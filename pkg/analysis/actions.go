@@ -75,25 +75,35 @@ type RestoreTarget struct{}
 
 // RevertRouting hands traffic back to the target on deletion: an adopted
 // apex Service gets its original selector back; Serin-created objects are
-// left to garbage collection.
+// left to garbage collection (see ReleaseFromTarget).
 type RevertRouting struct{}
 
-// HandOverToTarget gives the objects the canary controls (primary workload,
-// its autoscaler and config copies, Services, route) to the target: their
-// controller reference to the canary becomes a plain owner reference to the
-// target, so that deleting the canary leaves them serving and deleting the
-// target removes them.
+// ReleaseFromTarget removes the target's owner reference from the objects
+// the canary controls (primary workload, its autoscaler and config copies,
+// Services, route), so that garbage collection removes them with the
+// canary: the end of revertOnDeletion, once the traffic is back on the
+// target. Without it the target, their other owner, would keep them.
+type ReleaseFromTarget struct{}
+
+// HandOverToTarget gives the objects the canary controls to the target:
+// their controller reference to the canary becomes a plain owner reference
+// to the target, so that deleting the canary leaves them serving and
+// deleting the target removes them. Only a canary deleted while it still
+// carries the finalizer that an older Serin put on every canary needs it:
+// every other object has the target's owner reference from its creation on.
 type HandOverToTarget struct{}
 
 // AddFinalizer adds Finalizer to the canary.
 type AddFinalizer struct{}
 
-// RemoveFinalizer removes Finalizer from the canary. On a canary being deleted
-// it is the last action of its tick, since the object may vanish right after.
+// RemoveFinalizer removes Finalizer from the canary. It is the last action
+// of its tick: on a canary being deleted, since the object may vanish right
+// after; on another, since it must follow the actions that give the
+// canary's objects the target's owner reference.
 type RemoveFinalizer struct{}
 
-// Finalizer is the finalizer that holds a deleted Canary until the target is
-// restored (revertOnDeletion) or handed its objects; the name is Flagger's.
+// Finalizer is the finalizer that holds a Canary with revertOnDeletion,
+// once deleted, until the target is restored; the name is Flagger's.
 const Finalizer = "finalizer.flagger.app"
 
 func (EnsurePrimary) isAction()              {}
@@ -108,6 +118,7 @@ func (ResumeTargetAutoscaler) isAction()     {}
 func (RunPostRolloutHooks) isAction()        {}
 func (RestoreTarget) isAction()              {}
 func (RevertRouting) isAction()              {}
+func (ReleaseFromTarget) isAction()          {}
 func (HandOverToTarget) isAction()           {}
 func (AddFinalizer) isAction()               {}
 func (RemoveFinalizer) isAction()            {}

@@ -73,8 +73,8 @@ type canaryOption func(*v1beta1.Canary)
 // maxWeight 50, threshold 5, interval 1m) changed by opts.
 func newCanary(opts ...canaryOption) *v1beta1.Canary {
 	c := &v1beta1.Canary{
-		// Every canary carries the finalizer once it has been seen.
-		ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: "test", Generation: 1, Finalizers: []string{Finalizer}},
+		// Without revertOnDeletion a canary carries no finalizer.
+		ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: "test", Generation: 1},
 		Spec: v1beta1.CanarySpec{
 			TargetRef: v1beta1.TargetReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "podinfo"},
 			Analysis: &v1beta1.CanaryAnalysis{

@@ -63,23 +63,42 @@ func (t *tick) resume() {
 
 func isSuspended(c v1beta1.CanaryCondition) bool { return c.Type == SuspendedType }
 
-// syncFinalizer puts Finalizer on every canary.
-//
-// Unlike Flagger, which holds the finalizer only with revertOnDeletion, every
-// canary gets it: a canary deleted without revertOnDeletion hands the objects
-// it created over to its target (see handOver) instead of letting garbage
-// collection remove the primary while the target is scaled to zero.
+// syncFinalizer puts Finalizer on a canary with revertOnDeletion, as
+// Flagger does, first in its tick, before anything that revertOnDeletion
+// has to undo. Other canaries need none: what Serin creates for them is
+// owned by the target too (pkg/owners), so that deleting the canary leaves
+// it serving, with no action of the operator. A namespace is deleted, and a
+// canary too, while the operator is not running.
 func (t *tick) syncFinalizer() {
-	if !hasFinalizer(t.cd) {
+	if t.cd.Spec.RevertOnDeletion && !hasFinalizer(t.cd) {
 		t.act(AddFinalizer{})
 	}
 }
 
-// terminate ends a deleted canary. Without revertOnDeletion it hands its
-// objects over to the target (handOver). With it, Terminating scales the
-// target back up and waits for it, Terminated hands the traffic back to it,
-// and the tick after that removes the finalizer. Deletion wins over suspend,
-// or a suspended canary could never be deleted.
+// dropFinalizer removes Finalizer from a canary without revertOnDeletion
+// that carries it (an older Serin put it on every canary, to hand the
+// canary's objects over to the target on deletion). It waits for a tick
+// that reconciles the primary side and the routing, and comes after them:
+// those give the objects the target's owner reference, and the controller
+// stops at the first action that fails, so the finalizer goes only once the
+// objects no longer need the hand-over.
+func (t *tick) dropFinalizer() {
+	if t.cd.Spec.RevertOnDeletion || !hasFinalizer(t.cd) {
+		return
+	}
+	if slices.Contains(t.d.Actions, Action(EnsurePrimary{})) && slices.Contains(t.d.Actions, Action(ReconcileRouting{})) {
+		t.act(RemoveFinalizer{})
+	}
+}
+
+// terminate ends a deleted canary that carries the finalizer. Without
+// revertOnDeletion it hands its objects over to the target (handOver). With
+// it, Terminating scales the target back up and waits for it, Terminated
+// hands the traffic back to it, and the tick after that releases the
+// canary's objects from the target, so that garbage collection removes them
+// with the canary, and removes the finalizer. Deletion wins over suspend,
+// or a suspended canary could never be deleted. A deleted canary without
+// the finalizer is gone before its tick: it needs none.
 //
 // Unlike Flagger, a target that no longer exists does not hold the deletion
 // (helm uninstall deletes both at once), and the first Terminating tick
@@ -92,7 +111,7 @@ func (t *tick) terminate() {
 		return
 	}
 	if t.st.Phase == v1beta1.CanaryPhaseTerminated {
-		t.act(RemoveFinalizer{})
+		t.act(ReleaseFromTarget{}, RemoveFinalizer{})
 		return
 	}
 	if !t.cd.Spec.RevertOnDeletion {
@@ -121,12 +140,14 @@ func (t *tick) terminate() {
 	t.normal(msgTerminated, canaryID(t.cd))
 }
 
-// handOver ends a canary deleted without revertOnDeletion: the primary, its
-// autoscaler and config copies, the Services and the route it created keep
-// serving and are handed over to the target, so that garbage collection
-// keeps them while the target exists and removes them with it; then the
-// finalizer goes. A target that no longer exists gets nothing: the
-// application is being removed as a whole, and everything goes.
+// handOver ends a canary deleted without revertOnDeletion that still
+// carries the finalizer of an older Serin (dropFinalizer had no tick to
+// remove it): the primary, its autoscaler and config copies, the Services
+// and the route it created keep serving and are handed over to the target,
+// so that garbage collection keeps them while the target exists and removes
+// them with it; then the finalizer goes. A target that no longer exists gets
+// nothing: the application is being removed as a whole, and everything
+// goes.
 //
 // Unlike Flagger, where garbage collection removes all of them with the
 // canary while the target is scaled to zero: an outage (#853, #388).

@@ -84,19 +84,51 @@ func TestSuspendFreezesTheStatus(t *testing.T) {
 
 func withoutFinalizer(c *v1beta1.Canary) { c.Finalizers = nil }
 
+// withOldFinalizer is a canary without revertOnDeletion that an older Serin
+// gave the finalizer, as it did to every canary.
+func withOldFinalizer(c *v1beta1.Canary) { c.Finalizers = []string{Finalizer} }
+
 func TestStepFinalizer(t *testing.T) {
+	primaryWaiting := observed(rev1, 0, 0)
+	primaryWaiting.Primary = Readiness{State: Waiting, Message: "waiting for rollout to finish"}
 	runTransitions(t, []transition{{
-		name:   "every canary gets the finalizer",
-		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), withoutFinalizer), obs: observed(rev1, 100, 0),
-		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(AddFinalizer{}, ensure, reconcile, toZero),
+		name:   "a canary without revertOnDeletion gets no finalizer",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded)), obs: observed(rev1, 100, 0),
+		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(ensure, reconcile, toZero),
 	}, {
-		name:   "revertOnDeletion adds the same finalizer",
+		name:   "revertOnDeletion adds the finalizer before anything else",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion, withoutFinalizer), obs: observed(rev1, 100, 0),
 		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(AddFinalizer{}, ensure, reconcile, toZero),
 	}, {
-		name:   "a finalizer already in place is left alone, with or without revertOnDeletion",
-		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded)), obs: observed(rev1, 100, 0),
+		name:   "so does a first tick, before the primary is created",
+		canary: newCanary(revertOnDeletion, withoutFinalizer), obs: primaryWaiting,
+		phase: v1beta1.CanaryPhaseInitializing, actions: actions(AddFinalizer{}, ensure),
+		events: []string{warning("waiting for rollout to finish")}, reason: ReasonPrimaryNotReady,
+		conditionStatus: corev1.ConditionUnknown,
+	}, {
+		name:   "the finalizer of revertOnDeletion in place is left alone",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion), obs: observed(rev1, 100, 0),
 		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(ensure, reconcile, toZero),
+	}, {
+		name:   "an older Serin's finalizer goes last, once the objects are reconciled with the target as owner",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), withOldFinalizer), obs: observed(rev1, 100, 0),
+		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(ensure, reconcile, toZero, RemoveFinalizer{}),
+	}, {
+		name:   "so it goes during a run too",
+		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 0), withOldFinalizer), obs: observed(rev2, 70, 30),
+		phase: v1beta1.CanaryPhaseProgressing, weight: 40,
+		actions: actions(ensure, reconcile, SetRoutes{Primary: 60, Canary: 40}, RemoveFinalizer{}),
+		events:  []string{normal("Advance podinfo.test canary weight 40")},
+	}, {
+		name:   "a tick that does not reconcile the routing keeps it",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseInitializing), withOldFinalizer), obs: primaryWaiting,
+		phase: v1beta1.CanaryPhaseInitializing, actions: actions(ensure),
+		events: []string{warning("waiting for rollout to finish")}, reason: ReasonPrimaryNotReady,
+	}, {
+		name:   "a suspended canary keeps it",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), withOldFinalizer, suspended(1)), obs: observed(rev1, 100, 0),
+		phase: v1beta1.CanaryPhaseSucceeded, events: []string{normal("skipping canary run as object is suspended")},
+		reason: ReasonSuspended,
 	}})
 }
 
@@ -114,13 +146,13 @@ func TestStepDeletion(t *testing.T) {
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted, withoutFinalizer), obs: observed(rev1, 100, 0),
 		phase: v1beta1.CanaryPhaseSucceeded,
 	}, {
-		name:   "without revertOnDeletion the objects are handed over to the target, then the finalizer goes",
-		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 0), deleted), obs: observed(rev2, 70, 30),
+		name:   "an older Serin's finalizer still there hands the objects over to the target, then goes",
+		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 0), withOldFinalizer, deleted), obs: observed(rev2, 70, 30),
 		phase: v1beta1.CanaryPhaseProgressing, weight: 30,
 		actions: actions(HandOverToTarget{}, RemoveFinalizer{}), events: []string{handedOver},
 	}, {
 		name:   "without revertOnDeletion and without a target, everything goes",
-		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted), obs: targetMissing,
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), withOldFinalizer, deleted), obs: targetMissing,
 		phase: v1beta1.CanaryPhaseSucceeded, actions: actions(RemoveFinalizer{}),
 	}, {
 		name:   "the first tick restores the target and always waits for it",
@@ -146,9 +178,9 @@ func TestStepDeletion(t *testing.T) {
 		phase: v1beta1.CanaryPhaseTerminated, actions: actions(RestoreTarget{}, RevertRouting{}),
 		events: []string{terminated},
 	}, {
-		name:   "the tick after Terminated removes the finalizer alone",
+		name:   "the tick after Terminated releases the objects from the target, for garbage collection, and removes the finalizer",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseTerminated), revertOnDeletion, deleted), obs: observed(rev1, 100, 0),
-		phase: v1beta1.CanaryPhaseTerminated, actions: actions(RemoveFinalizer{}),
+		phase: v1beta1.CanaryPhaseTerminated, actions: actions(ReleaseFromTarget{}, RemoveFinalizer{}),
 	}, {
 		name:   "a deleted target does not hold the deletion",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion, deleted), obs: targetMissing,
@@ -158,9 +190,9 @@ func TestStepDeletion(t *testing.T) {
 }
 
 func TestDeletionRequeue(t *testing.T) {
-	d := step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted, withoutFinalizer), observed(rev1, 100, 0), newChecks())
+	d := step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted), observed(rev1, 100, 0), newChecks())
 	assert.Zero(t, d.RequeueAfter, "nothing left to do")
-	d = step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted), observed(rev1, 100, 0), newChecks())
+	d = step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), withOldFinalizer, deleted), observed(rev1, 100, 0), newChecks())
 	assert.Zero(t, d.RequeueAfter, "handed over at once")
 	d = step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion, deleted), observed(rev1, 100, 0), newChecks())
 	assert.Equal(t, v1beta1.MinAnalysisInterval, d.RequeueAfter, "the restored target is polled")

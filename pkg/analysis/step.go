@@ -87,6 +87,7 @@ func (t *tick) run() {
 		// is not being deleted (only a hand-edited status gets there).
 		t.initialize()
 	}
+	t.dropFinalizer()
 }
 
 // act appends actions to the decision.

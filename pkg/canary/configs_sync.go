@@ -3,6 +3,7 @@ package canary
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // trackedConfigs are the config objects a pod spec uses that are tracked,
@@ -64,43 +66,51 @@ func (c *DeploymentController) resolveConfigs(namespace string, spec *corev1.Pod
 }
 
 // PrimaryConfigMap returns the -primary copy of a ConfigMap: same data,
-// labels filtered by includePrefix, owned by the canary.
-func PrimaryConfigMap(cd *flaggerv1.Canary, cm *corev1.ConfigMap, includePrefix []string) *corev1.ConfigMap {
+// labels filtered by includePrefix, controlled by the canary and owned by
+// target, the target's owner reference.
+func PrimaryConfigMap(cd *flaggerv1.Canary, cm *corev1.ConfigMap, target metav1.OwnerReference,
+	includePrefix []string) *corev1.ConfigMap {
 	src := cm.DeepCopy()
 	return &corev1.ConfigMap{
-		ObjectMeta: primaryConfigMeta(cd, src.Name, src.Labels, includePrefix),
+		ObjectMeta: primaryConfigMeta(cd, target, src.Name, src.Labels, includePrefix),
 		Data:       src.Data,
 		BinaryData: src.BinaryData,
 	}
 }
 
 // PrimarySecret returns the -primary copy of a Secret: same type and data,
-// labels filtered by includePrefix, owned by the canary.
-func PrimarySecret(cd *flaggerv1.Canary, s *corev1.Secret, includePrefix []string) *corev1.Secret {
+// labels filtered by includePrefix, controlled by the canary and owned by
+// target.
+func PrimarySecret(cd *flaggerv1.Canary, s *corev1.Secret, target metav1.OwnerReference,
+	includePrefix []string) *corev1.Secret {
 	src := s.DeepCopy()
 	return &corev1.Secret{
-		ObjectMeta: primaryConfigMeta(cd, src.Name, src.Labels, includePrefix),
+		ObjectMeta: primaryConfigMeta(cd, target, src.Name, src.Labels, includePrefix),
 		Type:       src.Type,
 		Data:       src.Data,
 	}
 }
 
-func primaryConfigMeta(cd *flaggerv1.Canary, name string, labels map[string]string, prefixes []string) metav1.ObjectMeta {
+func primaryConfigMeta(cd *flaggerv1.Canary, target metav1.OwnerReference, name string, labels map[string]string,
+	prefixes []string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Name:            name + PrimarySuffix,
 		Namespace:       cd.Namespace,
 		Labels:          includeByPrefix(labels, prefixes),
-		OwnerReferences: []metav1.OwnerReference{ownerRef(cd)},
+		OwnerReferences: owners.Of(cd, target),
 	}
 }
 
-// mergeOwnerRefs puts the canary's controller reference first and keeps the
-// other owners of an existing object as plain owners: an object has at most
-// one controller, and dropping the others would orphan it from them.
-func mergeOwnerRefs(ours metav1.OwnerReference, existing []metav1.OwnerReference) []metav1.OwnerReference {
-	out := []metav1.OwnerReference{ours}
+// mergeOwnerRefs puts the desired owners of a copy (the canary's controller
+// reference, then the target's) first and keeps the other owners of an
+// existing object as plain owners: an object has at most one controller,
+// and dropping the others would orphan it from them. A reference to an
+// earlier owner of the same name (a target or canary deleted and
+// re-created) is replaced.
+func mergeOwnerRefs(want, existing []metav1.OwnerReference) []metav1.OwnerReference {
+	out := slices.Clone(want)
 	for _, ref := range existing {
-		if ref.UID == ours.UID {
+		if slices.ContainsFunc(want, func(w metav1.OwnerReference) bool { return w.UID == ref.UID || owners.Same(w, ref) }) {
 			continue
 		}
 		if ptr.Deref(ref.Controller, false) {
@@ -112,15 +122,17 @@ func mergeOwnerRefs(ours metav1.OwnerReference, existing []metav1.OwnerReference
 }
 
 // syncPrimaryConfigs creates or updates the -primary copies of the tracked
-// configs, writing only those that differ.
-func (c *DeploymentController) syncPrimaryConfigs(ctx context.Context, cd *flaggerv1.Canary, tc trackedConfigs) error {
+// configs, writing only those that differ; target is the target's owner
+// reference.
+func (c *DeploymentController) syncPrimaryConfigs(ctx context.Context, cd *flaggerv1.Canary, target metav1.OwnerReference,
+	tc trackedConfigs) error {
 	for _, cm := range tc.configMaps {
-		if err := c.syncPrimaryConfigMap(ctx, PrimaryConfigMap(cd, cm, c.includePrefix)); err != nil {
+		if err := c.syncPrimaryConfigMap(ctx, PrimaryConfigMap(cd, cm, target, c.includePrefix)); err != nil {
 			return err
 		}
 	}
 	for _, s := range tc.secrets {
-		if err := c.syncPrimarySecret(ctx, PrimarySecret(cd, s, c.includePrefix)); err != nil {
+		if err := c.syncPrimarySecret(ctx, PrimarySecret(cd, s, target, c.includePrefix)); err != nil {
 			return err
 		}
 	}
@@ -139,15 +151,15 @@ func (c *DeploymentController) syncPrimaryConfigMap(ctx context.Context, want *c
 	if err != nil {
 		return fmt.Errorf("configmap %s.%s get query error: %w", want.Name, want.Namespace, err)
 	}
-	owners := mergeOwnerRefs(want.OwnerReferences[0], have.OwnerReferences)
+	refs := mergeOwnerRefs(want.OwnerReferences, have.OwnerReferences)
 	if equality.Semantic.DeepEqual(have.Data, want.Data) &&
 		equality.Semantic.DeepEqual(have.BinaryData, want.BinaryData) &&
 		equality.Semantic.DeepEqual(have.Labels, want.Labels) &&
-		equality.Semantic.DeepEqual(have.OwnerReferences, owners) {
+		equality.Semantic.DeepEqual(have.OwnerReferences, refs) {
 		return nil
 	}
 	upd := have.DeepCopy()
-	upd.Data, upd.BinaryData, upd.Labels, upd.OwnerReferences = want.Data, want.BinaryData, want.Labels, owners
+	upd.Data, upd.BinaryData, upd.Labels, upd.OwnerReferences = want.Data, want.BinaryData, want.Labels, refs
 	if _, err := client.Update(ctx, upd, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("updating configmap %s.%s failed: %w", want.Name, want.Namespace, err)
 	}
@@ -168,14 +180,14 @@ func (c *DeploymentController) syncPrimarySecret(ctx context.Context, want *core
 	if err != nil {
 		return fmt.Errorf("secret %s.%s get query error: %w", want.Name, want.Namespace, err)
 	}
-	owners := mergeOwnerRefs(want.OwnerReferences[0], have.OwnerReferences)
+	refs := mergeOwnerRefs(want.OwnerReferences, have.OwnerReferences)
 	if equality.Semantic.DeepEqual(have.Data, want.Data) &&
 		equality.Semantic.DeepEqual(have.Labels, want.Labels) &&
-		equality.Semantic.DeepEqual(have.OwnerReferences, owners) {
+		equality.Semantic.DeepEqual(have.OwnerReferences, refs) {
 		return nil
 	}
 	upd := have.DeepCopy()
-	upd.Data, upd.Labels, upd.OwnerReferences = want.Data, want.Labels, owners
+	upd.Data, upd.Labels, upd.OwnerReferences = want.Data, want.Labels, refs
 	if _, err := client.Update(ctx, upd, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("updating secret %s.%s failed: %w", want.Name, want.Namespace, err)
 	}

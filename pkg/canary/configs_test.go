@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 func TestReferencedConfigs(t *testing.T) {
@@ -116,30 +118,35 @@ func TestPrimaryConfigCopies(t *testing.T) {
 	cm := newConfigMap("cfg", map[string]string{"k": "v"}, map[string]string{"note": "x"})
 	cm.Labels = map[string]string{"team": "a", "other": "b", "kustomize.toolkit.fluxcd.io/name": "x"}
 	cm.BinaryData = map[string][]byte{"bin": {1}}
-	got := PrimaryConfigMap(cd, cm, []string{"team", "kustomize"})
+	got := PrimaryConfigMap(cd, cm, podinfoOwner, []string{"team", "kustomize"})
 	assert.Equal(t, "cfg-primary", got.Name)
 	assert.Equal(t, map[string]string{"team": "a"}, got.Labels)
 	assert.Nil(t, got.Annotations)
 	assert.Equal(t, cm.Data, got.Data)
 	assert.Equal(t, cm.BinaryData, got.BinaryData)
-	assert.Equal(t, cd.UID, got.OwnerReferences[0].UID)
+	assert.Equal(t, owners.Of(cd, podinfoOwner), got.OwnerReferences, "controlled by the canary, owned by the target too")
 	got.Data["k"] = "changed"
 	assert.Equal(t, "v", cm.Data["k"], "the source must not change")
 
-	s := PrimarySecret(cd, newSecret("sec", corev1.SecretTypeBasicAuth, map[string]string{"username": "u"}), nil)
+	s := PrimarySecret(cd, newSecret("sec", corev1.SecretTypeBasicAuth, map[string]string{"username": "u"}), podinfoOwner, nil)
 	assert.Equal(t, "sec-primary", s.Name)
 	assert.Equal(t, corev1.SecretTypeBasicAuth, s.Type)
 	assert.Nil(t, s.Labels)
 }
 
 func TestMergeOwnerRefs(t *testing.T) {
-	ours := ownerRef(newCanary())
+	want := owners.Of(newCanary(), podinfoOwner)
 	other := metav1.OwnerReference{APIVersion: "v1", Kind: "Thing", Name: "t", UID: types.UID("other"), Controller: ptr.To(true)}
-	got := mergeOwnerRefs(ours, []metav1.OwnerReference{ours, other})
-	require.Len(t, got, 2)
-	assert.Equal(t, ours, got[0])
-	assert.False(t, *got[1].Controller)
+	got := mergeOwnerRefs(want, []metav1.OwnerReference{want[0], other})
+	require.Len(t, got, 3)
+	assert.Equal(t, want, got[:2], "the canary's and the target's first")
+	assert.False(t, *got[2].Controller)
 	assert.True(t, *other.Controller, "the input must not change")
+
+	earlier := owners.Target("podinfo", "deleted-uid")
+	assert.Equal(t, want, mergeOwnerRefs(want, []metav1.OwnerReference{earlier, want[0]}),
+		"a target re-created under its name replaces the earlier one")
+	assert.Equal(t, want, mergeOwnerRefs(want, want), "up to date")
 }
 
 func TestSyncPrimaryConfigsWritesOnlyChanges(t *testing.T) {
@@ -147,7 +154,7 @@ func TestSyncPrimaryConfigsWritesOnlyChanges(t *testing.T) {
 	cd := newCanary()
 	cm := newConfigMap("cfg", map[string]string{"k": "v"}, nil)
 	sec := newSecret("sec", corev1.SecretTypeOpaque, map[string]string{"k": "v"})
-	foreign := PrimaryConfigMap(cd, cm, nil)
+	foreign := PrimaryConfigMap(cd, cm, podinfoOwner, nil)
 	foreign.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Thing", Name: "t", UID: "u", Controller: ptr.To(true)}}
 	tests := []struct {
 		name   string
@@ -155,12 +162,14 @@ func TestSyncPrimaryConfigsWritesOnlyChanges(t *testing.T) {
 		writes []string
 	}{
 		{"create both", []runtime.Object{cm, sec}, []string{"create configmaps", "create secrets"}},
-		{"up to date", []runtime.Object{cm, sec, PrimaryConfigMap(cd, cm, nil), PrimarySecret(cd, sec, nil)}, nil},
-		{"stale secret", []runtime.Object{cm, sec, PrimaryConfigMap(cd, cm, nil),
-			PrimarySecret(cd, newSecret("sec", corev1.SecretTypeOpaque, map[string]string{"k": "old"}), nil)},
+		{"up to date", []runtime.Object{cm, sec, PrimaryConfigMap(cd, cm, podinfoOwner, nil), PrimarySecret(cd, sec, podinfoOwner, nil)}, nil},
+		{"stale secret", []runtime.Object{cm, sec, PrimaryConfigMap(cd, cm, podinfoOwner, nil),
+			PrimarySecret(cd, newSecret("sec", corev1.SecretTypeOpaque, map[string]string{"k": "old"}), podinfoOwner, nil)},
 			[]string{"update secrets"}},
-		{"adopt from another controller", []runtime.Object{cm, sec, foreign, PrimarySecret(cd, sec, nil)},
+		{"adopt from another controller", []runtime.Object{cm, sec, foreign, PrimarySecret(cd, sec, podinfoOwner, nil)},
 			[]string{"update configmaps"}},
+		{"a copy made before the target owned it", []runtime.Object{cm, sec, PrimaryConfigMap(cd, cm, podinfoOwner, nil),
+			canaryOwnedOnly(PrimarySecret(cd, sec, podinfoOwner, nil))}, []string{"update secrets"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,7 +180,7 @@ func TestSyncPrimaryConfigsWritesOnlyChanges(t *testing.T) {
 			}}}}
 			tc, err := f.ctrl.resolveConfigs(ns, &spec)
 			require.NoError(t, err)
-			require.NoError(t, f.ctrl.syncPrimaryConfigs(ctx, cd, tc))
+			require.NoError(t, f.ctrl.syncPrimaryConfigs(ctx, cd, podinfoOwner, tc))
 			var got []string
 			for _, a := range f.writes() {
 				got = append(got, a.GetVerb()+" "+a.GetResource().Resource)
@@ -184,11 +193,11 @@ func TestSyncPrimaryConfigsWritesOnlyChanges(t *testing.T) {
 		tc, err := f.ctrl.resolveConfigs(ns, &corev1.PodSpec{Volumes: []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{
 			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}}}}}})
 		require.NoError(t, err)
-		require.NoError(t, f.ctrl.syncPrimaryConfigs(ctx, cd, tc))
+		require.NoError(t, f.ctrl.syncPrimaryConfigs(ctx, cd, podinfoOwner, tc))
 		got, err := f.kube.CoreV1().ConfigMaps(ns).Get(ctx, "cfg-primary", metav1.GetOptions{})
 		require.NoError(t, err)
-		require.Len(t, got.OwnerReferences, 2)
-		assert.Equal(t, cd.UID, got.OwnerReferences[0].UID)
-		assert.False(t, *got.OwnerReferences[1].Controller)
+		require.Len(t, got.OwnerReferences, 3)
+		assert.Equal(t, owners.Of(cd, podinfoOwner), got.OwnerReferences[:2])
+		assert.False(t, *got.OwnerReferences[2].Controller)
 	})
 }

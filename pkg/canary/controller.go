@@ -15,6 +15,7 @@ import (
 	"k8s.io/utils/clock"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // DefaultSelectorLabels is the default of the -selector-labels flag: the pod
@@ -147,8 +148,13 @@ func (c *DeploymentController) target(cd *flaggerv1.Canary) (*appsv1.Deployment,
 // ErrUnsupportedTarget is returned for a targetRef kind other than Deployment.
 var ErrUnsupportedTarget = errors.New("unsupported targetRef kind")
 
-// ownerRef makes the controller reference that ties an object to its Canary,
-// so that garbage collection removes it with the Canary.
+// ownerRef makes the controller reference that ties an object to its Canary.
 func ownerRef(cd *flaggerv1.Canary) metav1.OwnerReference {
-	return *metav1.NewControllerRef(cd, flaggerv1.SchemeGroupVersion.WithKind("Canary"))
+	return owners.Canary(cd)
+}
+
+// targetOwner makes the plain owner reference to the target that every
+// object created for a canary carries besides ownerRef (see pkg/owners).
+func targetOwner(target *appsv1.Deployment) metav1.OwnerReference {
+	return owners.Target(target.Name, target.UID)
 }

@@ -27,9 +27,20 @@ import (
 	"k8s.io/utils/ptr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 const ns = "test"
+
+// podinfoOwner is the owner reference to the fixture target, podinfo.
+var podinfoOwner = owners.Target("podinfo", "podinfo-uid")
+
+// canaryOwnedOnly keeps the first owner reference of obj, the canary's: an
+// object as an older Serin, or Flagger, created it.
+func canaryOwnedOnly[T metav1.Object](obj T) T {
+	obj.SetOwnerReferences(obj.GetOwnerReferences()[:1])
+	return obj
+}
 
 var testNow = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
 
@@ -139,7 +150,7 @@ type depOpt func(*appsv1.Deployment)
 // newDeployment returns a rolled-out Deployment selected by app=<name>.
 func newDeployment(name string, opts ...depOpt) *appsv1.Deployment {
 	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Generation: 1},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Generation: 1, UID: types.UID(name + "-uid")},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To[int32](2),
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},

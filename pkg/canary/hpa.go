@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // hpaKind is the autoscalerRef kind Serin supports.
@@ -24,9 +25,10 @@ var ErrUnsupportedAutoscaler = errors.New("unsupported autoscalerRef kind")
 // NewPrimaryHPA returns the primary's copy of the target's HPA:
 // <hpa>-primary, scaling <target>-primary with the same bounds, metrics and
 // behavior, the bounds overridden by autoscalerRef.primaryScalerReplicas;
-// labels without Flux keys, annotations filtered by includePrefix; owned by
-// the canary.
-func NewPrimaryHPA(cd *flaggerv1.Canary, hpa *autoscalingv2.HorizontalPodAutoscaler,
+// labels without Flux keys, annotations filtered by includePrefix;
+// controlled by the canary and owned by target, the target's owner
+// reference.
+func NewPrimaryHPA(cd *flaggerv1.Canary, hpa *autoscalingv2.HorizontalPodAutoscaler, target metav1.OwnerReference,
 	includePrefix []string) *autoscalingv2.HorizontalPodAutoscaler {
 	src := hpa.DeepCopy()
 	spec := autoscalingv2.HorizontalPodAutoscalerSpec{
@@ -54,7 +56,7 @@ func NewPrimaryHPA(cd *flaggerv1.Canary, hpa *autoscalingv2.HorizontalPodAutosca
 			Namespace:       cd.Namespace,
 			Labels:          withoutToolkitKeys(src.Labels),
 			Annotations:     includeByPrefix(src.Annotations, includePrefix),
-			OwnerReferences: []metav1.OwnerReference{ownerRef(cd)},
+			OwnerReferences: owners.Of(cd, target),
 		},
 		Spec: spec,
 	}
@@ -64,7 +66,9 @@ func NewPrimaryHPA(cd *flaggerv1.Canary, hpa *autoscalingv2.HorizontalPodAutosca
 // autoscalerRef and the copy is missing. With update, it also brings an
 // existing copy in line with the target's HPA, writing only if it differs;
 // the controller asks for that during Promoting only, so that autoscaling
-// changes ship with a release. A nil autoscalerRef is a no-op.
+// changes ship with a release. Either way a copy the canary controls gets
+// the target's owner reference when it lacks it (made by an older Serin, or
+// by Flagger). A nil autoscalerRef is a no-op.
 func (c *DeploymentController) ReconcilePrimaryHPA(ctx context.Context, cd *flaggerv1.Canary, update bool) error {
 	ref := cd.Spec.AutoscalerRef
 	if ref == nil {
@@ -77,7 +81,11 @@ func (c *DeploymentController) ReconcilePrimaryHPA(ctx context.Context, cd *flag
 	if err != nil {
 		return fmt.Errorf("HorizontalPodAutoscaler %s.%s get query error: %w", ref.Name, cd.Namespace, err)
 	}
-	want := NewPrimaryHPA(cd, hpa, c.includePrefix)
+	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	if err != nil {
+		return err
+	}
+	want := NewPrimaryHPA(cd, hpa, targetOwner(target), c.includePrefix)
 	client := c.kube.AutoscalingV2().HorizontalPodAutoscalers(cd.Namespace)
 	have, err := c.hpas.HorizontalPodAutoscalers(cd.Namespace).Get(want.Name)
 	if apierrors.IsNotFound(err) {
@@ -89,11 +97,19 @@ func (c *DeploymentController) ReconcilePrimaryHPA(ctx context.Context, cd *flag
 	if err != nil {
 		return fmt.Errorf("HorizontalPodAutoscaler %s.%s get query error: %w", want.Name, want.Namespace, err)
 	}
-	if !update || primaryHPAUpToDate(have, want) {
+	refs, reowned := have.OwnerReferences, false
+	if metav1.IsControlledBy(have, cd) {
+		refs, reowned = owners.AddTarget(targetOwner(target)).Changes(have.OwnerReferences)
+	}
+	stale := update && !primaryHPAUpToDate(have, want)
+	if !stale && !reowned {
 		return nil
 	}
 	upd := have.DeepCopy()
-	upd.Spec, upd.Labels, upd.Annotations = want.Spec, want.Labels, want.Annotations
+	upd.OwnerReferences = refs
+	if stale {
+		upd.Spec, upd.Labels, upd.Annotations = want.Spec, want.Labels, want.Annotations
+	}
 	if _, err := client.Update(ctx, upd, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("updating HorizontalPodAutoscaler %s.%s failed: %w", want.Name, want.Namespace, err)
 	}

@@ -23,7 +23,7 @@ func TestNewPrimaryHPA(t *testing.T) {
 	}
 	cd := newCanary(withHPARef("podinfo-hpa"))
 
-	got := NewPrimaryHPA(cd, hpa, []string{"team.io"})
+	got := NewPrimaryHPA(cd, hpa, podinfoOwner, []string{"team.io"})
 	assert.Equal(t, "podinfo-hpa-primary", got.Name)
 	assert.Equal(t, ns, got.Namespace)
 	assert.Equal(t, autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "podinfo-primary"},
@@ -41,13 +41,13 @@ func TestNewPrimaryHPA(t *testing.T) {
 			cd.Spec.AutoscalerRef.PrimaryScalerReplicas = &flaggerv1.ScalerReplicas{
 				MinReplicas: ptr.To[int32](4), MaxReplicas: ptr.To[int32](20)}
 		})
-		got := NewPrimaryHPA(cd, hpa, nil)
+		got := NewPrimaryHPA(cd, hpa, podinfoOwner, nil)
 		assert.Equal(t, int32(4), *got.Spec.MinReplicas)
 		assert.Equal(t, int32(20), got.Spec.MaxReplicas)
 		assert.Equal(t, int32(2), *hpa.Spec.MinReplicas, "the target's HPA must not change")
 
 		cd.Spec.AutoscalerRef.PrimaryScalerReplicas = &flaggerv1.ScalerReplicas{MaxReplicas: ptr.To[int32](30)}
-		got = NewPrimaryHPA(cd, hpa, nil)
+		got = NewPrimaryHPA(cd, hpa, podinfoOwner, nil)
 		assert.Equal(t, int32(2), *got.Spec.MinReplicas)
 		assert.Equal(t, int32(30), got.Spec.MaxReplicas)
 	})
@@ -57,9 +57,9 @@ func TestReconcilePrimaryHPA(t *testing.T) {
 	ctx := context.TODO()
 	cd := newCanary(withHPARef("podinfo"))
 	hpa := newHPA("podinfo", "podinfo", nil, 10)
-	current := NewPrimaryHPA(cd, hpa, nil)
+	current := NewPrimaryHPA(cd, hpa, podinfoOwner, nil)
 	current.Spec.MinReplicas = ptr.To[int32](1) // defaulted by the API server
-	stale := NewPrimaryHPA(cd, newHPA("podinfo", "podinfo", nil, 5), nil)
+	stale := NewPrimaryHPA(cd, newHPA("podinfo", "podinfo", nil, 5), podinfoOwner, nil)
 
 	tests := []struct {
 		name   string
@@ -76,7 +76,7 @@ func TestReconcilePrimaryHPA(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, tt.objs...)
+			f := newFixture(t, append(tt.objs, newDeployment("podinfo"))...)
 			require.NoError(t, f.ctrl.ReconcilePrimaryHPA(ctx, cd, tt.update))
 			var verbs []string
 			for _, a := range f.writes() {

@@ -7,6 +7,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // PrimaryOptions are the inputs of the primary builders besides the objects.
@@ -26,8 +27,8 @@ type PrimaryOptions struct {
 // NewPrimaryDeployment returns the primary Deployment to create for a target:
 // the target's pod template with the selector label rewritten to
 // <value>-primary, config references rewritten to the -primary copies and a
-// new flagger-id; the target's rollout settings; at least one replica; and a
-// controller reference to the canary.
+// new flagger-id; the target's rollout settings; at least one replica; a
+// controller reference to the canary and an owner reference to the target.
 func NewPrimaryDeployment(cd *flaggerv1.Canary, target *appsv1.Deployment, opts PrimaryOptions) *appsv1.Deployment {
 	src := target.DeepCopy()
 	replicas := int32(1)
@@ -40,7 +41,7 @@ func NewPrimaryDeployment(cd *flaggerv1.Canary, target *appsv1.Deployment, opts 
 			Namespace:       cd.Namespace,
 			Labels:          primaryLabels(includeByPrefix(src.Labels, opts.IncludeLabelPrefix), opts.Selector),
 			Annotations:     withoutToolkitKeys(src.Annotations),
-			OwnerReferences: []metav1.OwnerReference{ownerRef(cd)},
+			OwnerReferences: owners.Of(cd, targetOwner(target)),
 		},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &replicas,

@@ -13,15 +13,16 @@ import (
 
 // EnsurePrimary creates the primary Deployment, after the -primary copies of
 // the configs the target uses, when it does not exist yet, and reports
-// whether it did. An existing primary is left alone: only Promote changes it.
+// whether it did. An existing primary is left alone (only Promote changes
+// it) but for its owner references: see ensureTargetOwner.
 func (c *DeploymentController) EnsurePrimary(ctx context.Context, cd *flaggerv1.Canary) (bool, error) {
 	target, sel, err := c.target(cd)
 	if err != nil {
 		return false, err
 	}
-	_, err = c.deployments.Deployments(cd.Namespace).Get(PrimaryName(cd))
+	existing, err := c.deployments.Deployments(cd.Namespace).Get(PrimaryName(cd))
 	if err == nil {
-		return false, nil
+		return false, c.ensureTargetOwner(ctx, cd, existing, targetOwner(target))
 	}
 	if !apierrors.IsNotFound(err) {
 		return false, fmt.Errorf("deployment %s.%s get query error: %w", PrimaryName(cd), cd.Namespace, err)
@@ -30,7 +31,7 @@ func (c *DeploymentController) EnsurePrimary(ctx context.Context, cd *flaggerv1.
 	if err != nil {
 		return false, err
 	}
-	if err := c.syncPrimaryConfigs(ctx, cd, configs); err != nil {
+	if err := c.syncPrimaryConfigs(ctx, cd, targetOwner(target), configs); err != nil {
 		return false, err
 	}
 	primary := NewPrimaryDeployment(cd, target, c.primaryOptions(sel, configs))
@@ -85,7 +86,7 @@ func (c *DeploymentController) Promote(ctx context.Context, cd *flaggerv1.Canary
 	if current != revision {
 		return &RevisionChangedError{Target: target.Name + "." + target.Namespace, Analysed: revision, Current: current}
 	}
-	if err := c.syncPrimaryConfigs(ctx, cd, configs); err != nil {
+	if err := c.syncPrimaryConfigs(ctx, cd, targetOwner(target), configs); err != nil {
 		return err
 	}
 	promoted := PromotePrimary(cd, target, primary, c.primaryOptions(sel, configs))

@@ -97,8 +97,8 @@ func TestPromote(t *testing.T) {
 	cfg := newConfigMap("cfg", map[string]string{"k": "v2"}, nil)
 	sec := newSecret("sec", corev1.SecretTypeOpaque, map[string]string{"k": "s"})
 	// The secret's copy is current, the configmap's is stale.
-	secCopy := PrimarySecret(newCanary(), sec, nil)
-	cfgCopy := PrimaryConfigMap(newCanary(), newConfigMap("cfg", map[string]string{"k": "v1"}, nil), nil)
+	secCopy := PrimarySecret(newCanary(), sec, podinfoOwner, nil)
+	cfgCopy := PrimaryConfigMap(newCanary(), newConfigMap("cfg", map[string]string{"k": "v1"}, nil), podinfoOwner, nil)
 	objs := []runtime.Object{target, primary, cfg, sec, secCopy, cfgCopy}
 
 	before := make([]runtime.Object, len(objs))

@@ -27,7 +27,8 @@ func TestNewPrimaryDeployment(t *testing.T) {
 			check: func(t *testing.T, p *appsv1.Deployment) {
 				assert.Equal(t, "podinfo-primary", p.Name)
 				assert.Equal(t, ns, p.Namespace)
-				require.Len(t, p.OwnerReferences, 1)
+				require.Len(t, p.OwnerReferences, 2)
+				assert.Equal(t, podinfoOwner, p.OwnerReferences[1], "owned by the target too")
 				own := p.OwnerReferences[0]
 				assert.Equal(t, "Canary", own.Kind)
 				assert.Equal(t, "flagger.app/v1beta1", own.APIVersion)

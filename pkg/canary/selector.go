@@ -6,6 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
@@ -57,6 +58,9 @@ type Metadata struct {
 	// Ports are the extra container ports found when spec.service.portDiscovery
 	// is set, by port name; nil otherwise.
 	Ports map[string]int32
+	// Owner is the target's owner reference, which every object created for
+	// the canary carries (see pkg/owners).
+	Owner metav1.OwnerReference
 }
 
 // GetMetadata reads the target Deployment and returns its selector label and,
@@ -66,7 +70,7 @@ func (c *DeploymentController) GetMetadata(ctx context.Context, cd *flaggerv1.Ca
 	if err != nil {
 		return Metadata{}, err
 	}
-	md := Metadata{Selector: sel}
+	md := Metadata{Selector: sel, Owner: targetOwner(dep)}
 	if cd.Spec.Service.PortDiscovery {
 		md.Ports = DiscoverPorts(cd.Spec.Service, dep.Spec.Template.Spec.Containers)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 	"github.com/serin-dev/serin/pkg/router"
 )
 
@@ -64,7 +65,7 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 		if err := a.c.cfg.Plugins.Services.Reconcile(ctx, a.cd, target); err != nil {
 			return err
 		}
-		return a.rt.Reconcile(ctx, a.cd)
+		return a.rt.Reconcile(ctx, a.cd, target)
 	case analysis.SetRoutes:
 		// The decision's status, not the cached one: a run's first step
 		// brings its session cookie, and its last step retires it.
@@ -100,14 +101,13 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 		}
 		return a.rt.Finalize(ctx, a.cd)
 	case analysis.HandOverToTarget:
-		owner, err := workload.HandOver(ctx, a.cd)
+		owner, err := workload.TargetOwner(a.cd)
 		if err != nil {
 			return err
 		}
-		if err := a.c.cfg.Plugins.Services.HandOver(ctx, a.cd, owner); err != nil {
-			return err
-		}
-		return a.rt.HandOver(ctx, a.cd, owner)
+		return a.rewriteOwners(ctx, owners.HandOver(a.cd.UID, owner))
+	case analysis.ReleaseFromTarget:
+		return a.rewriteOwners(ctx, owners.RemoveTarget(a.cd.Spec.TargetRef.Name))
 	case analysis.AddFinalizer:
 		return a.setFinalizer(ctx, true)
 	case analysis.RemoveFinalizer:
@@ -122,7 +122,20 @@ func (a *applier) target(ctx context.Context) (router.Target, error) {
 	if err != nil {
 		return router.Target{}, err
 	}
-	return router.Target{SelectorLabel: meta.Selector.Key, SelectorValue: meta.Selector.Value, Ports: meta.Ports}, nil
+	return router.Target{SelectorLabel: meta.Selector.Key, SelectorValue: meta.Selector.Value, Ports: meta.Ports,
+		Owner: meta.Owner}, nil
+}
+
+// rewriteOwners applies rw to the owner references of every object the
+// canary controls: workload, Services, route.
+func (a *applier) rewriteOwners(ctx context.Context, rw owners.Rewrite) error {
+	if err := a.c.cfg.Plugins.Workload.RewriteOwners(ctx, a.cd, rw); err != nil {
+		return err
+	}
+	if err := a.c.cfg.Plugins.Services.RewriteOwners(ctx, a.cd, rw); err != nil {
+		return err
+	}
+	return a.rt.RewriteOwners(ctx, a.cd, rw)
 }
 
 // setFinalizer adds or removes Flagger's finalizer with an update of the

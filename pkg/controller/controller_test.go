@@ -108,7 +108,8 @@ func newFixture(t *testing.T) *fixture {
 func target() *appsv1.Deployment {
 	labels := map[string]string{"app": "podinfo"}
 	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: "test"},
+		// The fake API server assigns no UID; a real one always does.
+		ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: "test", UID: "podinfo-uid"},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To[int32](2),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},

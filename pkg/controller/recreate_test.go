@@ -51,11 +51,19 @@ func (f *fixture) cachedCanary(t *testing.T, check func(*flaggerv1.Canary) bool,
 // has delivered the deletion (the watch is often faster than the answer),
 // so its expectation is recorded after canaryDeleted dropped the old one.
 // Keyed by name, it held the re-created canary, which got no finalizer, no
-// status and no event (issue 12).
+// status and no event (issue 12). The deleted canary carries the finalizer
+// an older Serin put on every canary, which its last sync removes; the
+// re-created one has revertOnDeletion, and so gets it.
 func TestRecreatedCanaryIsInitialised(t *testing.T) {
 	f := newFixture(t)
 	f.syncUntil(t, flaggerv1.CanaryPhaseInitialized, func() { f.markPrimaryReady(t) })
 	ctx := context.Background()
+	initialised, err := f.flagger.FlaggerV1beta1().Canaries("test").Get(ctx, "podinfo", metav1.GetOptions{})
+	require.NoError(t, err)
+	initialised.Finalizers = []string{analysis.Finalizer}
+	_, err = f.flagger.FlaggerV1beta1().Canaries("test").Update(ctx, initialised, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	f.cachedCanary(t, func(cd *flaggerv1.Canary) bool { return cd != nil && len(cd.Finalizers) == 1 }, "the older Serin's finalizer")
 	canaries := schema.GroupVersionResource{Group: "flagger.app", Version: "v1beta1", Resource: "canaries"}
 	f.flagger.PrependReactor("update", "canaries", func(action clienttesting.Action) (bool, runtime.Object, error) {
 		cd := action.(clienttesting.UpdateAction).GetObject().(*flaggerv1.Canary)
@@ -83,7 +91,7 @@ func TestRecreatedCanaryIsInitialised(t *testing.T) {
 	f.cachedCanary(t, func(cd *flaggerv1.Canary) bool { return cd == nil }, "the canary gone")
 
 	recreated := testCanary()
-	recreated.UID = "recreated"
+	recreated.UID, recreated.Spec.RevertOnDeletion = "recreated", true
 	_, err = f.flagger.FlaggerV1beta1().Canaries("test").Create(ctx, recreated, metav1.CreateOptions{})
 	require.NoError(t, err)
 	f.cachedCanary(t, func(cd *flaggerv1.Canary) bool { return cd != nil && cd.UID == "recreated" }, "the new canary")

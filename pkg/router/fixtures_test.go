@@ -21,6 +21,7 @@ import (
 	gatewaylistersv1beta1 "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1beta1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // canaryOption changes a test Canary.
@@ -194,4 +195,7 @@ func (e *kubeEnv) service(t *testing.T, name string) *corev1.Service {
 	return obj.(*corev1.Service)
 }
 
-var podinfoTarget = Target{SelectorLabel: "app", SelectorValue: "podinfo"}
+var podinfoTarget = Target{SelectorLabel: "app", SelectorValue: "podinfo", Owner: targetOwner}
+
+// targetOwner is the owner reference to the target, podinfo.
+var targetOwner = owners.Target("podinfo", "target-uid")

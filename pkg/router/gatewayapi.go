@@ -10,6 +10,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // GatewayAPIRouter splits a canary's traffic with a Gateway API HTTPRoute
@@ -26,8 +27,11 @@ type GatewayAPIRouter struct {
 
 var _ Interface = (*GatewayAPIRouter)(nil)
 
-// Reconcile creates the HTTPRoute, owned by the Canary, with all traffic
-// on the primary, or brings an existing one back to the Canary's spec.
+// Reconcile creates the HTTPRoute, controlled by the Canary and owned by
+// the target too (target.Owner), with all traffic on the primary, or brings
+// an existing one back to the Canary's spec; a route the Canary controls
+// gets the target's owner reference when it lacks it (created by an older
+// Serin, or by Flagger).
 // The live weights and mirror are read back and kept, so drift correction
 // never moves traffic; unlike Flagger, which rewrote weights to 100/0
 // whenever anything else had drifted.
@@ -35,14 +39,17 @@ var _ Interface = (*GatewayAPIRouter)(nil)
 // An existing route without a controller is adopted as it is (its owners
 // are left alone, so deleting the Canary does not delete it); a route
 // controlled by another object is an ErrNotControlled error.
-func (r *GatewayAPIRouter) Reconcile(ctx context.Context, cd *flaggerv1.Canary) error {
+func (r *GatewayAPIRouter) Reconcile(ctx context.Context, cd *flaggerv1.Canary, target Target) error {
 	if len(cd.Spec.Service.GatewayRefs) == 0 {
 		return ErrNoGatewayRefs
+	}
+	if err := validOwner(target); err != nil {
+		return err
 	}
 	apex, primary, canary := cd.GetServiceNames()
 	live, err := r.routes.get(cd.Namespace, apex)
 	if apierrors.IsNotFound(err) {
-		return r.create(ctx, cd, apex)
+		return r.create(ctx, cd, apex, target.Owner)
 	}
 	if err != nil {
 		return fmt.Errorf("HTTPRoute %s.%s get error: %w", apex, cd.Namespace, err)
@@ -51,7 +58,11 @@ func (r *GatewayAPIRouter) Reconcile(ctx context.Context, cd *flaggerv1.Canary) 
 	if !found {
 		routes = Routes{Primary: 100}
 	}
-	return r.apply(ctx, cd, live, routes)
+	refs := live.OwnerReferences
+	if metav1.IsControlledBy(live, cd) {
+		refs = owners.AddTarget(target.Owner)(refs)
+	}
+	return r.apply(ctx, cd, live, routes, refs)
 }
 
 // GetRoutes reads the traffic split from the cached route. It returns a
@@ -86,18 +97,18 @@ func (r *GatewayAPIRouter) SetRoutes(ctx context.Context, cd *flaggerv1.Canary, 
 	if err != nil {
 		return fmt.Errorf("HTTPRoute %s.%s get error: %w", apex, cd.Namespace, err)
 	}
-	if err := r.apply(ctx, cd, live, routes); err != nil {
+	if err := r.apply(ctx, cd, live, routes, live.OwnerReferences); err != nil {
 		return fmt.Errorf("%w while setting weights", err)
 	}
 	return nil
 }
 
 // Finalize does nothing, as in Flagger: a route the router created goes
-// with the Canary through its owner reference, and an adopted route is
-// left as it is.
+// with the Canary through its owner reference (once the target's is
+// removed, see pkg/owners), and an adopted route is left as it is.
 func (r *GatewayAPIRouter) Finalize(context.Context, *flaggerv1.Canary) error { return nil }
 
-func (r *GatewayAPIRouter) create(ctx context.Context, cd *flaggerv1.Canary, name string) error {
+func (r *GatewayAPIRouter) create(ctx context.Context, cd *flaggerv1.Canary, name string, target metav1.OwnerReference) error {
 	spec, err := DesiredHTTPRouteSpec(cd, Routes{Primary: 100})
 	if err != nil {
 		return fmt.Errorf("HTTPRoute %s.%s not created: %w", name, cd.Namespace, err)
@@ -109,7 +120,7 @@ func (r *GatewayAPIRouter) create(ctx context.Context, cd *flaggerv1.Canary, nam
 			Namespace:       cd.Namespace,
 			Labels:          labels,
 			Annotations:     annotations,
-			OwnerReferences: canaryOwnerRef(cd),
+			OwnerReferences: owners.Of(cd, target),
 		},
 		Spec: spec,
 	}
@@ -119,9 +130,10 @@ func (r *GatewayAPIRouter) create(ctx context.Context, cd *flaggerv1.Canary, nam
 	return nil
 }
 
-// apply makes live match the Canary with the given split, updating it
-// only when the spec or the metadata differs.
-func (r *GatewayAPIRouter) apply(ctx context.Context, cd *flaggerv1.Canary, live *gatewayv1.HTTPRoute, routes Routes) error {
+// apply makes live match the Canary with the given split and owner
+// references, updating it only when the spec or the metadata differs.
+func (r *GatewayAPIRouter) apply(ctx context.Context, cd *flaggerv1.Canary, live *gatewayv1.HTTPRoute, routes Routes,
+	refs []metav1.OwnerReference) error {
 	if owner := metav1.GetControllerOf(live); owner != nil && owner.UID != cd.UID {
 		return fmt.Errorf("HTTPRoute %s.%s: %w %s %s", live.Name, live.Namespace, ErrNotControlled, owner.Kind, owner.Name)
 	}
@@ -134,13 +146,15 @@ func (r *GatewayAPIRouter) apply(ctx context.Context, cd *flaggerv1.Canary, live
 	annotations = mergeMetadata(live.Annotations, annotations)
 	if specEqual(&live.Spec, &spec) &&
 		equality.Semantic.DeepEqual(live.Labels, labels) &&
-		equality.Semantic.DeepEqual(live.Annotations, annotations) {
+		equality.Semantic.DeepEqual(live.Annotations, annotations) &&
+		equality.Semantic.DeepEqual(live.OwnerReferences, refs) {
 		return nil
 	}
 	route := live.DeepCopy()
 	route.Spec = spec
 	route.Labels = labels
 	route.Annotations = annotations
+	route.OwnerReferences = refs
 	if err := r.routes.update(ctx, route); err != nil {
 		return fmt.Errorf("HTTPRoute %s.%s update error: %w", live.Name, live.Namespace, err)
 	}

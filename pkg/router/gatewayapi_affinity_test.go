@@ -331,7 +331,7 @@ func TestGatewayAPISessionAffinityLifecycle(t *testing.T) {
 		running := newCanary(withPrimaryCookie(), withCookies(canaryCookie, primaryCookie, ""))
 		updates, stored := 0, idle
 		for _, w := range []int{10, 20} {
-			require.NoError(t, e.router.Reconcile(ctx, stored))
+			require.NoError(t, e.router.Reconcile(ctx, stored, podinfoTarget))
 			require.NoError(t, e.router.SetRoutes(ctx, running, Routes{Primary: 100 - w, Canary: w}))
 			e.sync(t)
 			updates++
@@ -342,12 +342,12 @@ func TestGatewayAPISessionAffinityLifecycle(t *testing.T) {
 			stored = running
 		}
 		require.NoError(t, e.router.SetRoutes(ctx, running, Routes{Primary: 80, Canary: 20}))
-		require.NoError(t, e.router.Reconcile(ctx, running))
+		require.NoError(t, e.router.Reconcile(ctx, running, podinfoTarget))
 		_, got := writes(e.client.Actions())
 		assert.Equal(t, updates, got, "an unchanged canary causes no update")
 
 		done := newCanary(withPrimaryCookie(), withCookies("", "", canaryCookie))
-		require.NoError(t, e.router.Reconcile(ctx, running))
+		require.NoError(t, e.router.Reconcile(ctx, running, podinfoTarget))
 		require.NoError(t, e.router.SetRoutes(ctx, done, Routes{Primary: 100}))
 		e.sync(t)
 		route := e.route(t)
@@ -356,7 +356,7 @@ func TestGatewayAPISessionAffinityLifecycle(t *testing.T) {
 		routes, err := e.router.GetRoutes(ctx, done)
 		require.NoError(t, err)
 		assert.Equal(t, Routes{Primary: 100}, routes)
-		require.NoError(t, e.router.Reconcile(ctx, done))
+		require.NoError(t, e.router.Reconcile(ctx, done, podinfoTarget))
 		_, got = writes(e.client.Actions())
 		assert.Equal(t, updates+1, got)
 	})

@@ -11,6 +11,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // forEachVersion runs a router test against both Gateway API versions.
@@ -23,7 +24,7 @@ func forEachVersion(t *testing.T, test func(t *testing.T, e *gatewayEnv)) {
 // reconciled runs Reconcile on a fresh env and syncs the lister.
 func reconciled(t *testing.T, e *gatewayEnv, cd *flaggerv1.Canary) {
 	t.Helper()
-	require.NoError(t, e.router.Reconcile(context.TODO(), cd))
+	require.NoError(t, e.router.Reconcile(context.TODO(), cd, podinfoTarget))
 	e.sync(t)
 }
 
@@ -38,14 +39,15 @@ func TestGatewayAPIReconcileCreatesOnce(t *testing.T) {
 		assert.Equal(t, buildSpec(t, cd, Routes{Primary: 100}), route.Spec)
 		assert.Equal(t, map[string]string{"team": "web"}, route.Labels)
 		assert.Equal(t, map[string]string{"note": "x"}, route.Annotations)
-		require.Len(t, route.OwnerReferences, 1)
+		require.Len(t, route.OwnerReferences, 2)
+		assert.Equal(t, targetOwner, route.OwnerReferences[1], "owned by the target too")
 		owner := route.OwnerReferences[0]
 		assert.Equal(t, "Canary", owner.Kind)
 		assert.Equal(t, "flagger.app/v1beta1", owner.APIVersion)
 		assert.Equal(t, cd.UID, owner.UID)
 		assert.True(t, *owner.Controller)
 
-		require.NoError(t, e.router.Reconcile(context.TODO(), cd))
+		require.NoError(t, e.router.Reconcile(context.TODO(), cd, podinfoTarget))
 		creates, updates := writes(e.client.Actions())
 		assert.Equal(t, 1, creates)
 		assert.Equal(t, 0, updates)
@@ -76,7 +78,7 @@ func TestGatewayAPISetRoutesGetRoutesRoundTrip(t *testing.T) {
 		// Same weights again, then a Reconcile: nothing to write, and the
 		// weights stay where SetRoutes put them.
 		require.NoError(t, e.router.SetRoutes(ctx, cd, Routes{Primary: 0, Canary: 100}))
-		require.NoError(t, e.router.Reconcile(ctx, cd))
+		require.NoError(t, e.router.Reconcile(ctx, cd, podinfoTarget))
 		_, updates = writes(e.client.Actions())
 		assert.Equal(t, 3, updates)
 	})
@@ -97,7 +99,7 @@ func TestGatewayAPIReconcileRevertsDriftButKeepsTraffic(t *testing.T) {
 		edited.Labels = map[string]string{"argocd.argoproj.io/instance": "web"}
 		e.put(t, edited)
 
-		require.NoError(t, e.router.Reconcile(ctx, cd))
+		require.NoError(t, e.router.Reconcile(ctx, cd, podinfoTarget))
 		e.sync(t)
 		route := e.route(t)
 		assert.Equal(t, []gatewayv1.Hostname{"www.example.com"}, route.Spec.Hostnames)
@@ -110,7 +112,7 @@ func TestGatewayAPIReconcileRevertsDriftButKeepsTraffic(t *testing.T) {
 		assert.Equal(t, Routes{Primary: 70, Canary: 30}, routes)
 
 		before := len(e.client.Actions())
-		require.NoError(t, e.router.Reconcile(ctx, cd))
+		require.NoError(t, e.router.Reconcile(ctx, cd, podinfoTarget))
 		_, updates := writes(e.client.Actions()[before:])
 		assert.Zero(t, updates)
 	})
@@ -127,7 +129,7 @@ func TestGatewayAPIReconcileIgnoresServerDefaults(t *testing.T) {
 		defaulted.Spec.Rules[0].Filters = []gatewayv1.HTTPRouteFilter{}
 		e.put(t, defaulted)
 
-		require.NoError(t, e.router.Reconcile(context.TODO(), cd))
+		require.NoError(t, e.router.Reconcile(context.TODO(), cd, podinfoTarget))
 		_, updates := writes(e.client.Actions())
 		assert.Zero(t, updates)
 	})
@@ -155,9 +157,9 @@ func TestGatewayAPIRefusesRouteOfAnotherOwner(t *testing.T) {
 		other := newCanary()
 		other.Name, other.UID = "podinfo-v2", "uid-other"
 		e.put(t, &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{
-			Name: "podinfo", Namespace: "test", OwnerReferences: canaryOwnerRef(other),
+			Name: "podinfo", Namespace: "test", OwnerReferences: []metav1.OwnerReference{owners.Canary(other)},
 		}})
-		err := e.router.Reconcile(context.TODO(), newCanary())
+		err := e.router.Reconcile(context.TODO(), newCanary(), podinfoTarget)
 		require.ErrorIs(t, err, ErrNotControlled)
 		_, updates := writes(e.client.Actions())
 		assert.Zero(t, updates)
@@ -169,11 +171,11 @@ func TestGatewayAPIRefusesUnsupportedSpec(t *testing.T) {
 		cd := newCanary(withService(func(s *flaggerv1.CanaryService) {
 			s.Match = []flaggerv1.HTTPMatchRequest{{Method: &flaggerv1.StringMatch{Regex: ".*"}}}
 		}))
-		err := e.router.Reconcile(context.TODO(), cd)
+		err := e.router.Reconcile(context.TODO(), cd, podinfoTarget)
 		var unsupported *UnsupportedError
 		require.ErrorAs(t, err, &unsupported)
 
-		err = e.router.Reconcile(context.TODO(), newCanary(withService(func(s *flaggerv1.CanaryService) { s.GatewayRefs = nil })))
+		err = e.router.Reconcile(context.TODO(), newCanary(withService(func(s *flaggerv1.CanaryService) { s.GatewayRefs = nil })), podinfoTarget)
 		require.ErrorIs(t, err, ErrNoGatewayRefs)
 		assert.Empty(t, e.client.Actions())
 	})

@@ -14,6 +14,7 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // lastAppliedAnnotation is where kubectl apply keeps the applied object;
@@ -40,20 +41,22 @@ func (r *KubernetesRouter) Initialize(ctx context.Context, cd *flaggerv1.Canary,
 	if err := validTarget(target); err != nil {
 		return err
 	}
-	if err := r.sync(ctx, cd, desiredService(cd, rolePrimary, target)); err != nil {
+	if err := r.sync(ctx, cd, desiredService(cd, rolePrimary, target), target.Owner); err != nil {
 		return err
 	}
-	return r.sync(ctx, cd, desiredService(cd, roleCanary, target))
+	return r.sync(ctx, cd, desiredService(cd, roleCanary, target), target.Owner)
 }
 
 // Reconcile creates or updates the apex "<svc>", which selects the primary
 // pods. An existing apex Service that the Canary does not control is
 // adopted: its selector and ports change, its metadata and owners do not.
+// The Services it controls get the target's owner reference when they lack
+// it (created by an older Serin, or by Flagger).
 func (r *KubernetesRouter) Reconcile(ctx context.Context, cd *flaggerv1.Canary, target Target) error {
 	if err := validTarget(target); err != nil {
 		return err
 	}
-	return r.sync(ctx, cd, desiredService(cd, roleApex, target))
+	return r.sync(ctx, cd, desiredService(cd, roleApex, target), target.Owner)
 }
 
 // Finalize points an adopted apex Service back at the target pods, using
@@ -89,8 +92,10 @@ func (r *KubernetesRouter) Finalize(ctx context.Context, cd *flaggerv1.Canary, t
 	return nil
 }
 
-// sync creates desired, or updates the live Service where it differs.
-func (r *KubernetesRouter) sync(ctx context.Context, cd *flaggerv1.Canary, desired *corev1.Service) error {
+// sync creates desired, or updates the live Service where it differs; a
+// Service the canary controls gets target, the target's owner reference.
+func (r *KubernetesRouter) sync(ctx context.Context, cd *flaggerv1.Canary, desired *corev1.Service,
+	target metav1.OwnerReference) error {
 	live, err := r.services.Services(desired.Namespace).Get(desired.Name)
 	if apierrors.IsNotFound(err) {
 		if _, err := r.client.CoreV1().Services(desired.Namespace).Create(ctx, desired, metav1.CreateOptions{}); err != nil {
@@ -106,6 +111,9 @@ func (r *KubernetesRouter) sync(ctx context.Context, cd *flaggerv1.Canary, desir
 		return fmt.Errorf("service %s.%s: %w %s %s", live.Name, live.Namespace, ErrNotControlled, owner.Kind, owner.Name)
 	}
 	svc := mergeService(live, desired, owner != nil, cd.Spec.Service.UnmanagedMetadata)
+	if owner != nil {
+		svc.OwnerReferences = owners.AddTarget(target)(svc.OwnerReferences)
+	}
 	if equality.Semantic.DeepEqual(live, svc) {
 		return nil
 	}
@@ -119,7 +127,7 @@ func validTarget(t Target) error {
 	if t.SelectorLabel == "" || t.SelectorValue == "" {
 		return errors.New("target selector label and value are required")
 	}
-	return nil
+	return validOwner(t)
 }
 
 // lastAppliedSelector returns the selector of the last kubectl-applied

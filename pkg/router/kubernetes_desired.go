@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // serviceRole names one of the three Services of a canary.
@@ -21,8 +22,8 @@ const (
 // it: the apex and primary Services select the primary pods
 // ("<label>: <value>-primary"), the canary Service the target pods
 // ("<label>: <value>"). Each carries its service.apex/primary/canary
-// metadata plus "<label>: <its own name>", and a controller reference to
-// the Canary.
+// metadata plus "<label>: <its own name>", a controller reference to the
+// Canary and an owner reference to the target.
 func desiredService(cd *flaggerv1.Canary, role serviceRole, target Target) *corev1.Service {
 	apex, primary, canary := cd.GetServiceNames()
 	svc := &cd.Spec.Service
@@ -55,7 +56,7 @@ func desiredService(cd *flaggerv1.Canary, role serviceRole, target Target) *core
 			Namespace:       cd.Namespace,
 			Labels:          labels,
 			Annotations:     annotations,
-			OwnerReferences: canaryOwnerRef(cd),
+			OwnerReferences: owners.Of(cd, target.Owner),
 		},
 		Spec: corev1.ServiceSpec{
 			Type:                corev1.ServiceTypeClusterIP,

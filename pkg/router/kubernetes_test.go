@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // initialized runs Initialize and Reconcile, then syncs the lister.
@@ -136,7 +137,7 @@ func TestKubernetesRouterRefusesForeignController(t *testing.T) {
 	other := newCanary()
 	other.Name, other.UID = "podinfo-v2", "uid-other"
 	e := newKubeEnv(t, &corev1.Service{ObjectMeta: metav1.ObjectMeta{
-		Name: "podinfo-primary", Namespace: "test", OwnerReferences: canaryOwnerRef(other),
+		Name: "podinfo-primary", Namespace: "test", OwnerReferences: []metav1.OwnerReference{owners.Canary(other)},
 	}})
 	err := e.router.Initialize(context.TODO(), newCanary(), podinfoTarget)
 	assert.ErrorIs(t, err, ErrNotControlled)

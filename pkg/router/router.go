@@ -2,10 +2,12 @@ package router
 
 import (
 	"context"
+	"errors"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 )
 
 // Routes is the traffic split of a canary's route.
@@ -23,8 +25,9 @@ type Routes struct {
 // between the primary and canary Services.
 type Interface interface {
 	// Reconcile creates the route or corrects drift from the Canary's spec.
-	// It keeps the live weights and mirror: it never moves traffic.
-	Reconcile(ctx context.Context, cd *flaggerv1.Canary) error
+	// It keeps the live weights and mirror: it never moves traffic. Of the
+	// target it needs the owner reference only.
+	Reconcile(ctx context.Context, cd *flaggerv1.Canary, target Target) error
 
 	// GetRoutes reads the current traffic split back from the live route.
 	// It fails with a *RouteNotAcceptedError (matching ErrRouteNotAccepted)
@@ -37,9 +40,9 @@ type Interface interface {
 	// Finalize reverts the router's changes when the Canary is deleted.
 	Finalize(ctx context.Context, cd *flaggerv1.Canary) error
 
-	// HandOver gives the route it created for the Canary to owner (the
-	// target) when the Canary is deleted without revertOnDeletion.
-	HandOver(ctx context.Context, cd *flaggerv1.Canary, owner metav1.OwnerReference) error
+	// RewriteOwners applies rw to the owner references of the route, if
+	// the Canary controls it (see pkg/owners).
+	RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, rw owners.Rewrite) error
 }
 
 // Target describes the pods behind a canary, as found on its workload.
@@ -52,6 +55,11 @@ type Target struct {
 	// Ports are the workload's other container ports by port name; they are
 	// added to the Services when spec.service.portDiscovery is set.
 	Ports map[string]int32
+	// Owner is the workload's owner reference (owners.Target). Every object
+	// the routers create for the canary carries it besides the controller
+	// reference to the Canary, so that deleting the Canary alone leaves
+	// them serving the primary.
+	Owner metav1.OwnerReference
 }
 
 // ServiceRouter owns the Kubernetes Services of a canary: the apex
@@ -67,15 +75,18 @@ type ServiceRouter interface {
 	// Finalize points an adopted apex Service back at the target pods.
 	Finalize(ctx context.Context, cd *flaggerv1.Canary, target Target) error
 
-	// HandOver gives the Services it created for the Canary to owner (the
-	// target) when the Canary is deleted without revertOnDeletion.
-	HandOver(ctx context.Context, cd *flaggerv1.Canary, owner metav1.OwnerReference) error
+	// RewriteOwners applies rw to the owner references of the Services the
+	// Canary controls (see pkg/owners); adopted ones are not its.
+	RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, rw owners.Rewrite) error
 }
 
-// canaryOwnerRef is the controller reference every object created for cd
-// carries, so that deleting the Canary garbage-collects it.
-func canaryOwnerRef(cd *flaggerv1.Canary) []metav1.OwnerReference {
-	return []metav1.OwnerReference{*metav1.NewControllerRef(cd, flaggerv1.SchemeGroupVersion.WithKind("Canary"))}
+// validOwner checks that the target's owner reference is known: an owner
+// reference without a UID is refused by the API server.
+func validOwner(t Target) error {
+	if t.Owner.Name == "" || t.Owner.UID == "" {
+		return errors.New("target owner reference (name and UID) is required")
+	}
+	return nil
 }
 
 // ptrTo returns a pointer to a copy of v.

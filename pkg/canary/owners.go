@@ -1,0 +1,170 @@
+package canary
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
+)
+
+// TargetOwner returns the owner reference to the canary's target (see
+// pkg/owners).
+func (c *DeploymentController) TargetOwner(cd *flaggerv1.Canary) (metav1.OwnerReference, error) {
+	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	if err != nil {
+		return metav1.OwnerReference{}, err
+	}
+	return targetOwner(target), nil
+}
+
+// ensureTargetOwner gives the target's owner reference to an existing
+// primary that cd controls, and to the -primary config copies its pod
+// template uses, when they lack it: what an older Serin or Flagger created
+// has the canary as its only owner, and a target deleted and re-created
+// under its name has a new UID. It writes nothing when they have it.
+func (c *DeploymentController) ensureTargetOwner(ctx context.Context, cd *flaggerv1.Canary, primary *appsv1.Deployment,
+	target metav1.OwnerReference) error {
+	if !metav1.IsControlledBy(primary, cd) {
+		return nil
+	}
+	add := owners.AddTarget(target)
+	if err := rewriteOwners(ctx, primary, add, c.updateDeployment); err != nil {
+		return err
+	}
+	if !c.trackConfigs {
+		return nil
+	}
+	for _, ref := range ReferencedConfigs(&primary.Spec.Template.Spec) {
+		var err error
+		switch ref.Kind {
+		case ConfigMapKind:
+			err = rewriteNamed(ctx, cd, c.configMaps.ConfigMaps(cd.Namespace).Get, ref.Name, add, c.updateConfigMap)
+		case SecretKind:
+			err = rewriteNamed(ctx, cd, c.secrets.Secrets(cd.Namespace).Get, ref.Name, add, c.updateSecret)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RewriteOwners applies rw to the owner references of every object cd
+// controls on the workload side (the primary Deployment, its autoscaler and
+// the -primary copies of ConfigMaps and Secrets), writing those it changes:
+// the hand-over to the target and the release from it when a canary is
+// deleted (see pkg/owners).
+func (c *DeploymentController) RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, rw owners.Rewrite) error {
+	ns := cd.Namespace
+	deps, err := c.deployments.Deployments(ns).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	if err := rewriteControlled(ctx, cd, deps, rw, c.updateDeployment); err != nil {
+		return err
+	}
+	hpas, err := c.hpas.HorizontalPodAutoscalers(ns).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	if err := rewriteControlled(ctx, cd, hpas, rw, c.updateHPA); err != nil {
+		return err
+	}
+	if !c.trackConfigs {
+		return nil
+	}
+	configMaps, err := c.configMaps.ConfigMaps(ns).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	if err := rewriteControlled(ctx, cd, configMaps, rw, c.updateConfigMap); err != nil {
+		return err
+	}
+	secrets, err := c.secrets.Secrets(ns).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	return rewriteControlled(ctx, cd, secrets, rw, c.updateSecret)
+}
+
+// listedObject is an object read from a lister.
+type listedObject interface {
+	metav1.Object
+	runtime.Object
+}
+
+// rewriteControlled rewrites the owners of every listed object that cd
+// controls.
+func rewriteControlled[T listedObject](ctx context.Context, cd *flaggerv1.Canary, objs []T, rw owners.Rewrite,
+	update func(context.Context, T) error) error {
+	for _, obj := range objs {
+		if !metav1.IsControlledBy(obj, cd) {
+			continue
+		}
+		if err := rewriteOwners(ctx, obj, rw, update); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rewriteNamed rewrites the owners of the object name, if it exists and cd
+// controls it.
+func rewriteNamed[T listedObject](ctx context.Context, cd *flaggerv1.Canary, get func(string) (T, error), name string,
+	rw owners.Rewrite, update func(context.Context, T) error) error {
+	obj, err := get(name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s.%s get query error: %w", name, cd.Namespace, err)
+	}
+	if !metav1.IsControlledBy(obj, cd) {
+		return nil
+	}
+	return rewriteOwners(ctx, obj, rw, update)
+}
+
+// rewriteOwners updates a copy of obj, a cache object, with rw applied to
+// its owner references, unless that changes nothing.
+func rewriteOwners[T listedObject](ctx context.Context, obj T, rw owners.Rewrite, update func(context.Context, T) error) error {
+	refs, changed := rw.Changes(obj.GetOwnerReferences())
+	if !changed {
+		return nil
+	}
+	out := obj.DeepCopyObject().(T)
+	out.SetOwnerReferences(refs)
+	if err := update(ctx, out); err != nil {
+		return fmt.Errorf("%T %s.%s owner references: %w", obj, obj.GetName(), obj.GetNamespace(), err)
+	}
+	return nil
+}
+
+func (c *DeploymentController) updateDeployment(ctx context.Context, d *appsv1.Deployment) error {
+	_, err := c.kube.AppsV1().Deployments(d.Namespace).Update(ctx, d, metav1.UpdateOptions{})
+	return err
+}
+
+func (c *DeploymentController) updateHPA(ctx context.Context, h *autoscalingv2.HorizontalPodAutoscaler) error {
+	_, err := c.kube.AutoscalingV2().HorizontalPodAutoscalers(h.Namespace).Update(ctx, h, metav1.UpdateOptions{})
+	return err
+}
+
+func (c *DeploymentController) updateConfigMap(ctx context.Context, cm *corev1.ConfigMap) error {
+	_, err := c.kube.CoreV1().ConfigMaps(cm.Namespace).Update(ctx, cm, metav1.UpdateOptions{})
+	return err
+}
+
+func (c *DeploymentController) updateSecret(ctx context.Context, s *corev1.Secret) error {
+	_, err := c.kube.CoreV1().Secrets(s.Namespace).Update(ctx, s, metav1.UpdateOptions{})
+	return err
+}
