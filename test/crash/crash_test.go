@@ -43,6 +43,7 @@ func TestInterruptEveryWrite(t *testing.T) {
 				ref, err := execute(t.Context(), testEnv, scn, faultless, 0, nil)
 				require.NoError(t, err)
 				tab.add(ref)
+				t.Logf("fault-free run:\n%s\n    writes: %s", ref.describe(), strings.Join(ref.writes, ", "))
 				verdict(t, ref)
 				require.NotEmpty(t, ref.writes, "the fault-free release wrote nothing")
 				for _, k := range points(len(ref.writes), full || slices.Contains(sampled, scn.name)) {
@@ -88,7 +89,8 @@ func verdict(t *testing.T, res *result) {
 	if item := knownIssue(res); item != "" {
 		t.Skipf("issue 12 %s (not fixed yet):\n%s", item, res.describe())
 	}
-	t.Errorf("%s\noperator log (tail):\n%s", res.describe(), res.logs)
+	t.Errorf("%s\nversions:\n    %s\nwrites: %s\noperator log (tail):\n%s", res.describe(),
+		strings.Join(res.versions, "\n    "), strings.Join(res.writes, ", "), res.logs)
 }
 
 // knownIssue names the open item of issue 12 that explains a run's

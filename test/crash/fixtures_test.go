@@ -90,8 +90,11 @@ func seedCanary(ns string, h *hooks) *flaggerv1.Canary {
 }
 
 // setImage releases a new revision the tutorial's way.
-func setImage(ctx context.Context, e *env, ns, image string) error {
+func setImage(ctx context.Context, r *run, image string) error {
 	patch := fmt.Sprintf(`{"spec":{"template":{"spec":{"containers":[{"name":"podinfod","image":%q}]}}}}`, image)
-	_, err := e.kube.AppsV1().Deployments(ns).Patch(ctx, targetName, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+	written, err := r.env.kube.AppsV1().Deployments(r.ns).Patch(ctx, targetName, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+	if err == nil {
+		r.act.wrote("deployments", resourceVersion(written))
+	}
 	return err
 }

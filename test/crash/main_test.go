@@ -34,8 +34,10 @@ func TestMain(m *testing.M) {
 	os.Exit(cluster.Main(m, cluster.Options{
 		CRDPaths:   []string{filepath.Join("..", "..", "artifacts", "flagger", "crd.yaml")},
 		GatewayAPI: true,
-		// Namespaces are never deleted (there is no namespace controller
-		// in this tier) and each run writes a few dozen objects.
+		// Each run creates three Services, and nothing deletes them (no
+		// namespace controller in this tier): the harness' /24 would be
+		// full after some eighty runs.
+		APIServerArgs: []string{"--service-cluster-ip-range", "10.0.0.0/16"},
 	}, func(c *cluster.Cluster) {
 		cfg := rest.CopyConfig(c.Config)
 		// Runs go in parallel; client-side throttling would only add

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,7 +47,7 @@ type run struct {
 	writes *writes
 	rec    *recorder
 	world  *world
-	prom   *prometheus
+	prom   *promServer
 	hooks  *hooks
 	logs   *syncBuffer
 
@@ -77,10 +78,12 @@ type result struct {
 	wedged         bool
 	shapes, phases []string
 	primary        []string
-	unready        []string
-	unanalysed     []string
-	violations     []string
-	logs           string
+	// versions are the objects' versions in the order written.
+	versions   []string
+	unready    []string
+	unanalysed []string
+	violations []string
+	logs       string
 }
 
 // mark and marked keep a scenario's script state for the run.
@@ -202,7 +205,10 @@ func (r *run) createCanary(ctx context.Context) error {
 		cd.Spec.Analysis.Webhooks = append(cd.Spec.Analysis.Webhooks,
 			flaggerv1.CanaryWebhook{Name: string(typ), Type: typ, URL: r.hooks.url(string(typ)), Timeout: "5s"})
 	}
-	_, err := r.env.flagger.FlaggerV1beta1().Canaries(r.ns).Create(ctx, cd, metav1.CreateOptions{})
+	created, err := r.env.flagger.FlaggerV1beta1().Canaries(r.ns).Create(ctx, cd, metav1.CreateOptions{})
+	if err == nil {
+		r.act.wrote("canaries", resourceVersion(created))
+	}
 	return err
 }
 
@@ -211,7 +217,11 @@ func (r *run) createCanary(ctx context.Context) error {
 // is dead.
 func (r *run) startOperator(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
-	life := &life{onKill: func() { r.killed.Store(true); cancel() }}
+	life := &life{onKill: func() {
+		r.act.watchOperator(nil)
+		r.killed.Store(true)
+		cancel()
+	}}
 	cfg := rest.CopyConfig(r.env.rest)
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
 		return &faultTransport{next: rt, writes: r.writes, act: r.act, life: life}
@@ -232,6 +242,11 @@ func (r *run) startOperator(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("operator: %w", err)
 	}
+	reg := prometheus.NewRegistry()
+	for _, c := range op.Collectors() {
+		_ = reg.Register(c)
+	}
+	r.act.watchOperator(func() bool { return queueBusy(reg) })
 	go func() { _ = op.Run(ctx) }()
 	for !op.HasSynced() {
 		select {
@@ -256,23 +271,25 @@ func (r *run) drive(ctx context.Context, done func(view) bool, limit int) (bool,
 		if err := r.act.settle(ctx); err != nil {
 			return false, err
 		}
+		// The world goes on at the instant of a kill, before the fresh
+		// operator starts, as it does between two steps.
+		v := r.rec.view()
+		changed := false
+		if r.scn.step != nil {
+			var err error
+			if changed, err = r.scn.step(ctx, r, v); err != nil {
+				return false, err
+			}
+		}
 		if r.killed.Swap(false) {
 			if err := r.startOperator(ctx); err != nil {
 				return false, err
 			}
+			changed = true
+		}
+		if changed {
 			stable = 0
 			continue
-		}
-		v := r.rec.view()
-		if r.scn.step != nil {
-			changed, err := r.scn.step(ctx, r, v)
-			if err != nil {
-				return false, err
-			}
-			if changed {
-				stable = 0
-				continue
-			}
 		}
 		switch total := r.writes.total(); {
 		case !done(v):
@@ -289,6 +306,7 @@ func (r *run) drive(ctx context.Context, done func(view) bool, limit int) (bool,
 			return false, nil
 		}
 		r.clock.advance(time.Minute)
+		r.act.touch() // the timers fire now; their keys reach the queue just after
 		r.jumps++
 		r.world.resync()
 	}
@@ -308,11 +326,11 @@ func (r *run) finished(v view) bool {
 // result gathers what the run recorded.
 func (r *run) result(done bool, begin time.Time) *result {
 	v := r.rec.view()
-	shapes, phases, primary, unready := r.rec.history()
+	shapes, phases, primary, unready, versions := r.rec.history()
 	res := &result{
 		scenario: r.scn.name, mode: r.mode, k: r.k,
 		writes: r.writes.snapshot(), jumps: r.jumps, fakeTime: r.clock.Since(begin),
-		wedged: !done, shapes: shapes, phases: phases, primary: primary, unready: unready,
+		wedged: !done, shapes: shapes, phases: phases, primary: primary, unready: unready, versions: versions,
 		unanalysed: r.rec.unanalysed(r.prom.wasQueried, r.scn.skipAnalysis),
 	}
 	if r.k > 0 && r.k <= len(res.writes) {
@@ -349,7 +367,7 @@ func (res *result) check(scn *scenario, ref *result) {
 		v = append(v, "traffic to an unready Deployment: "+u)
 	}
 	for _, img := range res.unanalysed {
-		v = append(v, "the primary ran an unanalysed template: "+short(img))
+		v = append(v, "the primary ran an unanalysed template: "+img)
 	}
 	if ref != nil && strings.Join(res.shapes, "\n") != strings.Join(ref.shapes, "\n") {
 		v = append(v, fmt.Sprintf("route weights differ from the fault-free run:\n    got  %s\n    want %s",

@@ -50,7 +50,7 @@ type scenario struct {
 
 // push returns a release that sets the target's image.
 func push(image string) func(context.Context, *run) error {
-	return func(ctx context.Context, r *run) error { return setImage(ctx, r.env, r.ns, image) }
+	return func(ctx context.Context, r *run) error { return setImage(ctx, r, image) }
 }
 
 // errorsOf is the error rate of the image that answers errors.
@@ -168,7 +168,7 @@ var scenarios = []*scenario{
 				return false, nil
 			}
 			r.mark(imageV2)
-			return true, setImage(ctx, r.env, r.ns, imageV2)
+			return true, setImage(ctx, r, imageV2)
 		},
 		want: succeeded, wantPrimary: imageV2,
 	},
@@ -179,7 +179,7 @@ var scenarios = []*scenario{
 		hook: func(r *run, name string, v view) int {
 			if name == string(flaggerv1.ConfirmPromotionHook) && v.target == imageV1 && !r.marked(imageV2) {
 				r.mark(imageV2)
-				if err := setImage(context.Background(), r.env, r.ns, imageV2); err != nil {
+				if err := setImage(context.Background(), r, imageV2); err != nil {
 					return http.StatusInternalServerError
 				}
 				// Long enough for the operator's informer to see the push

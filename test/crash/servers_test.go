@@ -12,18 +12,18 @@ import (
 // onlineQuery is the query the operator probes a provider with.
 const onlineQuery = "vector(1)"
 
-// prometheus answers the Prometheus HTTP API's instant queries with the
+// promServer answers the Prometheus HTTP API's instant queries with the
 // scenario's error rate for the image the target runs at that moment, and
 // remembers which images were queried: the evidence that a template went
 // through the analysis.
-type prometheus struct {
+type promServer struct {
 	*httptest.Server
 	mu      sync.Mutex
 	queried map[string]int
 }
 
-func newPrometheus(act *activity, target func() string, errorRate func(image string) float64) *prometheus {
-	p := &prometheus{queried: map[string]int{}}
+func newPrometheus(act *activity, target func() string, errorRate func(image string) float64) *promServer {
+	p := &promServer{queried: map[string]int{}}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		defer act.begin()()
 		query := req.FormValue("query")
@@ -45,7 +45,7 @@ func newPrometheus(act *activity, target func() string, errorRate func(image str
 }
 
 // wasQueried reports whether the metrics were asked about image.
-func (p *prometheus) wasQueried(image string) bool {
+func (p *promServer) wasQueried(image string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.queried[image] > 0

@@ -1,11 +1,14 @@
 package crash
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +47,10 @@ var errKilled = errors.New("crash harness: the operator was killed")
 // Events (posted asynchronously by their own lanes, never read back by
 // the state machine) and Leases (leader election, off in-process).
 var uncounted = regexp.MustCompile(`/(events|leases)(/|$)`)
+
+// watched matches the resources the harness watches, whose written
+// versions it waits for before it calls a run quiet.
+var watched = regexp.MustCompile(`/(deployments|httproutes|canaries)(/|$)`)
 
 // writes counts a run's API writes (POST, PUT, PATCH, DELETE, but Events
 // and Leases) across all its operators, and decides which one is
@@ -149,7 +156,31 @@ func (t *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.life.onKill()
 		return nil, errKilled
 	}
-	return t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
+	if err == nil && req.Method != http.MethodDelete {
+		if m := watched.FindStringSubmatch(req.URL.Path); m != nil {
+			resp.Body = t.noteVersion(m[1], resp.Body)
+		}
+	}
+	return resp, err
+}
+
+// noteVersion reads a written object's resourceVersion from the answer,
+// for the run's quiescence, and returns the body to read again.
+func (t *faultTransport) noteVersion(resource string, body io.ReadCloser) io.ReadCloser {
+	data, err := io.ReadAll(body)
+	_ = body.Close()
+	var obj struct {
+		Metadata struct {
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+	}
+	if err == nil && json.Unmarshal(data, &obj) == nil {
+		if rv, perr := strconv.ParseUint(obj.Metadata.ResourceVersion, 10, 64); perr == nil {
+			t.act.wrote(resource, rv)
+		}
+	}
+	return io.NopCloser(bytes.NewReader(data))
 }
 
 func isWrite(req *http.Request) bool {

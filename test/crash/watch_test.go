@@ -62,9 +62,18 @@ type recorder struct {
 	// lastAppliedSpec).
 	imageOfHash map[string]string
 	promoted    map[string]bool
+	// copied is the image last copied to the primary before the canary's
+	// status said it was analysed: the next version of the canary must.
+	copied string
+	// unconfirmed lists the copies the canary's next version did not
+	// record as promoted.
+	unconfirmed []string
 	// unready are the violations of "no weight to an unready Deployment".
 	unready   []string
 	lastBadAt string
+	// versions lists every version replayed, in short, for the reports.
+	versions []string
+	lastOf   map[string]string
 }
 
 // observed is one watch event.
@@ -76,30 +85,30 @@ type observed struct {
 
 func newRecorder(ns string, act *activity) *recorder {
 	return &recorder{ns: ns, act: act, deps: map[string]*appsv1.Deployment{},
-		imageOfHash: map[string]string{}, promoted: map[string]bool{}}
+		imageOfHash: map[string]string{}, promoted: map[string]bool{}, lastOf: map[string]string{}}
 }
 
 // start opens the watches; they run until ctx ends. It returns once they
 // are open, so that nothing created afterwards is missed.
 func (r *recorder) start(ctx context.Context, e *env) error {
-	opens := []func(context.Context, metav1.ListOptions) (watch.Interface, error){
-		e.kube.AppsV1().Deployments(r.ns).Watch,
-		e.gateway.GatewayV1().HTTPRoutes(r.ns).Watch,
-		e.flagger.FlaggerV1beta1().Canaries(r.ns).Watch,
+	opens := map[string]func(context.Context, metav1.ListOptions) (watch.Interface, error){
+		"deployments": e.kube.AppsV1().Deployments(r.ns).Watch,
+		"httproutes":  e.gateway.GatewayV1().HTTPRoutes(r.ns).Watch,
+		"canaries":    e.flagger.FlaggerV1beta1().Canaries(r.ns).Watch,
 	}
-	for _, open := range opens {
+	for resource, open := range opens {
 		w, err := open(ctx, metav1.ListOptions{})
 		if err != nil {
 			return err
 		}
-		go r.follow(ctx, open, w)
+		go r.follow(ctx, resource, open, w)
 	}
 	return nil
 }
 
 // follow reads one watch, reopening it from the last version seen when
 // the API server closes it.
-func (r *recorder) follow(ctx context.Context, open func(context.Context, metav1.ListOptions) (watch.Interface, error), w watch.Interface) {
+func (r *recorder) follow(ctx context.Context, resource string, open func(context.Context, metav1.ListOptions) (watch.Interface, error), w watch.Interface) {
 	var last string
 	for {
 		for ev := range w.ResultChan() {
@@ -109,10 +118,10 @@ func (r *recorder) follow(ctx context.Context, open func(context.Context, metav1
 			}
 			last = m.GetResourceVersion()
 			rv, _ := strconv.ParseUint(last, 10, 64)
-			r.act.touch()
 			r.mu.Lock()
 			r.pending = append(r.pending, observed{rv: rv, typ: ev.Type, obj: ev.Object})
 			r.mu.Unlock()
+			r.act.saw(resource, rv)
 		}
 		w.Stop()
 		for {
@@ -136,6 +145,7 @@ func (r *recorder) drain() {
 	for _, ev := range r.pending {
 		r.apply(ev)
 		r.checkTraffic(ev.rv)
+		r.note(ev)
 	}
 	r.pending = nil
 }
@@ -157,6 +167,9 @@ func (r *recorder) apply(ev observed) {
 			img := imageOf(&o.Spec.Template)
 			if r.initial == "" {
 				r.initial = img
+			}
+			if len(r.primaryImages) > 0 && r.primaryImages[len(r.primaryImages)-1] != img && !r.analysed(img) {
+				r.copied = img
 			}
 			r.primaryImages = appendNew(r.primaryImages, img)
 		}
@@ -184,7 +197,55 @@ func (r *recorder) apply(ev observed) {
 		case flaggerv1.CanaryPhasePromoting, flaggerv1.CanaryPhaseFinalising, flaggerv1.CanaryPhaseSucceeded:
 			r.promoted[st.LastAppliedSpec] = true
 		}
+		if r.copied != "" && !r.analysed(r.copied) {
+			r.unconfirmed = append(r.unconfirmed, fmt.Sprintf("%s (rv %d: the canary's status after the copy is %s for %s)",
+				short(r.copied), ev.rv, st.Phase, short(r.imageOfHash[st.LastAppliedSpec])))
+		}
+		r.copied = ""
 	}
+}
+
+// analysed reports whether the canary recorded img as promoted.
+func (r *recorder) analysed(img string) bool {
+	for hash := range r.promoted {
+		if r.imageOfHash[hash] == img {
+			return true
+		}
+	}
+	return false
+}
+
+// note records a version in short, unless it looks like the object's
+// previous one.
+func (r *recorder) note(ev observed) {
+	var obj, what string
+	switch o := ev.obj.(type) {
+	case *appsv1.Deployment:
+		obj = "deployment/" + o.Name
+		replicas := int32(1)
+		if o.Spec.Replicas != nil {
+			replicas = *o.Spec.Replicas
+		}
+		what = fmt.Sprintf("%s replicas=%d ready=%d gen=%d/%d", short(imageOf(&o.Spec.Template)), replicas,
+			o.Status.ReadyReplicas, o.Status.ObservedGeneration, o.Generation)
+	case *gatewayv1.HTTPRoute:
+		obj, what = "route", shape(o)
+	case *flaggerv1.Canary:
+		st := o.Status
+		obj = "canary"
+		what = fmt.Sprintf("%s weight=%d iterations=%d failedChecks=%d", st.Phase, st.CanaryWeight, st.Iterations, st.FailedChecks)
+		if o.DeletionTimestamp != nil {
+			what += " deleting"
+		}
+	}
+	if ev.typ == watch.Deleted {
+		what = "deleted"
+	}
+	if r.lastOf[obj] == what {
+		return
+	}
+	r.lastOf[obj] = what
+	r.versions = append(r.versions, fmt.Sprintf("rv %d %s: %s", ev.rv, obj, what))
 }
 
 // checkTraffic checks the route against the ready pods at version rv. A
@@ -251,37 +312,33 @@ func (r *recorder) view() view {
 	return v
 }
 
-// unanalysed returns the images the primary ran that were never promoted
-// after an analysis: not the primary's first image, nor a revision the
-// canary recorded as promoted (lastAppliedSpec in Promoting, Finalising or
-// Succeeded) that the metrics server was also asked about while the target
-// ran it (skipAnalysis asks nothing).
+// unanalysed returns the templates the primary ran unanalysed: copied to
+// it without the canary's status recording them as promoted (lastAppliedSpec
+// when Promoting, Finalising or Succeeded) by its next version at the
+// latest, or that the metrics server was never asked about while the
+// target ran them (skipAnalysis asks nothing). The primary's first
+// template counts as analysed.
 func (r *recorder) unanalysed(queried func(image string) bool, skipAnalysis bool) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []string
+	out := slices.Clone(r.unconfirmed)
+	if r.copied != "" && !r.analysed(r.copied) {
+		out = append(out, short(r.copied)+" (never recorded as promoted)")
+	}
 	for _, img := range r.primaryImages {
-		if img == r.initial {
-			continue
-		}
-		promoted := false
-		for hash := range r.promoted {
-			if r.imageOfHash[hash] == img {
-				promoted = true
-			}
-		}
-		if !promoted || (!skipAnalysis && !queried(img)) {
-			out = append(out, img)
+		if img != r.initial && !skipAnalysis && !queried(img) {
+			out = append(out, short(img)+" (no metric was queried while the target ran it)")
 		}
 	}
 	return out
 }
 
 // history returns the recorded sequences.
-func (r *recorder) history() (shapes, phases, primary []string, unready []string) {
+func (r *recorder) history() (shapes, phases, primary, unready, versions []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.shapes), slices.Clone(r.phases), slices.Clone(r.primaryImages), slices.Clone(r.unready)
+	return slices.Clone(r.shapes), slices.Clone(r.phases), slices.Clone(r.primaryImages), slices.Clone(r.unready),
+		slices.Clone(r.versions)
 }
 
 // shape renders a route's backends and mirrors, e.g.

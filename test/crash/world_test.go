@@ -3,6 +3,7 @@ package crash
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -148,7 +149,10 @@ func (w *world) rollOut(ctx context.Context, name string) error {
 	}
 	dep = dep.DeepCopy()
 	dep.Status = want
-	_, err = w.env.kube.AppsV1().Deployments(w.ns).UpdateStatus(ctx, dep, metav1.UpdateOptions{})
+	written, err := w.env.kube.AppsV1().Deployments(w.ns).UpdateStatus(ctx, dep, metav1.UpdateOptions{})
+	if err == nil {
+		w.act.wrote("deployments", resourceVersion(written))
+	}
 	return err
 }
 
@@ -243,8 +247,17 @@ func (w *world) acceptRoute(ctx context.Context, name string) error {
 	}
 	route = route.DeepCopy()
 	route.Status.Parents = parents
-	_, err = w.env.gateway.GatewayV1().HTTPRoutes(w.ns).UpdateStatus(ctx, route, metav1.UpdateOptions{})
+	written, err := w.env.gateway.GatewayV1().HTTPRoutes(w.ns).UpdateStatus(ctx, route, metav1.UpdateOptions{})
+	if err == nil {
+		w.act.wrote("httproutes", resourceVersion(written))
+	}
 	return err
+}
+
+// resourceVersion returns an object's resourceVersion as a number.
+func resourceVersion(obj metav1.Object) uint64 {
+	rv, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
+	return rv
 }
 
 // imageOf is a template's identity in the harness: every template a
