@@ -17,9 +17,11 @@ import (
 // TestDeleteWithoutRevert deletes a Canary that has no revertOnDeletion,
 // after a promotion, while its target is scaled to zero. In Flagger,
 // garbage collection then removes the primary and the routing with it: an
-// outage (#853). In Serin the objects the Canary created are handed over to
-// the target Deployment: the primary keeps serving through the same
-// Services and HTTPRoute, and they go when the target goes.
+// outage (#853). In Serin the Canary has no finalizer and goes at once;
+// what it created is owned by the target Deployment too, so the garbage
+// collector only drops the Canary from their owners: the primary keeps
+// serving through the same Services and HTTPRoute, and they go when the
+// target goes.
 func TestDeleteWithoutRevert(t *testing.T) {
 	t.Parallel()
 	const ns = "test-delete"
@@ -28,17 +30,14 @@ func TestDeleteWithoutRevert(t *testing.T) {
 	target, err := env.kube.AppsV1().Deployments(ns).Get(ctx, "podinfo", metav1.GetOptions{})
 	require.NoError(t, err)
 	require.Equal(t, int32(0), *target.Spec.Replicas)
+	require.Empty(t, canary(t, ns).Finalizers, "no finalizer without revertOnDeletion")
 
 	require.NoError(t, env.flagger.FlaggerV1beta1().Canaries(ns).Delete(ctx, "podinfo", metav1.DeleteOptions{}))
-	must.Eventually(t, time.Minute, 250*time.Millisecond, func() (bool, error) {
+	must.Eventually(t, 10*time.Second, 250*time.Millisecond, func() (bool, error) {
 		_, err := env.flagger.FlaggerV1beta1().Canaries(ns).Get(ctx, "podinfo", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), fmt.Errorf("canary still there: %v", err)
-	}, "the Canary to go")
-	requireEvents(t, ns, "Canary podinfo."+ns+" deleted without revertOnDeletion")
+	}, "the Canary to go at once")
 
-	// The garbage collector works within seconds; what it leaves after a
-	// while it keeps, since every object now has an owner that exists.
-	time.Sleep(10 * time.Second)
 	serving := func() error {
 		primary, err := env.kube.AppsV1().Deployments(ns).Get(ctx, "podinfo-primary", metav1.GetOptions{})
 		if err != nil {
@@ -71,7 +70,14 @@ func TestDeleteWithoutRevert(t *testing.T) {
 		}
 		return ownedByTarget(primary.OwnerReferences, target.UID)
 	}
-	require.NoError(t, serving(), "no outage: the primary still serves behind the same Service and route")
+	// The garbage collector drops the Canary from the owners within
+	// seconds, and keeps the objects: their other owner, the target, exists.
+	must.Eventually(t, time.Minute, 500*time.Millisecond, func() (bool, error) {
+		err := serving()
+		return err == nil, err
+	}, "no outage: the primary still serves behind the same Service and route, owned by the target")
+	time.Sleep(5 * time.Second)
+	require.NoError(t, serving(), "and keeps serving")
 	for _, name := range []string{"podinfo-primary", "podinfo-config-primary"} {
 		var refs []metav1.OwnerReference
 		if name == "podinfo-config-primary" {

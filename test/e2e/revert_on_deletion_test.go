@@ -17,7 +17,9 @@ import (
 // TestRevertOnDeletion deletes a Canary with revertOnDeletion: the
 // finalizer holds it in Terminating until the target is scaled back to the
 // primary's replicas and ready, Terminated hands the traffic back, and then
-// the Canary goes, and with it (garbage collection) what Serin created.
+// the Canary goes, and with it (garbage collection) what Serin created: its
+// last tick removed the target Deployment from their owners, or the target
+// would have kept them.
 func TestRevertOnDeletion(t *testing.T) {
 	t.Parallel()
 	const ns = "test-revert-on-deletion"

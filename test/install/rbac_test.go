@@ -35,21 +35,26 @@ var operatorAllowList = map[string][]string{
 	// (pkg/notifier/dispatcher.go).
 	"metrictemplates.flagger.app": {"list", "watch"},
 	"alertproviders.flagger.app":  {"list", "watch"},
+	// delete on the kinds Serin generates is never called: Serin changes the
+	// owner references of existing objects (pkg/owners: the target's added
+	// to those of Flagger or an older Serin, removed by revertOnDeletion),
+	// which OwnerReferencesPermissionEnforcement admits only from who may
+	// delete the object.
 	// The Deployment informer; the primary is created and promoted by update
 	// (pkg/canary/primary_sync.go); scaling is a merge patch (pkg/canary/scale.go).
-	"deployments.apps": {"list", "watch", "create", "update", "patch"},
+	"deployments.apps": {"list", "watch", "create", "update", "patch", "delete"},
 	// The HPA informer; the primary's HPA is created and updated (pkg/canary/hpa.go).
-	"horizontalpodautoscalers.autoscaling": {"list", "watch", "create", "update"},
+	"horizontalpodautoscalers.autoscaling": {"list", "watch", "create", "update", "delete"},
 	// The Service informer; apex, primary and canary Services (pkg/router/kubernetes.go).
-	"services": {"list", "watch", "create", "update"},
+	"services": {"list", "watch", "create", "update", "delete"},
 	// Config tracking: informers, and the -primary copies created and updated
 	// (pkg/canary/configs_sync.go); Secrets also hold the credentials of
 	// MetricTemplates and AlertProviders.
-	"configmaps": {"list", "watch", "create", "update"},
-	"secrets":    {"list", "watch", "create", "update"},
+	"configmaps": {"list", "watch", "create", "update", "delete"},
+	"secrets":    {"list", "watch", "create", "update", "delete"},
 	// The HTTPRoute informers (v1 and v1beta1 share the resource) and the
 	// route Serin owns (pkg/router/gatewayapi_client.go).
-	"httproutes.gateway.networking.k8s.io": {"list", "watch", "create", "update"},
+	"httproutes.gateway.networking.k8s.io": {"list", "watch", "create", "update", "delete"},
 	// client-go's event recorder (cmd/serin/operator.go): create, and patch
 	// to count repeats.
 	"events": {"create", "patch"},
