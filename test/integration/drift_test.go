@@ -117,7 +117,7 @@ func recreated(uid func() (types.UID, error), old types.UID) must.Condition {
 // end, then checks that an idle canary makes none.
 func mustStayIdle(t *testing.T, spy *apiSpy) {
 	t.Helper()
-	mustSettle(t, &spy.requests, time.Second)
+	mustSettle(t, &spy.requests, 2*time.Second)
 	before := spy.requests.Load()
 	time.Sleep(2 * time.Second)
 	assert.Equal(t, before, spy.requests.Load(), "API requests of an idle canary")
