@@ -67,8 +67,8 @@ func isSuspended(c v1beta1.CanaryCondition) bool { return c.Type == SuspendedTyp
 // Flagger does, first in its tick, before anything that revertOnDeletion
 // has to undo. Other canaries need none: what Serin creates for them is
 // owned by the target too (pkg/owners), so that deleting the canary leaves
-// it serving, with no action of the operator. A namespace is deleted, and a
-// canary too, while the operator is not running.
+// it serving with no action of the operator, and such a canary, or its
+// namespace, is deleted even while the operator is not running.
 func (t *tick) syncFinalizer() {
 	if t.cd.Spec.RevertOnDeletion && !hasFinalizer(t.cd) {
 		t.act(AddFinalizer{})
@@ -98,7 +98,8 @@ func (t *tick) dropFinalizer() {
 // canary's objects from the target, so that garbage collection removes them
 // with the canary, and removes the finalizer. Deletion wins over suspend,
 // or a suspended canary could never be deleted. A deleted canary without
-// the finalizer is gone before its tick: it needs none.
+// the finalizer needs nothing: the garbage collector leaves its objects to
+// the target.
 //
 // Unlike Flagger, a target that no longer exists does not hold the deletion
 // (helm uninstall deletes both at once), and the first Terminating tick
