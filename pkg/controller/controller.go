@@ -1,9 +1,7 @@
 package controller
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -13,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -47,6 +44,9 @@ type Controller struct {
 	templates      listers.MetricTemplateLister
 	alertProviders listers.AlertProviderLister
 	synced         []cache.InformerSynced
+
+	// life is shared by Run and Shutdown (run.go).
+	life lifecycle
 }
 
 // Config holds what the controller needs; cmd/serin builds it from flags.
@@ -129,28 +129,6 @@ func New(cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-// Run waits for the caches, then runs the workers and the scheduler until
-// ctx ends, and drains the queue before returning.
-func (c *Controller) Run(ctx context.Context, workers int) error {
-	defer utilruntime.HandleCrash()
-	c.log.Info("Waiting for informer caches to sync")
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
-		c.queue.ShutDown()
-		return fmt.Errorf("informer caches did not sync")
-	}
-	c.log.WithField("workers", workers).Info("Starting workers")
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() { c.runWorker(ctx) })
-	}
-	wg.Go(func() { c.runScheduler(ctx, c.cfg.SchedulerTick) })
-	<-ctx.Done()
-	c.log.Info("Shutting down workers")
-	c.queue.ShutDownWithDrain()
-	wg.Wait()
-	return nil
 }
 
 func (c *Controller) registerHandlers() error {

@@ -62,6 +62,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	k := &checks{c: c, cd: cd, log: log}
 	decision := analysis.Step(ctx, analysis.Input{Canary: cd, Now: now, Observed: obs, Checks: k})
+	if stopped(ctx) {
+		return context.Cause(ctx) // see stopped: nothing was changed yet
+	}
 
 	a := &applier{c: c, cd: cd, rt: rt, checks: k, status: decision.Status}
 	cd, applyErr := a.apply(ctx, decision.Actions)

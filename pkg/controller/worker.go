@@ -22,6 +22,11 @@ func (c *Controller) processNextItem(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(key)
+	if ctx.Err() != nil || c.life.isStopping() {
+		// Stopping: no new sync starts. The key is dropped with the queue;
+		// the next leader lists every canary.
+		return true
+	}
 
 	start := c.clock.Now()
 	err := c.sync(ctx, key)
