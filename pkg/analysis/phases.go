@@ -59,7 +59,7 @@ func (t *tick) recordRevert() {
 
 // settle re-asserts what an idle phase promises: all the traffic on the
 // primary and the target scaled to zero; after a failed promotion, all the
-// traffic on the canary, which keeps running. The steps that end a run
+// traffic on the canary, which keeps running, once it is ready. The steps that end a run
 // write their status before they scale the target down
 // (Decision.AfterStatus), so a step interrupted after its status write is
 // finished here, from what the cluster shows; a route changed by another
@@ -68,6 +68,9 @@ func (t *tick) recordRevert() {
 func (t *tick) settle() {
 	want := Routes{Primary: totalWeight}
 	if failedPromotion(t.st) {
+		if t.obs.Canary.State != Ready {
+			return
+		}
 		want = Routes{Canary: totalWeight}
 	}
 	if r := t.obs.Routes; r.Err == nil && (r.Primary != want.Primary || r.Canary != want.Canary || r.Mirrored) {

@@ -145,7 +145,11 @@ func (t *tick) announceRollback(r result) {
 func (t *tick) failPromotion(msg string) {
 	t.warning(msgPromotionFailed, canaryID(t.cd), msg)
 	t.alert(v1beta1.SeverityError, alertPromotionFailed, msg)
-	t.act(SetRoutes{Canary: totalWeight})
+	if t.obs.Canary.State == Ready {
+		// Otherwise the route stays as it is until the canary is ready:
+		// Failed with canaryWeight 100 then moves the traffic (settle).
+		t.act(SetRoutes{Canary: totalWeight})
+	}
 	t.st.Phase = v1beta1.CanaryPhaseFailed
 	t.st.CanaryWeight = totalWeight
 	t.st.Iterations = 0

@@ -48,10 +48,16 @@ func newTick(ctx context.Context, in Input) *tick {
 		in:  in,
 		cd:  in.Canary,
 		an:  an,
-		obs: in.Observed,
+		obs: observedShares(in.Observed),
 		st:  *in.Canary.Status.DeepCopy(),
 		d:   Decision{RequeueAfter: in.Canary.GetAnalysisInterval()},
 	}
+}
+
+// observedShares returns obs with the route's weights as percentages.
+func observedShares(obs Observations) Observations {
+	obs.Routes = asShares(obs.Routes)
+	return obs
 }
 
 // run dispatches to the handler of the current phase.

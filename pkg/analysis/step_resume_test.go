@@ -77,3 +77,38 @@ func TestFailedRevisionReappliedRunsAgain(t *testing.T) {
 	assert.Equal(t, rev2, d.Status.LastAppliedSpec)
 	assert.Contains(t, d.Actions, Action(ScaleTargetFromZero{}))
 }
+
+func TestRoutesAsShares(t *testing.T) {
+	for _, tc := range []struct{ in, want Routes }{
+		{Routes{Primary: 90, Canary: 10}, Routes{Primary: 90, Canary: 10}},
+		{Routes{Primary: 1, Canary: 3}, Routes{Primary: 25, Canary: 75}},
+		{Routes{Primary: -10, Canary: 150}, Routes{Primary: 0, Canary: 100}},
+		{Routes{Primary: 0, Canary: 0}, Routes{Primary: 0, Canary: 0}},
+		{Routes{Primary: 2, Canary: 1, Mirrored: true}, Routes{Primary: 67, Canary: 33, Mirrored: true}},
+	} {
+		assert.Equal(t, tc.want, asShares(tc.in), "%+v", tc.in)
+	}
+}
+
+// TestFailedPromotionWaitsForAReadyCanary: a promotion whose primary fails
+// while the canary is not ready either moves no traffic to the canary; the
+// idle tick does once it is ready.
+func TestFailedPromotionWaitsForAReadyCanary(t *testing.T) {
+	obs := observed(rev2, 50, 50)
+	obs.PrimaryRevision = rev2
+	obs.Primary = Readiness{State: Failed, Message: "deployment \"podinfo-primary\" exceeded its progress deadline"}
+	obs.Canary = Readiness{State: Waiting, Message: canaryRolling}
+	d := step(newCanary(running(v1beta1.CanaryPhasePromoting, 50, 0, 0)), obs, newChecks())
+	assert.Equal(t, v1beta1.CanaryPhaseFailed, d.Status.Phase)
+	assert.Equal(t, 100, d.Status.CanaryWeight)
+	assert.NotContains(t, d.Actions, Action(SetRoutes{Canary: 100}))
+
+	cd := newCanary()
+	cd.Status = d.Status
+	d = step(cd, obs, newChecks())
+	assert.NotContains(t, d.Actions, Action(SetRoutes{Canary: 100}), "not while the canary is not ready")
+	obs.Canary = Readiness{State: Ready}
+	d = step(cd, obs, newChecks())
+	assert.Contains(t, d.Actions, Action(SetRoutes{Canary: 100}))
+	assert.NotContains(t, d.Actions, Action(ScaleTargetToZero{}), "the canary keeps serving")
+}

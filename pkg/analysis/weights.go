@@ -25,7 +25,7 @@ func NextWeight(c *v1beta1.Canary, current int) int {
 	if a.StepWeight <= 0 && len(a.StepWeights) > 0 {
 		next = nextRung(a.StepWeights, current)
 	}
-	return max(0, min(next, c.GetMaxWeight()))
+	return max(0, min(next, c.GetMaxWeight(), totalWeight))
 }
 
 // nextRung returns the first rung above current, or totalWeight.
@@ -43,4 +43,19 @@ func nextRung(ladder []int, current int) int {
 func promotionStep(r Routes, step int) (primary, canary int) {
 	canary = max(0, r.Canary-step)
 	return totalWeight - canary, canary
+}
+
+// asShares returns the route's weights as percentages. Gateway API weights
+// are relative (primary 1, canary 3 is 25/75), and another writer may have
+// set any of them; Step only ever reasons about shares of 100. A route that
+// sends nothing anywhere (0/0) stays 0/0.
+func asShares(r Routes) Routes {
+	p, c := max(r.Primary, 0), max(r.Canary, 0)
+	if p+c == totalWeight || p+c == 0 {
+		r.Primary, r.Canary = p, c
+		return r
+	}
+	canary := (c*totalWeight + (p+c)/2) / (p + c)
+	r.Primary, r.Canary = totalWeight-canary, canary
+	return r
 }
