@@ -103,9 +103,14 @@ func (t *tick) apply(r result) {
 // idle or waiting for approval) does not roll back: nothing is running, and
 // while initializing the rollback would scale the target, still serving the
 // apex Service, to zero.
+//
+// Unlike Flagger, skipAnalysis does not skip the wait while initializing:
+// pointing the route at a primary with no ready pod is an outage, and the
+// target still serves meanwhile.
 func primaryReady(t *tick) result {
 	p := t.obs.Primary
-	if t.cd.SkipAnalysis() || p.State == Ready {
+	initializing := t.st.Phase == "" || t.st.Phase == v1beta1.CanaryPhaseInitializing
+	if p.State == Ready || (t.cd.SkipAnalysis() && !initializing) {
 		return passed
 	}
 	if p.State == Failed {

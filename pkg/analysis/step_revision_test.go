@@ -51,11 +51,12 @@ func TestStepInitialization(t *testing.T) {
 		events:  []string{warning(primaryFailed.Primary.Message)},
 		reason:  ReasonPrimaryNotReady,
 	}, {
-		name:   "skipAnalysis does not wait for the primary",
+		name:   "skipAnalysis waits for the primary too before routing to it",
 		canary: newCanary(withSpec(func(s *v1beta1.CanarySpec) { s.SkipAnalysis = true })), obs: primaryWaiting,
-		phase:   v1beta1.CanaryPhaseInitialized,
-		actions: actions(ensure, reconcile, ScaleTargetToZero{}),
-		events:  initialized, alerts: initAlert,
+		phase:   v1beta1.CanaryPhaseInitializing,
+		actions: actions(ensure),
+		events:  []string{warning(primaryWaiting.Primary.Message)},
+		reason:  ReasonPrimaryNotReady,
 	}, {
 		name:   "metric providers are probed when the canary is first seen",
 		canary: newCanary(withMetrics(metric("error-rate"))), obs: observed(rev1, 0, 0),
