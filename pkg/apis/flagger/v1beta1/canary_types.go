@@ -116,10 +116,10 @@ type CanarySpec struct {
 	SkipAnalysis bool `json:"skipAnalysis,omitempty"`
 
 	// RevertOnDeletion restores the target workload and routing to their
-	// original state when the Canary is deleted. Without it, deleting the
-	// Canary hands the primary, its Services and the route over to the
-	// target Deployment, so the app keeps serving (both ways go through
-	// Serin's finalizer).
+	// original state when the Canary is deleted, which Flagger's finalizer
+	// holds meanwhile. Without it the Canary has no finalizer, and deleting it
+	// leaves the primary, its Services and the route serving: the target
+	// Deployment owns them too, and they go with it.
 	// +optional
 	RevertOnDeletion bool `json:"revertOnDeletion,omitempty"`
 
