@@ -135,8 +135,12 @@ func (t *tick) terminate() {
 			}
 			return
 		}
+		// Without a target there is nothing to hand the traffic back to,
+		// and RevertRouting, which needs the target's selector, would fail
+		// on every retry: the namespace controller deletes Deployments
+		// before Canaries, so that hung namespace deletions.
+		t.act(RevertRouting{})
 	}
-	t.act(RevertRouting{})
 	t.st.Phase = v1beta1.CanaryPhaseTerminated
 	t.normal(msgTerminated, canaryID(t.cd))
 }

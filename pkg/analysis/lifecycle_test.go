@@ -182,9 +182,9 @@ func TestStepDeletion(t *testing.T) {
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseTerminated), revertOnDeletion, deleted), obs: observed(rev1, 100, 0),
 		phase: v1beta1.CanaryPhaseTerminated, actions: actions(ReleaseFromTarget{}, RemoveFinalizer{}),
 	}, {
-		name:   "a deleted target does not hold the deletion",
+		name:   "a deleted target does not hold the deletion, and leaves no routing to revert",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion, deleted), obs: targetMissing,
-		phase: v1beta1.CanaryPhaseTerminated, actions: actions(RevertRouting{}),
+		phase: v1beta1.CanaryPhaseTerminated,
 		events: []string{terminating, terminated},
 	}})
 }
