@@ -36,7 +36,9 @@ test-integration: testbin ## Tests against a real etcd and kube-apiserver.
 
 # make test runs a sample of test/crash; this runs every kill point.
 test-crash: testbin ## Interrupt every write of every release scenario and print the table (test/crash).
-	SERIN_CRASH_FULL=1 $(GO) test -count=1 -timeout 120m -parallel 8 ./test/crash/...
+	@mkdir -p _output
+	SERIN_CRASH_FULL=1 SERIN_CRASH_REPORT=$(CURDIR)/_output/crash-report.txt $(GO) test -count=1 -timeout 120m -parallel 8 ./test/crash/...; \
+	status=$$?; cat _output/crash-report.txt 2>/dev/null; exit $$status
 
 test-e2e-traffic: ## Real traffic through Traefik: promotion split, zero errors, rollback (root; ~3 min warm).
 	@# Without root the tests skip (they need network namespaces): build nothing for them then.

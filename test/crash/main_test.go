@@ -43,6 +43,9 @@ func TestMain(m *testing.M) {
 		// Runs go in parallel; client-side throttling would only add
 		// real time to fake-time releases.
 		cfg.QPS, cfg.Burst = 1000, 2000
+		// The API server warns at every finalizer write that Flagger's
+		// finalizer name has no path; hundreds of runs would print it.
+		cfg.WarningHandler = rest.NoWarnings{}
 		testEnv = &env{
 			rest:    cfg,
 			kube:    kubernetes.NewForConfigOrDie(cfg),

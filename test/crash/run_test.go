@@ -76,6 +76,8 @@ type result struct {
 	fakeTime, wall time.Duration
 	outcome        string
 	wedged         bool
+	// end is what the harness saw last.
+	end            view
 	shapes, phases []string
 	primary        []string
 	// versions are the objects' versions in the order written.
@@ -330,7 +332,7 @@ func (r *run) result(done bool, begin time.Time) *result {
 	res := &result{
 		scenario: r.scn.name, mode: r.mode, k: r.k,
 		writes: r.writes.snapshot(), jumps: r.jumps, fakeTime: r.clock.Since(begin),
-		wedged: !done, shapes: shapes, phases: phases, primary: primary, unready: unready, versions: versions,
+		end: v, wedged: !done, shapes: shapes, phases: phases, primary: primary, unready: unready, versions: versions,
 		unanalysed: r.rec.unanalysed(r.prom.wasQueried, r.scn.skipAnalysis),
 	}
 	if r.k > 0 && r.k <= len(res.writes) {

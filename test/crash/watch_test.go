@@ -288,7 +288,9 @@ type view struct {
 	target       string
 	primary      string
 	targetReady  int32
-	canaryGone   bool
+	// targetReplicas is the target's spec.replicas.
+	targetReplicas int32
+	canaryGone     bool
 }
 
 // view drains the events received and returns the current state.
@@ -302,6 +304,10 @@ func (r *recorder) view() view {
 	}
 	if d := r.deps[targetName]; d != nil {
 		v.target = imageOf(&d.Spec.Template)
+		v.targetReplicas = 1
+		if d.Spec.Replicas != nil {
+			v.targetReplicas = *d.Spec.Replicas
+		}
 	}
 	if d := r.deps[primaryName]; d != nil {
 		v.primary = imageOf(&d.Spec.Template)

@@ -22,15 +22,23 @@ import (
 // gatewayControllerName is the controller the world answers HTTPRoutes as.
 const gatewayControllerName = "crash.serin.dev/gateway"
 
+// podStartup is how long new pods take to be ready, in fake time: well
+// within any progress deadline, and never zero, so that the operator
+// always sees a rollout in progress before it is done.
+const podStartup = 5 * time.Second
+
 // world plays what runs beside the operator in a cluster: the Deployment
 // controller with its pods, and the Gateway controller. It has its own
 // client, whose writes are never counted nor failed.
 //
-// A Deployment's pods come up at once unless the scenario marks its
-// template broken for that Deployment; then the new pods never become
-// ready, the pods of the previous template keep serving (a rolling update
-// with Kubernetes' default surge of one pod), and the Deployment's own
-// progress deadline, counted in fake time, ends in ProgressDeadlineExceeded.
+// A Deployment's new pods are ready podStartup of fake time after its
+// template or replica count changed (the driver jumps there; the world
+// never races the operator in real time), unless the scenario
+// marks the template broken for that Deployment; then they never become
+// ready and the Deployment's own progress deadline, counted in fake time,
+// ends in ProgressDeadlineExceeded. Meanwhile the pods of the previous
+// template keep serving, as in a rolling update with Kubernetes' default
+// surge; scaled to zero, a Deployment has no pod at once.
 type world struct {
 	ns     string
 	env    *env
@@ -170,11 +178,16 @@ func (w *world) status(dep *appsv1.Deployment) appsv1.DeploymentStatus {
 		r = &rollout{}
 		w.rollouts[dep.Name] = r
 	}
+	broken := w.broken(dep.Name, image)
 	if template := fmt.Sprintf("%s×%d", image, replicas); r.template != template {
 		r.template, r.since = template, now
+		if replicas > 0 && !broken {
+			// A timer the driver jumps to: the pods are up then.
+			w.clock.NewTimer(podStartup)
+		}
 	}
 	st := appsv1.DeploymentStatus{ObservedGeneration: dep.Generation}
-	if replicas == 0 || !w.broken(dep.Name, image) {
+	if replicas == 0 || (!broken && !now.Before(r.since.Add(podStartup))) {
 		r.serving = replicas
 		st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas = replicas, replicas, replicas, replicas
 		st.Conditions = []appsv1.DeploymentCondition{
@@ -183,10 +196,15 @@ func (w *world) status(dep *appsv1.Deployment) appsv1.DeploymentStatus {
 		}
 		return keepTimes(dep.Status, st)
 	}
-	// A broken template: one surge pod that never becomes ready; the old
-	// pods keep serving, at most as many as wanted.
+	// Rolling out: the old pods keep serving, at most as many as wanted,
+	// while the new ones start (all of them; a broken template gets one
+	// surge pod, which never becomes ready).
 	old := min(r.serving, replicas)
-	st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas = old+1, 1, old, old
+	updated := replicas
+	if broken {
+		updated = 1
+	}
+	st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas = old+updated, updated, old, old
 	st.UnavailableReplicas = replicas - old
 	available := condition(appsv1.DeploymentAvailable, corev1.ConditionTrue, "MinimumReplicasAvailable", r.since)
 	if old < replicas {
@@ -197,7 +215,7 @@ func (w *world) status(dep *appsv1.Deployment) appsv1.DeploymentStatus {
 	if dep.Spec.ProgressDeadlineSeconds != nil {
 		deadline = time.Duration(*dep.Spec.ProgressDeadlineSeconds) * time.Second
 	}
-	if !now.Before(r.since.Add(deadline)) {
+	if broken && !now.Before(r.since.Add(deadline)) {
 		progressing = condition(appsv1.DeploymentProgressing, corev1.ConditionFalse, "ProgressDeadlineExceeded", r.since.Add(deadline))
 	}
 	st.Conditions = []appsv1.DeploymentCondition{available, progressing}
