@@ -372,6 +372,17 @@ func fuzzSeed(pairs ...int) []byte {
 	return b
 }
 
+// canaryShare is the percentage of the traffic a route sends to the canary,
+// rounded up: Gateway API weights are relative (1/3 is 25% for the canary),
+// and a negative weight counts as 0.
+func canaryShare(r Routes) int {
+	p, c := max(r.Primary, 0), max(r.Canary, 0)
+	if p+c == 0 {
+		return 0
+	}
+	return (c*100 + p + c - 1) / (p + c)
+}
+
 // knownPhase reports whether p is one of Flagger's phases.
 func knownPhase(p v1beta1.CanaryPhase) bool {
 	for _, known := range phaseOptions[:11] {
@@ -412,9 +423,9 @@ func checkDecision(t testing.TB, c *v1beta1.Canary, obs Observations, checks *fa
 			// A canary that is not ready may keep the traffic it has (a
 			// stepped promotion takes it back a step at a time), never get
 			// more.
-			if obs.Canary.State != Ready && a.Canary > max(obs.Routes.Canary, 0) {
+			if share := canaryShare(obs.Routes); obs.Canary.State != Ready && a.Canary > share {
 				require.Failf(t, "SetRoutes gives more traffic to a canary that is not ready",
-					"%d%% (the route gives it %d%%; canary %v)", a.Canary, obs.Routes.Canary, obs.Canary)
+					"%d%% (the route, %d/%d, gives it %d%%; canary %v)", a.Canary, obs.Routes.Primary, obs.Routes.Canary, share, obs.Canary)
 			}
 		case PromoteToPrimary:
 			checkPromotion(t, c, obs, checks, a)
