@@ -37,6 +37,7 @@ type options struct {
 	eventWebhook            string
 	port                    int
 	schedulerTick           time.Duration
+	shutdownGrace           time.Duration
 	pprof                   bool
 	version                 bool
 
@@ -82,6 +83,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.eventWebhook, "event-webhook", "", "URL that receives every canary event (when the canary has no event webhooks of its own); env EVENT_WEBHOOK_URL overrides it, as in Flagger.")
 	fs.IntVar(&o.port, "port", 8080, "Port of the metrics and health endpoints.")
 	fs.DurationVar(&o.schedulerTick, "scheduler-tick", time.Second, "How often canaries whose analysis is due are enqueued.")
+	// Below the pod's terminationGracePeriodSeconds (60 in kustomize/base),
+	// which must also cover the events' drain and the lease's release.
+	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 30*time.Second, "How long the syncs in flight may go on after SIGTERM before they are cancelled; the leader lease is released after.")
 	fs.BoolVar(&o.pprof, "pprof", false, "Serve Go profiles at /debug/pprof/ on -port.")
 	fs.BoolVar(&o.version, "version", false, "Print the version and exit.")
 	fs.StringVar(&o.slackURL, "slack-url", "", "Slack incoming webhook for canaries without alerts of their own (env SLACK_URL).")
@@ -128,6 +132,9 @@ func (o *options) validate() error {
 	}
 	if o.schedulerTick <= 0 {
 		return fmt.Errorf("-scheduler-tick must be positive")
+	}
+	if o.shutdownGrace < 0 {
+		return fmt.Errorf("-shutdown-grace must not be negative")
 	}
 	return nil
 }

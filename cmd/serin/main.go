@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -68,7 +69,9 @@ func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 	}
 	cfg.QPS, cfg.Burst = float32(opts.qps), opts.burst
 	cfg.UserAgent = rest.DefaultKubernetesUserAgent() + " serin"
-	op, err := operator.New(ctx, opts.operatorConfig(cfg, log))
+	// The operator's event recorder must outlive SIGTERM: the syncs that
+	// finish after it record events too. Run stops it when it returns.
+	op, err := operator.New(context.WithoutCancel(ctx), opts.operatorConfig(cfg, log))
 	if err != nil {
 		return err
 	}
@@ -81,14 +84,10 @@ func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 	ready := func() bool { return opts.enableLeaderElection || op.HasSynced() }
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveHTTP(ctx, log, opts.port, opts.pprof, registry, ready) })
-	lead := func(ctx context.Context) {
-		if err := op.Run(ctx); err != nil {
-			log.WithError(err).Error("Controller stopped")
-		}
-	}
+	lead := func(lease context.Context) { runUntilStopped(ctx, lease, log, op, opts.shutdownGrace) }
 	g.Go(func() error {
 		if !opts.enableLeaderElection {
-			lead(ctx)
+			lead(context.Background())
 			return ctx.Err()
 		}
 		// The lease has a client of its own, so that the operator's
@@ -104,4 +103,32 @@ func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 		return nil
 	}
 	return err
+}
+
+// runUntilStopped runs op until SIGTERM (the end of ctx) or the loss of the lease,
+// then stops it gracefully: the syncs in flight may finish for up to grace
+// after SIGTERM, and for up to lostLeaseDrain after the loss of the lease,
+// since another replica may take over soon after. It returns when op has
+// stopped; only then may the lease be released.
+func runUntilStopped(ctx, lease context.Context, log *logrus.Entry, op *operator.Operator, grace time.Duration) {
+	running, hardStop := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardStop()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-lease.Done():
+			grace = lostLeaseDrain
+		case <-running.Done():
+			return
+		}
+		log.WithField("grace", grace).Info("Stopping: letting the syncs in flight finish")
+		drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+		defer cancel()
+		if err := op.Shutdown(drain); err != nil {
+			log.WithError(err).Warn("The grace period ended; syncs in flight were cancelled")
+		}
+	}()
+	if err := op.Run(running); err != nil && !errors.Is(err, context.Canceled) {
+		log.WithError(err).Error("Controller stopped")
+	}
 }

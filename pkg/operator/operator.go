@@ -261,15 +261,36 @@ func (c Config) withDefaults() Config {
 
 // Run starts the informers (only now: a replica waiting for the leader
 // lease watches nothing), waits for their caches, and runs the workers and
-// the scheduler until ctx ends. Run returns once every sync in flight has
-// returned and the pending Kubernetes Events were posted (or abandoned
-// after events.DefaultDrainTimeout). An Operator runs once.
+// the scheduler until ctx ends or Shutdown is called.
+//
+// The end of ctx is a hard stop: the syncs in flight are cancelled at once
+// (their webhook calls and API requests fail), as close to a kill as an
+// in-process stop gets, except that a sync whose route already moved
+// still writes its status. Shutdown is the graceful stop.
+//
+// Run returns once every sync in flight has returned, the informers have
+// stopped and the pending Kubernetes Events were posted (or abandoned after
+// events.DefaultDrainTimeout): after Run returns the operator makes no
+// request. An Operator runs once.
 func (o *Operator) Run(ctx context.Context) error {
 	defer o.events.Shutdown()
+	// The informers stop with Run, also when Shutdown ended it.
+	informers, stop := context.WithCancel(ctx)
+	defer stop()
 	for _, start := range o.start {
-		start(ctx.Done())
+		start(informers.Done())
 	}
 	return o.controller.Run(ctx, o.cfg.Workers)
+}
+
+// Shutdown stops Run gracefully, as on SIGTERM: no new sync starts and the
+// scheduler stops, while the syncs in flight go on until they return or
+// ctx ends; at ctx's end they are cancelled, as by the end of Run's
+// context. Shutdown returns when Run has returned: nil if every sync
+// finished, ctx's error if some were cut short. Shutdown before Run makes
+// Run return at once.
+func (o *Operator) Shutdown(ctx context.Context) error {
+	return o.controller.Shutdown(ctx)
 }
 
 // HasSynced reports whether every informer cache the operator reads from
