@@ -26,13 +26,13 @@ func (t *table) add(r *result) {
 
 // row is one scenario's line of the table.
 type row struct {
-	scenario                    string
-	writes                      int
-	runs, killPoints            int
-	failBad, killBad            int
-	wedged, unready, unanalysed int
-	weights, ending, missed     int
-	wall                        time.Duration
+	scenario                     string
+	writes                       int
+	runs, killPoints             int
+	failBad, killBad, timeoutBad int
+	wedged, unready, unanalysed  int
+	weights, ending, missed      int
+	wall                         time.Duration
 }
 
 // render returns the table and the list of violations.
@@ -56,8 +56,11 @@ func (t *table) render() string {
 		}
 		return a.mode < b.mode
 	})
-	var lines []string
+	var lines, missed []string
 	for _, res := range t.results {
+		if res.missed {
+			missed = append(missed, fmt.Sprintf("%s k=%d %s", res.scenario, res.k, res.mode))
+		}
 		for _, rw := range []*row{rows[res.scenario], total} {
 			rw.runs++
 			rw.wall += res.wall
@@ -73,6 +76,8 @@ func (t *table) render() string {
 					rw.failBad++
 				case kill:
 					rw.killBad++
+				case timeout:
+					rw.timeoutBad++
 				}
 			}
 			if res.wedged {
@@ -99,11 +104,13 @@ func (t *table) render() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Interrupt at every write: %d releases in %s (writes counted: POST, PUT, PATCH, DELETE but Events and Leases)\n\n",
 		total.runs, time.Since(t.start).Round(time.Second))
-	fmt.Fprintf(&b, "| %-22s | %6s | %5s | %5s | %9s | %9s | %6s | %7s | %10s | %7s | %6s |\n",
-		"scenario", "writes", "runs", "kills", "fail: bad", "kill: bad", "wedged", "unready", "unanalysed", "weights", "ending")
-	fmt.Fprintf(&b, "|%s|\n", strings.Repeat("-", 24)+"|"+strings.Repeat("-", 8)+"|"+strings.Repeat("-", 7)+"|"+strings.Repeat("-", 7)+"|"+
-		strings.Repeat("-", 11)+"|"+strings.Repeat("-", 11)+"|"+strings.Repeat("-", 8)+"|"+strings.Repeat("-", 9)+"|"+strings.Repeat("-", 12)+"|"+
-		strings.Repeat("-", 9)+"|"+strings.Repeat("-", 8))
+	fmt.Fprintf(&b, "| %-22s | %6s | %5s | %5s | %9s | %9s | %12s | %6s | %7s | %10s | %7s | %6s |\n",
+		"scenario", "writes", "runs", "kills", "fail: bad", "kill: bad", "timeout: bad", "wedged", "unready", "unanalysed", "weights", "ending")
+	var sep []string
+	for _, w := range []int{22, 6, 5, 5, 9, 9, 12, 6, 7, 10, 7, 6} {
+		sep = append(sep, strings.Repeat("-", w+2))
+	}
+	fmt.Fprintf(&b, "|%s|\n", strings.Join(sep, "|"))
 	for _, name := range append(order, "total") {
 		rw := rows[name]
 		if name == "total" {
@@ -112,11 +119,12 @@ func (t *table) render() string {
 		if rw.runs == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "| %-22s | %6d | %5d | %5d | %9d | %9d | %6d | %7d | %10d | %7d | %6d |\n",
-			rw.scenario, rw.writes, rw.runs, rw.killPoints, rw.failBad, rw.killBad, rw.wedged, rw.unready, rw.unanalysed, rw.weights, rw.ending)
+		fmt.Fprintf(&b, "| %-22s | %6d | %5d | %5d | %9d | %9d | %12d | %6d | %7d | %10d | %7d | %6d |\n",
+			rw.scenario, rw.writes, rw.runs, rw.killPoints, rw.failBad, rw.killBad, rw.timeoutBad, rw.wedged, rw.unready, rw.unanalysed, rw.weights, rw.ending)
 	}
 	if total.missed > 0 {
-		fmt.Fprintf(&b, "\n%d runs ended before their write k (fewer writes than the fault-free run).\n", total.missed)
+		fmt.Fprintf(&b, "\n%d runs ended before their write k (fewer writes than the fault-free run): %s.\n",
+			total.missed, strings.Join(missed, ", "))
 	}
 	if len(lines) > 0 {
 		fmt.Fprintf(&b, "\n%d releases broke an invariant:\n\n%s\n", len(lines), strings.Join(lines, "\n"))

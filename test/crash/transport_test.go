@@ -2,6 +2,7 @@ package crash
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,10 @@ const (
 	// nothing of it is kept; a fresh operator (fresh informers, fresh
 	// controller) takes over.
 	kill
+	// timeout applies the k-th write but loses its answer: the client
+	// gets a timeout, as when the API server is slow, and the same
+	// operator goes on not knowing whether the write happened.
+	timeout
 )
 
 func (m mode) String() string {
@@ -36,6 +41,8 @@ func (m mode) String() string {
 		return "fail"
 	case kill:
 		return "kill"
+	case timeout:
+		return "timeout"
 	}
 	return "none"
 }
@@ -145,6 +152,13 @@ func (t *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			_ = req.Body.Close()
 		}
 		return injected500(req), nil
+	case timeout:
+		resp, err := t.next.RoundTrip(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+		}
+		return nil, fmt.Errorf("crash harness: the answer was lost: %w", context.DeadlineExceeded)
 	case kill:
 		resp, err := t.next.RoundTrip(req)
 		if err == nil {
