@@ -410,3 +410,13 @@ func transient(err error) bool {
 	return apierrors.IsServiceUnavailable(err) || apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) ||
 		apierrors.IsTooManyRequests(err) || apierrors.IsInternalError(err)
 }
+
+// knownBug skips a test whose assertion fails because of an operator bug that is reported
+// and not fixed yet, so that it does not block `make test`; the long runs (make test-chaos)
+// still run it and fail, so the bug stays visible. The assertion itself is never weakened.
+func knownBug(t *testing.T, bug string) {
+	t.Helper()
+	if !env.long {
+		t.Skipf("known operator bug, run with %s=1 to see it fail: %s", LongEnv, bug)
+	}
+}

@@ -20,9 +20,14 @@ import (
 	"github.com/serin-dev/serin/test/prometheus"
 )
 
-// LongEnv names the environment variable that, set to 1, runs the long versions of the
-// fault runs (more releases, more faults); make test-chaos sets it.
-const LongEnv = "SERIN_CHAOS_LONG"
+const (
+	// LongEnv names the environment variable that, set to 1, runs the long versions of the
+	// fault runs (more releases, more faults); make test-chaos sets it.
+	LongEnv = "SERIN_CHAOS_LONG"
+	// BinaryEnv names the environment variable that, when set, is the path of a serin binary
+	// to test instead of building cmd/serin from this tree (to measure a given commit).
+	BinaryEnv = "SERIN_CHAOS_BINARY"
+)
 
 // The environment every test shares: one control plane, one Prometheus scraping one exporter,
 // the serin binary built once, and a kubeconfig of the serin ServiceAccount.
@@ -78,10 +83,13 @@ func run(m *testing.M) int {
 	defer func() { _ = prom.Stop() }()
 	env.prom = prom
 
-	env.serin = filepath.Join(c.Dir, "serin")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", env.serin, "../../cmd/serin").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build serin: %v\n%s", err, out)
-		return 1
+	env.serin = os.Getenv(BinaryEnv)
+	if env.serin == "" {
+		env.serin = filepath.Join(c.Dir, "serin")
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", env.serin, "../../cmd/serin").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build serin: %v\n%s", err, out)
+			return 1
+		}
 	}
 	if env.kubeconfig, err = install.ServiceAccountKubeconfig(ctx, c); err != nil {
 		fmt.Fprintln(os.Stderr, "serin ServiceAccount:", err)

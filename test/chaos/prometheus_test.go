@@ -24,7 +24,8 @@ func vector(values ...string) string {
 }
 
 // faultCase is a fault to inject, held until the canary under test has checks more failed
-// checks (none: it only waits), with a Warning event containing why.
+// checks, with a Warning event containing why. With no checks it is held until that Warning
+// event, or, without why either, for one interval and a half, and must add no failed check.
 type faultCase struct {
 	fault  fault
 	checks int
@@ -111,6 +112,12 @@ func injectFault(t *testing.T, srv *faultServer, ns, name string, f faultCase) s
 			}
 		}
 		return false
+	}
+	if f.checks == 0 && f.why == "" {
+		time.Sleep(interval + interval/2)
+		after := getCanary(t, ns, name).Status.FailedChecks
+		assert.Equal(t, before, after, "%q: failed checks", f.fault.name)
+		return fmt.Sprintf("%s: %d failed checks", f.fault.name, after-before)
 	}
 	err := must.Poll(time.Duration(3*max(f.checks, 1))*interval, 250*time.Millisecond, func() (bool, error) {
 		if f.checks == 0 {

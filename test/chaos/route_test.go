@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,26 +22,23 @@ import (
 // that it can be told apart from the operator's weights.
 const intruderWeight = 55
 
-// TestRouteOverwritten has another writer change the canary's HTTPRoute in the middle of the
-// analysis: first the weights (45/55, off the ladder), then the canary backend removed. Each
-// time the operator must put its own weights back, with an event about the route, and go on
-// with the ladder from where it was: no step skipped, none taken from the intruder's weights.
+// TestRouteOverwritten has another writer change a canary's HTTPRoute at 20%, in the middle
+// of the analysis: the weights set to 45/55 (off the ladder) for one canary, the canary
+// backend removed for another. The operator must put its own weights back, with an event
+// about the route, and go on with the ladder from where it was: no step skipped, none taken
+// from the intruder's weights.
 func TestRouteOverwritten(t *testing.T) {
 	t.Parallel()
+	knownBug(t, "a route changed by another writer is adopted: 45/55 written at 20% made the operator promote from 55% (route 0,10,20,55,0), skipping 30-50%, with no event (RESULTS.md)")
 	ns := newNamespace(t, "chaos-route", env.prom.URL())
 	rec := record(t, ns)
 	op := startOperator(t, operatorConfig{namespace: ns, promURL: env.prom.URL()})
 	stopOnCleanup(t, op)
-	cd := deploy(t, newCanary(ns, "app", ladder(10, 50)))
-	waitCanary(t, ns, cd.Name, 3*time.Minute, "initialized", phaseIs(flaggerv1.CanaryPhaseInitialized))
-	release(t, ns, cd.Name, image(1))
-
 	intrusions := []struct {
 		name  string
-		at    int32
 		apply func(rule *gatewayv1.HTTPRouteRule)
 	}{
-		{"weights set to 45/55", 20, func(rule *gatewayv1.HTTPRouteRule) {
+		{"weights", func(rule *gatewayv1.HTTPRouteRule) {
 			for i := range rule.BackendRefs {
 				w := int32(100 - intruderWeight)
 				if strings.HasSuffix(string(rule.BackendRefs[i].Name), "-canary") {
@@ -49,33 +47,45 @@ func TestRouteOverwritten(t *testing.T) {
 				rule.BackendRefs[i].Weight = new(w)
 			}
 		}},
-		{"canary backend removed", 30, func(rule *gatewayv1.HTTPRouteRule) {
+		{"backend", func(rule *gatewayv1.HTTPRouteRule) {
 			rule.BackendRefs = slices.DeleteFunc(rule.BackendRefs, func(b gatewayv1.HTTPBackendRef) bool {
 				return strings.HasSuffix(string(b.Name), "-canary")
 			})
 			rule.BackendRefs[0].Weight = new(int32(100))
 		}},
 	}
-	var outcomes []string
-	for _, in := range intrusions {
-		waitWeight(t, rec, cd.Name, in.at, 3*time.Minute)
-		since := time.Now()
-		overwriteRoute(t, ns, cd.Name, in.apply)
-		restored := waitRestored(t, ns, cd.Name, 3*interval)
-		var said []string
-		err := must.Poll(interval, 250*time.Millisecond, func() (bool, error) {
-			said = eventsSince(t, ns, cd.Name, since, "HTTPRoute")
-			return len(said) > 0, nil
-		})
-		assert.NoError(t, err, "%s: no event about the HTTPRoute; events: %q", in.name, eventMessages(t, ns, cd.Name))
-		outcomes = append(outcomes, fmt.Sprintf("%s at %d%%: %s, events %q", in.name, in.at, restored, said))
-	}
-	waitCanary(t, ns, cd.Name, 3*time.Minute, "promoted", phaseIs(flaggerv1.CanaryPhaseSucceeded))
-
+	var (
+		mu       sync.Mutex
+		outcomes []string
+	)
+	t.Run("intrusions", func(t *testing.T) {
+		for _, in := range intrusions {
+			t.Run(in.name, func(t *testing.T) {
+				t.Parallel()
+				cd := deploy(t, newCanary(ns, in.name, ladder(10, 50)))
+				waitCanary(t, ns, cd.Name, 3*time.Minute, "initialized", phaseIs(flaggerv1.CanaryPhaseInitialized))
+				release(t, ns, cd.Name, image(1))
+				waitWeight(t, rec, cd.Name, 20, 3*time.Minute)
+				since := time.Now()
+				overwriteRoute(t, ns, cd.Name, in.apply)
+				restored := waitRestored(t, ns, cd.Name, 3*interval)
+				var said []string
+				err := must.Poll(interval, 250*time.Millisecond, func() (bool, error) {
+					said = eventsSince(t, ns, cd.Name, since, "HTTPRoute")
+					return len(said) > 0, nil
+				})
+				assert.NoError(t, err, "no event about the HTTPRoute since it was overwritten; events: %q", eventMessages(t, ns, cd.Name))
+				waitCanary(t, ns, cd.Name, 3*time.Minute, "promoted", phaseIs(flaggerv1.CanaryPhaseSucceeded))
+				assert.Equal(t, releaseWeights(cd, 1), withoutIntruder(rec.canaryWeights(cd.Name)), "canary weights on the route, the intruder's removed")
+				assert.Equal(t, []string{firstImage, image(1)}, rec.images(cd.Name+"-primary"), "images the primary ran")
+				mu.Lock()
+				outcomes = append(outcomes, fmt.Sprintf("%s overwritten at 20%%: %s, events %q, weights seen %v", in.name, restored, said, rec.canaryWeights(cd.Name)))
+				mu.Unlock()
+			})
+		}
+	})
 	rec.requireSound(t)
-	assert.Equal(t, releaseWeights(cd, 1), withoutIntruder(rec.canaryWeights(cd.Name)), "canary weights on the route, the intruder's removed")
-	assert.Equal(t, []string{firstImage, image(1)}, rec.images(cd.Name+"-primary"), "images the primary ran")
-	t.Logf("RESULT route-writer: %d intrusions in 1 release: %s; weights seen %v", len(intrusions), strings.Join(outcomes, "; "), rec.canaryWeights(cd.Name))
+	t.Logf("RESULT route-writer: %d intrusions, 1 release each: %s", len(intrusions), strings.Join(outcomes, "; "))
 }
 
 // overwriteRoute changes the route's last rule as another controller or a person would.

@@ -24,6 +24,10 @@ func TestSIGTERMDuringStep(t *testing.T) {
 	hook := &slowHook{delay: 6 * time.Second, arrived: make(chan *slowCall, 100)}
 	srv := newFaultServer(t, hook)
 	cfg := operatorConfig{namespace: ns, promURL: env.prom.URL(), leaderElection: true}
+	// A leader loses its lease when the API server is away for longer than the renew
+	// deadline: keep TestAPIServerRestarted's fault out of this one.
+	resume := steady()
+	defer resume()
 	op := startOperator(t, cfg)
 	stopOnCleanup(t, op)
 	cd := deploy(t, newCanary(ns, "app", ladder(20, 60), webhook("slow-test", flaggerv1.RolloutHook, srv.URL(), 15*time.Second)))
@@ -33,11 +37,9 @@ func TestSIGTERMDuringStep(t *testing.T) {
 
 	inFlight := hook.next(t, 3*interval)
 	before := getCanary(t, ns, cd.Name).Status
-	resume := steady()
 	sent := time.Now()
 	require.NoError(t, op.stop())
 	took := time.Since(sent)
-	resume()
 	after := getCanary(t, ns, cd.Name).Status
 
 	assert.True(t, inFlight.finished(), "the webhook call in flight at SIGTERM was cancelled instead of finishing")
