@@ -55,7 +55,7 @@ var operatorAllowList = map[string][]string{
 	// The HTTPRoute informers (v1 and v1beta1 share the resource) and the
 	// route Serin owns (pkg/router/gatewayapi_client.go).
 	"httproutes.gateway.networking.k8s.io": {"list", "watch", "create", "update", "delete"},
-	// client-go's event recorder (cmd/serin/operator.go): create, and patch
+	// the operator's event recorder (pkg/operator, pkg/events): create, and patch
 	// to count repeats.
 	"events": {"create", "patch"},
 }
