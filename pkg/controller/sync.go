@@ -115,6 +115,10 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	return nil
 }
 
+// maxBudget bounds the time a sync gives its webhooks (a week), so that
+// adding budgets never overflows.
+const maxBudget = 7 * 24 * time.Hour
+
 // statusWriteTimeout bounds the status write of a step, which runs on a
 // context of its own (see sync).
 const statusWriteTimeout = 30 * time.Second
@@ -129,7 +133,8 @@ func (c *Controller) syncTimeout(cd *flaggerv1.Canary) time.Duration {
 	var hooks time.Duration
 	if a := cd.GetAnalysis(); a != nil && c.cfg.Plugins.Webhooks != nil {
 		for _, h := range a.Webhooks {
-			hooks += c.cfg.Plugins.Webhooks.Budget(h)
+			// Saturating: Budget may be near the largest Duration.
+			hooks = min(hooks+c.cfg.Plugins.Webhooks.Budget(h), maxBudget)
 		}
 	}
 	return max(maxSyncTime, hooks+time.Minute)
