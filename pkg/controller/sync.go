@@ -134,7 +134,7 @@ func (c *Controller) syncTimeout(cd *flaggerv1.Canary) time.Duration {
 	if a := cd.GetAnalysis(); a != nil && c.cfg.Plugins.Webhooks != nil {
 		for _, h := range a.Webhooks {
 			// Saturating: Budget may be near the largest Duration.
-			hooks = min(hooks+c.cfg.Plugins.Webhooks.Budget(h), maxBudget)
+			hooks = min(hooks+min(c.cfg.Plugins.Webhooks.Budget(h), maxBudget), maxBudget)
 		}
 	}
 	return max(maxSyncTime, hooks+time.Minute)
