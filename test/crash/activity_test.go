@@ -22,18 +22,22 @@ type activity struct {
 	mu       sync.Mutex
 	inflight int
 	last     time.Time
-	// written and seen are, per watched resource, the last
-	// resourceVersion written (by anyone) and the last one the harness'
-	// watches delivered: the run is not quiet while a write has not come
-	// back, whatever the time since.
-	written, seen map[string]uint64
-	// busy reports whether the live operator has keys queued or a sync in
-	// flight: a sync that decides to do nothing makes no request.
-	busy func() bool
+	// written is, per watched resource, the last resourceVersion written
+	// (by anyone); seen is, per observer (the harness' watches, the
+	// world's informers) and resource, the last one delivered. The run is
+	// not quiet while a write has not come back to every observer of its
+	// resource, whatever the time since.
+	written map[string]uint64
+	seen    map[string]map[string]uint64
+	// busy reports, for the live operator and for the world, whether it
+	// has keys queued or work in flight: a sync that decides to do nothing
+	// makes no request.
+	busy map[string]func() bool
 }
 
 func newActivity() *activity {
-	return &activity{last: time.Now(), written: map[string]uint64{}, seen: map[string]uint64{}}
+	return &activity{last: time.Now(), written: map[string]uint64{}, seen: map[string]map[string]uint64{},
+		busy: map[string]func() bool{}}
 }
 
 // begin marks the start of some work; the returned func marks its end.
@@ -65,34 +69,58 @@ func (a *activity) wrote(resource string, rv uint64) {
 	a.written[resource] = max(a.written[resource], rv)
 }
 
-// saw records that a watch delivered resource at resourceVersion rv.
-func (a *activity) saw(resource string, rv uint64) {
+// follows declares that observer follows resource.
+func (a *activity) follows(observer, resource string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen[observer] == nil {
+		a.seen[observer] = map[string]uint64{}
+	}
+	a.seen[observer][resource] = max(a.seen[observer][resource], 0)
+}
+
+// saw records that observer was delivered resource at resourceVersion rv.
+func (a *activity) saw(observer, resource string, rv uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.last = time.Now()
-	a.seen[resource] = max(a.seen[resource], rv)
+	if a.seen[observer] == nil {
+		a.seen[observer] = map[string]uint64{}
+	}
+	a.seen[observer][resource] = max(a.seen[observer][resource], rv)
 }
 
-// watchOperator makes busy part of quiet (nil: no live operator).
-func (a *activity) watchOperator(busy func() bool) {
+// watch makes who's busy part of quiet (nil: who is gone).
+func (a *activity) watch(who string, busy func() bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.busy = busy
+	if busy == nil {
+		delete(a.busy, who)
+		return
+	}
+	a.busy[who] = busy
 }
 
 // quiet reports whether nothing is in flight and nothing happened for
 // quietFor.
 func (a *activity) quiet() bool {
 	a.mu.Lock()
-	busy := a.busy
+	var probes []func() bool
+	for _, busy := range a.busy {
+		probes = append(probes, busy)
+	}
 	quiet := a.inflight == 0 && time.Since(a.last) >= quietFor
-	for resource, rv := range a.written {
-		quiet = quiet && a.seen[resource] >= rv
+	for _, seen := range a.seen {
+		for resource, at := range seen {
+			quiet = quiet && at >= a.written[resource]
+		}
 	}
 	a.mu.Unlock()
-	if busy != nil && busy() {
-		a.touch()
-		return false
+	for _, busy := range probes {
+		if busy() {
+			a.touch()
+			return false
+		}
 	}
 	return quiet
 }

@@ -220,7 +220,7 @@ func (r *run) createCanary(ctx context.Context) error {
 func (r *run) startOperator(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	life := &life{onKill: func() {
-		r.act.watchOperator(nil)
+		r.act.watch("operator", nil)
 		r.killed.Store(true)
 		cancel()
 	}}
@@ -248,7 +248,7 @@ func (r *run) startOperator(ctx context.Context) error {
 	for _, c := range op.Collectors() {
 		_ = reg.Register(c)
 	}
-	r.act.watchOperator(func() bool { return queueBusy(reg) })
+	r.act.watch("operator", func() bool { return queueBusy(reg) })
 	go func() { _ = op.Run(ctx) }()
 	for !op.HasSynced() {
 		select {

@@ -97,6 +97,7 @@ func (r *recorder) start(ctx context.Context, e *env) error {
 		"canaries":    e.flagger.FlaggerV1beta1().Canaries(r.ns).Watch,
 	}
 	for resource, open := range opens {
+		r.act.follows("harness", resource)
 		w, err := open(ctx, metav1.ListOptions{})
 		if err != nil {
 			return err
@@ -121,7 +122,7 @@ func (r *recorder) follow(ctx context.Context, resource string, open func(contex
 			r.mu.Lock()
 			r.pending = append(r.pending, observed{rv: rv, typ: ev.Type, obj: ev.Object})
 			r.mu.Unlock()
-			r.act.saw(resource, rv)
+			r.act.saw("harness", resource, rv)
 		}
 		w.Stop()
 		for {

@@ -90,10 +90,17 @@ func (w *world) start(ctx context.Context) error {
 	deps := w.deployments.Apps().V1().Deployments().Informer()
 	routes := w.routes.Gateway().V1().HTTPRoutes().Informer()
 	handler := func(route bool) cache.ResourceEventHandler {
+		resource := "deployments"
+		if route {
+			resource = "httproutes"
+		}
+		w.act.follows("world", resource)
 		add := func(obj any) {
 			if m, err := meta.Accessor(obj); err == nil {
-				w.act.touch()
+				// Queued before it is seen, so that the run is never quiet
+				// in between.
 				w.queue.Add(worldKey{route: route, name: m.GetName()})
+				w.act.saw("world", resource, resourceVersion(m))
 			}
 		}
 		return cache.ResourceEventHandlerFuncs{AddFunc: add, UpdateFunc: func(_, obj any) { add(obj) }}
@@ -109,6 +116,7 @@ func (w *world) start(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), deps.HasSynced, routes.HasSynced) {
 		return fmt.Errorf("world: caches did not sync")
 	}
+	w.act.watch("world", func() bool { return w.queue.Len() > 0 })
 	go w.work(ctx)
 	return nil
 }
