@@ -96,10 +96,12 @@ type HandOverToTarget struct{}
 // AddFinalizer adds Finalizer to the canary.
 type AddFinalizer struct{}
 
-// RemoveFinalizer removes Finalizer from the canary. It is the last action
-// of its tick: on a canary being deleted, since the object may vanish right
-// after; on another, since it must follow the actions that give the
-// canary's objects the target's owner reference.
+// RemoveFinalizer removes Finalizer from the canary. On a canary being
+// deleted it is the last action of its tick, since the object may vanish
+// right after. On another (an older Serin's finalizer) it is the last of
+// Decision.Actions, after those that give the canary's objects the target's
+// owner reference, and before the status write, which would otherwise
+// conflict with its update of the canary.
 type RemoveFinalizer struct{}
 
 // Finalizer is the finalizer that holds a Canary with revertOnDeletion,

@@ -147,6 +147,9 @@ func fuzzInput(data []byte) (*v1beta1.Canary, Observations, *fakeChecks) {
 	c := newCanary(withAnalysis(func(a *v1beta1.CanaryAnalysis) { fuzzAnalysis(b, a) }),
 		withSpec(func(s *v1beta1.CanarySpec) { fuzzSpec(b, s) }),
 		withStatus(func(s *v1beta1.CanaryStatus) { fuzzStatus(b, s) }))
+	// The finalizer, but where removed below: revertOnDeletion's, or, on a
+	// canary without it, one that an older Serin put there.
+	c.Finalizers = []string{Finalizer}
 	switch b.at(fDeletion) % 4 {
 	case 1:
 		c.DeletionTimestamp = &metav1.Time{Time: t0}
@@ -437,8 +440,16 @@ func checkDecision(t testing.TB, c *v1beta1.Canary, obs Observations, checks *fa
 		case AddFinalizer:
 			require.NotContains(t, c.Finalizers, Finalizer, "AddFinalizer on a canary that has it")
 		case RemoveFinalizer:
-			require.NotNil(t, c.DeletionTimestamp, "RemoveFinalizer on a canary that is not being deleted")
-			require.Equal(t, len(all)-1, i, "RemoveFinalizer must be the last action")
+			if c.DeletionTimestamp != nil {
+				require.Equal(t, len(all)-1, i, "RemoveFinalizer must be the last action of a deleted canary")
+				continue
+			}
+			// An older Serin's finalizer goes from a live canary after the
+			// actions that make it useless.
+			require.False(t, c.Spec.RevertOnDeletion, "RemoveFinalizer on a canary with revertOnDeletion that is not being deleted")
+			require.Equal(t, len(d.Actions)-1, i, "RemoveFinalizer must be the last of the actions before the status")
+			require.Contains(t, d.Actions, Action(EnsurePrimary{}), "RemoveFinalizer before the primary side is reconciled")
+			require.Contains(t, d.Actions, Action(ReconcileRouting{}), "RemoveFinalizer before the routing is reconciled")
 		}
 	}
 
