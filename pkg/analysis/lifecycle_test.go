@@ -184,7 +184,7 @@ func TestStepDeletion(t *testing.T) {
 	}, {
 		name:   "a deleted target does not hold the deletion, and leaves no routing to revert",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion, deleted), obs: targetMissing,
-		phase: v1beta1.CanaryPhaseTerminated,
+		phase:  v1beta1.CanaryPhaseTerminated,
 		events: []string{terminating, terminated},
 	}})
 }
