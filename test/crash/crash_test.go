@@ -137,6 +137,17 @@ type knownItem struct {
 
 var knownItems = []knownItem{
 	{
+		// Seen at 6f34ea5: the status write of the 25% step fails or times
+		// out after the route moved; the retry finds the step due and
+		// takes the next one at once, so 25% is served for no interval
+		// and the revision the scenario pushes at 25% never finds it.
+		name: "not yet in issue 12: a step retried after its status write failed takes the next step at once",
+		explains: func(res *result, v string) bool {
+			return res.scenario == "revision-mid-analysis" && res.mode != kill && res.end.target == imageV1 &&
+				(strings.HasPrefix(v, "route weights differ") || strings.HasPrefix(v, "the primary ends with"))
+		},
+	},
+	{
 		// Flagger documents it: without analysis the primary's readiness is
 		// not awaited, so the new route serves from a primary whose pods
 		// are still starting.
