@@ -24,7 +24,7 @@ func steady() (resume func()) {
 }
 
 // TestAPIServerRestarted restarts kube-apiserver (down for 5 s, then as long as it takes to
-// start) in the middle of releases. The operator runs with leader election, as shipped, under
+// start) in the middle of releases, once per round of releases. The operator runs with leader election, as shipped, under
 // a supervisor that restarts it whenever it exits, as a kubelet would: losing the API server
 // for longer than the renew deadline makes a leader give its lease up and exit. Every release
 // must still promote, with every weight of the ladder in order and no traffic to a
@@ -40,32 +40,38 @@ func TestAPIServerRestarted(t *testing.T) {
 	sup := supervise(t, operatorConfig{namespace: ns, promURL: env.prom.URL(), leaderElection: true})
 	var cds []*flaggerv1.Canary
 	for i := range canaries {
-		cds = append(cds, deploy(t, newCanary(ns, fmt.Sprintf("app-%d", i), ladder(10, 10*(restarts+2)))))
+		cds = append(cds, deploy(t, newCanary(ns, fmt.Sprintf("app-%d", i))))
 	}
 	for _, cd := range cds {
 		waitCanary(t, ns, cd.Name, 3*time.Minute, "initialized", phaseIs(flaggerv1.CanaryPhaseInitialized))
 	}
-	began := time.Now()
-	for _, cd := range cds {
-		release(t, ns, cd.Name, image(1))
-	}
+	// One restart in each round of releases, once the first canary is mid-analysis.
 	var downtimes []time.Duration
-	for i := range restarts {
-		waitCanary(t, ns, cds[0].Name, 3*time.Minute, "mid-analysis", progressingAt(10*(i+1)))
+	var longest time.Duration
+	for round := 1; round <= restarts; round++ {
+		began := time.Now()
+		for _, cd := range cds {
+			release(t, ns, cd.Name, image(round))
+		}
+		waitCanary(t, ns, cds[0].Name, 3*time.Minute, "mid-analysis", progressingAt(cds[0].Spec.Analysis.StepWeight))
 		apiServerRestarts.Lock()
 		stopped := time.Now()
 		err := env.cluster.RestartAPIServer(t.Context(), 5*time.Second)
 		downtimes = append(downtimes, time.Since(stopped).Round(100*time.Millisecond))
 		apiServerRestarts.Unlock()
 		require.NoError(t, err, "restart kube-apiserver")
+		longest = max(longest, waitPromoted(t, ns, cds, image(round), began, 6*time.Minute))
 	}
-	longest := waitPromoted(t, ns, cds, image(1), began, 6*time.Minute)
 
 	rec.requireSound(t)
-	for _, cd := range cds {
-		assert.Equal(t, releaseWeights(cd, 1), rec.canaryWeights(cd.Name), "%s: canary weights on the route", cd.Name)
-		assert.Equal(t, []string{firstImage, image(1)}, rec.images(cd.Name+"-primary"), "%s: images the primary ran", cd.Name)
+	want := []string{firstImage}
+	for round := 1; round <= restarts; round++ {
+		want = append(want, image(round))
 	}
-	t.Logf("RESULT apiserver-restart: %d restarts (API server unavailable %v), %d releases, all promoted, longest %s, operator exits %d: %q, watch gaps %d",
-		restarts, downtimes, canaries, longest.Round(time.Second), len(sup.exits()), sup.exits(), rec.gaps)
+	for _, cd := range cds {
+		assert.Equal(t, releaseWeights(cd, restarts), rec.canaryWeights(cd.Name), "%s: canary weights on the route", cd.Name)
+		assert.Equal(t, want, rec.images(cd.Name+"-primary"), "%s: images the primary ran", cd.Name)
+	}
+	t.Logf("RESULT apiserver-restart: %d restarts (API server unavailable %v), %d releases of %d canaries at once, all promoted, longest %s, operator exits %d: %q, watch gaps %d",
+		restarts, downtimes, canaries*restarts, canaries, longest.Round(time.Second), len(sup.exits()), sup.exits(), rec.gaps)
 }

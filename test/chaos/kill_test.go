@@ -116,7 +116,7 @@ func promoted(t *testing.T, ns, name, img string) bool {
 }
 
 // killer runs the operator of a test and, once started, kills it with SIGKILL at random
-// moments (2 to 12 s after each start) and starts a fresh one.
+// moments (2 to 8 s after each start) and starts a fresh one.
 type killer struct {
 	t    *testing.T
 	cfg  operatorConfig
@@ -156,7 +156,7 @@ func (k *killer) start() {
 func (k *killer) run() {
 	defer close(k.done)
 	for {
-		wait := 2*time.Second + time.Duration(k.rnd.Int64N(int64(10*time.Second)))
+		wait := 2*time.Second + time.Duration(k.rnd.Int64N(int64(6*time.Second)))
 		select {
 		case <-k.stop:
 			return
