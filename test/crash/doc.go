@@ -77,7 +77,7 @@
 //
 // `make test` runs every scenario fault-free, the rollback on metrics at
 // every write in the three modes, and the other scenarios at their middle
-// and last writes, failed and killed (about 80 releases, a minute).
+// and last writes, failed and killed (91 releases, about a minute).
 // `make test-crash` runs every write of every scenario in the three modes
 // and prints the table of results.
 package crash
