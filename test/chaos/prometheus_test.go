@@ -30,20 +30,24 @@ type faultCase struct {
 	fault  fault
 	checks int
 	why    string
+	// bug, when set, is a known operator bug that makes this case fail: it is left out of
+	// the short runs (see knownBug) and still asserted in the long ones.
+	bug string
 }
 
 // promFaults are the faults TestPrometheusFaults injects, in order.
 var promFaults = []faultCase{
-	{refused, 2, "connection refused"},
+	{refused, 2, "connection refused", ""},
 	// Each query gives up after the provider's 5 s timeout.
-	{hanging, 1, "deadline exceeded"},
-	{answer("an HTML page", "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"), 1, "bad_response"},
-	{answer("NaN", "application/json", vector("NaN")), 1, "no values found for custom metric: error-rate"},
-	{answer("+Inf", "application/json", vector("+Inf")), 1, "error-rate +Inf > 1"},
+	{hanging, 1, "deadline exceeded", ""},
+	{answer("an HTML page", "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"), 1, "bad_response", ""},
+	{answer("NaN", "application/json", vector("NaN")), 1, "no values found for custom metric: error-rate", ""},
+	{answer("+Inf", "application/json", vector("+Inf")), 1, "error-rate +Inf > 1", ""},
 	// Two series where the query should give one: both values pass the threshold, so only
 	// a check that notices the ambiguity fails.
-	{answer("several series", "application/json", vector("0", "0.5")), 1, "error-rate"},
-	{answer("no series", "application/json", vector()), 1, "no values found for custom metric: error-rate"},
+	{answer("several series", "application/json", vector("0", "0.5")), 1, "error-rate",
+		"an answer with several series is accepted: the first value is used without a failed check or an event (RESULTS.md)"},
+	{answer("no series", "application/json", vector()), 1, "no values found for custom metric: error-rate", ""},
 }
 
 // TestPrometheusFaults points the MetricTemplates at a proxy in front of the real Prometheus
@@ -76,6 +80,10 @@ func TestPrometheusFaults(t *testing.T) {
 
 	var outcomes []string
 	for _, f := range promFaults {
+		if f.bug != "" && !env.long {
+			t.Logf("%q left out, known operator bug (run with %s=1 to see it fail): %s", f.fault.name, LongEnv, f.bug)
+			continue
+		}
 		outcomes = append(outcomes, injectFault(t, proxy, ns, survivor.Name, f))
 		assert.False(t, op.exited(), "the operator exited during %q: %s", f.fault.name, lastLine(op.log))
 	}

@@ -31,12 +31,12 @@ func TestWebhookFaults(t *testing.T) {
 		if !counted {
 			// One Warning when the gate first refuses, none for later refusals (as in
 			// Flagger): the canary only stays Waiting.
-			return []faultCase{{hanging, 0, gate}, {failing500, 0, ""}, {refused, 0, ""}}
+			return []faultCase{{hanging, 0, gate, ""}, {failing500, 0, "", ""}, {refused, 0, "", ""}}
 		}
 		return []faultCase{
-			{hanging, 1, "deadline exceeded"},
-			{failing500, 1, failing500.body},
-			{refused, 1, "connection refused"},
+			{hanging, 1, "deadline exceeded", ""},
+			{failing500, 1, failing500.body, ""},
+			{refused, 1, "connection refused", ""},
 		}
 	}
 	cases := []struct {
