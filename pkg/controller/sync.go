@@ -86,6 +86,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		err := c.writeStatus(wctx, cd, decision.Status)
 		wcancel()
 		if err != nil {
+			c.holdMovedTraffic(key, cd, decision, now)
 			return err
 		}
 		// After the write only, so that a retried step is not counted twice.
@@ -138,6 +139,28 @@ func (c *Controller) syncTimeout(cd *flaggerv1.Canary) time.Duration {
 		}
 	}
 	return max(maxSyncTime, hooks+time.Minute)
+}
+
+// holdMovedTraffic keeps a step whose route was moved but whose status write
+// failed from being taken again at once: the retry would see the new weight
+// and take the next step, so that the weight just set would serve for no
+// time (found by the crash harness: the 25% step of a run went straight on
+// to 50%). The step is scheduled one interval on instead, and recomputed
+// from the route then; the retry in between finds nothing due.
+func (c *Controller) holdMovedTraffic(key cache.ObjectName, cd *flaggerv1.Canary, decision analysis.Decision, now time.Time) {
+	if idle(cd.Status.Phase) || decision.RequeueAfter <= 0 || !movedTraffic(decision.Actions) {
+		return
+	}
+	c.scheduleStep(key, now.Add(decision.RequeueAfter))
+}
+
+func movedTraffic(actions []analysis.Action) bool {
+	for _, a := range actions {
+		if _, ok := a.(analysis.SetRoutes); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // idle reports whether a canary in phase has nothing to do until something
