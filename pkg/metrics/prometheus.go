@@ -56,7 +56,12 @@ func newPrometheus(cfg ProviderConfig) (*prometheus, error) {
 }
 
 // RunQuery runs an instant query with its whitespace collapsed and returns
-// the first sample of a vector, or a scalar.
+// the sample of a one-series vector, or a scalar.
+//
+// Unlike Flagger, which takes one of the series of a vector with several
+// (whichever the server lists last) and passes or fails on it: a query
+// that returns several series is ambiguous, and fails the check with an
+// error that says so and how to aggregate it.
 func (p *prometheus) RunQuery(ctx context.Context, query string) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
@@ -69,6 +74,10 @@ func (p *prometheus) RunQuery(ctx context.Context, query string) (float64, error
 	case model.Vector:
 		if len(r) == 0 {
 			return 0, ErrNoValues
+		}
+		if len(r) > 1 {
+			return 0, fmt.Errorf("query returned %d series (%s, ...); a metric must return one value: aggregate it, e.g. sum(...)",
+				len(r), r[0].Metric)
 		}
 		v = float64(r[0].Value)
 	case *model.Scalar:

@@ -90,7 +90,7 @@ func TestPrometheusRunQuery(t *testing.T) {
 	}{
 		"vector": {status: 200, want: 99.5,
 			body: success("vector", `[{"metric":{"pod":"a"},"value":[1700000000,"99.5"]}]`)},
-		"first sample of a vector": {status: 200, want: 1,
+		"several series are ambiguous": {status: 200, wantError: "query returned 2 series",
 			body: success("vector", `[{"metric":{"pod":"a"},"value":[1700000000,"1"]},{"metric":{"pod":"b"},"value":[1700000000,"2"]}]`)},
 		"scalar":          {status: 200, want: 42, body: success("scalar", `[1700000000,"42"]`)},
 		"empty vector":    {status: 200, noValues: true, body: success("vector", `[]`)},
