@@ -36,6 +36,8 @@ const (
 	ReasonPromotionCopy = "PromotionCopy"
 	// ReasonNoSteps means the spec gives the analysis no step to take.
 	ReasonNoSteps = "NoSteps"
+	// ReasonRouteDrift means another writer changed the route's weights.
+	ReasonRouteDrift = "RouteDrift"
 )
 
 // verdict is what a check tells the phase handler to do.
@@ -172,6 +174,26 @@ func stepsPossible(t *tick) result {
 		return passed
 	}
 	return result{wait, ReasonNoSteps, fmt.Sprintf(msgNoSteps, canaryID(t.cd))}
+}
+
+// routeOwned re-asserts the weight of a weighted canary's run when the
+// route shows another: neither the weight the status records nor the next
+// step (the route write of a step whose status write was interrupted). The
+// tick then waits, and the run goes on from its own weight.
+//
+// Unlike Flagger, where a weight set by another writer (or a backend it
+// removed) became the run's weight: the release jumped ahead, or started
+// its ladder over, without an event.
+func routeOwned(t *tick) result {
+	if StrategyOf(t.an) != StrategyCanary {
+		return passed
+	}
+	w, r := min(max(t.st.CanaryWeight, 0), totalWeight), t.obs.Routes
+	if r.Canary == w || r.Canary == NextWeight(t.cd, w) {
+		return passed
+	}
+	t.act(SetRoutes{Primary: totalWeight - w, Canary: w, Mirrored: r.Mirrored})
+	return result{wait, ReasonRouteDrift, fmt.Sprintf(msgRouteDrift, routeID(t.cd), r.Primary, r.Canary, totalWeight-w, w)}
 }
 
 // canaryReady requires a ready canary; one that will not come up is rolled

@@ -12,7 +12,7 @@ import (
 )
 
 // Event texts, word for word Flagger's (flagger-behaviour.md §2.11), but for
-// msgResumed, msgHandedOver and msgNoSteps, which Flagger does not have. The first
+// msgResumed, msgHandedOver, msgNoSteps and msgRouteDrift, which Flagger does not have. The first
 // %s of each is <name>.<namespace>: the canary's name or, where Flagger uses
 // it, the target's (see the callers).
 const (
@@ -55,6 +55,7 @@ const (
 	msgProvidersAvailable   = "all the metrics providers are available!"
 	msgProvidersUnavailable = "Error checking metric providers: %v"
 	msgTargetMissing        = "%s %s not found"
+	msgRouteDrift           = "HTTPRoute %s weights changed by another writer to %d/%d: restoring %d/%d"
 	msgNoSteps              = "Halt %s advancement: spec.analysis.stepWeight or spec.analysis.stepWeights must give the canary a weight above 0"
 )
 
@@ -106,6 +107,13 @@ func canaryID(c *v1beta1.Canary) string {
 // about the workload (scaling, copying, starting, restarting, completing).
 func targetID(c *v1beta1.Canary) string {
 	return c.Spec.TargetRef.Name + "." + c.Namespace
+}
+
+// routeID is <route name>.<namespace>: the route is named after the apex
+// Service.
+func routeID(c *v1beta1.Canary) string {
+	apex, _, _ := c.GetServiceNames()
+	return apex + "." + c.Namespace
 }
 
 // primaryID is <target name>-primary.<namespace>.

@@ -124,7 +124,7 @@ func (t *tick) analyse() {
 		t.promoteWithoutAnalysis()
 		return
 	}
-	if !t.passes(stepsPossible, noManualRollback, belowThreshold) {
+	if !t.passes(stepsPossible, noManualRollback, belowThreshold, routeOwned) {
 		return
 	}
 	if !t.analysisPasses() {

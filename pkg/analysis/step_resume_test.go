@@ -112,3 +112,30 @@ func TestFailedPromotionWaitsForAReadyCanary(t *testing.T) {
 	assert.Contains(t, d.Actions, Action(SetRoutes{Canary: 100}))
 	assert.NotContains(t, d.Actions, Action(ScaleTargetToZero{}), "the canary keeps serving")
 }
+
+// TestStepRouteOwned: the run's weight is its own. Another writer's weight
+// is put back with an event; the weight of a step whose status write was
+// interrupted (the next step) is not drift.
+func TestStepRouteOwned(t *testing.T) {
+	runTransitions(t, []transition{{
+		name:   "weights changed by another writer are restored, with an event",
+		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 20, 0, 0)), obs: observed(rev2, 45, 55),
+		phase: v1beta1.CanaryPhaseProgressing, weight: 20,
+		actions: actions(ensure, reconcile, SetRoutes{Primary: 80, Canary: 20}),
+		events:  []string{warning("HTTPRoute podinfo.test weights changed by another writer to 45/55: restoring 80/20")},
+		reason:  ReasonRouteDrift,
+	}, {
+		name:   "a route rebuilt at 100/0 after its backend was removed goes back to the run's weight",
+		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 20, 0, 0)), obs: observed(rev2, 100, 0),
+		phase: v1beta1.CanaryPhaseProgressing, weight: 20,
+		actions: actions(ensure, reconcile, SetRoutes{Primary: 80, Canary: 20}),
+		events:  []string{warning("HTTPRoute podinfo.test weights changed by another writer to 100/0: restoring 80/20")},
+		reason:  ReasonRouteDrift,
+	}, {
+		name:   "the next step's weight, whose status write was lost, goes on from there",
+		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 20, 0, 0)), obs: observed(rev2, 70, 30),
+		phase: v1beta1.CanaryPhaseProgressing, weight: 40,
+		actions: actions(ensure, reconcile, SetRoutes{Primary: 60, Canary: 40}),
+		events:  []string{normal("Advance podinfo.test canary weight 40")},
+	}})
+}
