@@ -56,7 +56,11 @@ func (r *GatewayAPIRouter) Reconcile(ctx context.Context, cd *flaggerv1.Canary, 
 	}
 	routes, found := routesFromSpec(&live.Spec, primary, canary)
 	if !found {
-		routes = Routes{Primary: 100}
+		// A rule that lost its primary or canary backend (another writer)
+		// is rebuilt at the weight the status records, so that a run in
+		// progress keeps its weight instead of falling back to 0.
+		w := min(max(cd.Status.CanaryWeight, 0), 100)
+		routes = Routes{Primary: 100 - w, Canary: w}
 	}
 	refs := live.OwnerReferences
 	if metav1.IsControlledBy(live, cd) {

@@ -29,7 +29,6 @@ const intruderWeight = 55
 // from the intruder's weights.
 func TestRouteOverwritten(t *testing.T) {
 	t.Parallel()
-	knownBug(t, "a route changed by another writer is adopted: 45/55 written at 20% made the operator promote from 55% (route 0,10,20,55,0), skipping 30-50%, with no event (RESULTS.md)")
 	ns := newNamespace(t, "chaos-route", env.prom.URL())
 	rec := record(t, ns)
 	op := startOperator(t, operatorConfig{namespace: ns, promURL: env.prom.URL()})
