@@ -99,6 +99,19 @@ func progressingWithHook(t *testing.T, f *fixture, hook *blockingHook) {
 	f.clock.Step(time.Minute)
 }
 
+// awaitHook waits for the due step to block in the hook. The key is added
+// again: the step's own timer may have fired before Run's workers started,
+// and a bare receive then hung the test until its timeout.
+func awaitHook(t *testing.T, f *fixture, hook *blockingHook) {
+	t.Helper()
+	f.ctrl.queue.Add(f.key)
+	select {
+	case <-hook.entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the due step never reached its webhook")
+	}
+}
+
 // syncCount is how many syncs the controller ran.
 func syncCount(t *testing.T, c *Controller) uint64 {
 	t.Helper()
@@ -134,7 +147,7 @@ func TestShutdownFinishesTheSyncInFlight(t *testing.T) {
 
 	ran := make(chan error, 1)
 	go func() { ran <- f.ctrl.Run(context.Background(), 1) }()
-	<-hook.entered
+	awaitHook(t, f, hook)
 	before := syncCount(t, f.ctrl)
 	for _, name := range []string{"other", "ghost"} {
 		f.ctrl.queue.Add(cache.ObjectName{Namespace: "test", Name: name})
@@ -175,7 +188,7 @@ func TestShutdownCancelsAtTheEndOfTheGracePeriod(t *testing.T) {
 
 	ran := make(chan error, 1)
 	go func() { ran <- f.ctrl.Run(context.Background(), 1) }()
-	<-hook.entered
+	awaitHook(t, f, hook)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the grace period is over at once
 	assert.ErrorIs(t, f.ctrl.Shutdown(ctx), context.Canceled)
@@ -198,7 +211,7 @@ func TestRunContextEndIsAHardStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- f.ctrl.Run(ctx, 1) }()
-	<-hook.entered
+	awaitHook(t, f, hook)
 	cancel()
 	<-hook.canceled
 	require.NoError(t, <-ran)
