@@ -78,7 +78,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		c.recordEvent(ctx, cd, log, analysis.Event{Type: corev1.EventTypeWarning, Reason: analysis.EventReason, Message: applyErr.Error()})
 		return applyErr
 	}
-	if cd.DeletionTimestamp == nil || !removedFinalizer(decision.Actions) {
+	if cd.DeletionTimestamp == nil || !hasAction[analysis.RemoveFinalizer](decision.Actions) {
 		// The status is written with a context of its own: a step whose
 		// route was moved must record it even when the sync ran out of
 		// time or the operator is shutting down.
@@ -148,19 +148,10 @@ func (c *Controller) syncTimeout(cd *flaggerv1.Canary) time.Duration {
 // to 50%). The step is scheduled one interval on instead, and recomputed
 // from the route then; the retry in between finds nothing due.
 func (c *Controller) holdMovedTraffic(key cache.ObjectName, cd *flaggerv1.Canary, decision analysis.Decision, now time.Time) {
-	if idle(cd.Status.Phase) || decision.RequeueAfter <= 0 || !movedTraffic(decision.Actions) {
+	if idle(cd.Status.Phase) || decision.RequeueAfter <= 0 || !hasAction[analysis.SetRoutes](decision.Actions) {
 		return
 	}
 	c.scheduleStep(key, now.Add(decision.RequeueAfter))
-}
-
-func movedTraffic(actions []analysis.Action) bool {
-	for _, a := range actions {
-		if _, ok := a.(analysis.SetRoutes); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // idle reports whether a canary in phase has nothing to do until something
@@ -314,9 +305,10 @@ func (c *Controller) sendAlert(ctx context.Context, cd *flaggerv1.Canary, log *l
 	}
 }
 
-func removedFinalizer(actions []analysis.Action) bool {
+// hasAction reports whether actions hold an action of type T.
+func hasAction[T analysis.Action](actions []analysis.Action) bool {
 	for _, a := range actions {
-		if _, ok := a.(analysis.RemoveFinalizer); ok {
+		if _, ok := a.(T); ok {
 			return true
 		}
 	}
