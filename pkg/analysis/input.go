@@ -79,6 +79,11 @@ type Readiness struct {
 	// as it is, e.g. "canary deployment podinfo.test not ready: waiting for
 	// rollout to finish: 1 out of 2 new replicas have been updated".
 	Message string
+
+	// Draining is true for a workload scaled to zero whose pods are still
+	// being removed: scaled back up now, its status could say ready while
+	// it has no pods.
+	Draining bool
 }
 
 // Routes are the weights read back from the route.

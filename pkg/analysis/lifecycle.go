@@ -104,7 +104,8 @@ func (t *tick) dropFinalizer() {
 // Unlike Flagger, a target that no longer exists does not hold the deletion
 // (helm uninstall deletes both at once), and the first Terminating tick
 // always waits, so a target still at zero replicas is never mistaken for a
-// ready one.
+// ready one. A target still scaling down to zero (a canary deleted right
+// after it was initialized) is scaled back up only once its pods are gone.
 func (t *tick) terminate() {
 	t.d.RequeueAfter = 0
 	if !hasFinalizer(t.cd) {
@@ -127,6 +128,16 @@ func (t *tick) terminate() {
 	}
 	t.actOnAutoscaler(ResumeTargetAutoscaler{})
 	if !t.obs.TargetMissing {
+		if t.obs.Canary.Draining {
+			// Scaled back up before its pods are gone, the target reports
+			// ready on its ReplicaSet's stale status while the pods are
+			// deleted, and the traffic would go to none.
+			t.d.Reason = ReasonTargetNotReady
+			if !first {
+				t.warning("%s", t.obs.Canary.Message)
+			}
+			return
+		}
 		t.act(RestoreTarget{})
 		if first || t.obs.Canary.State != Ready {
 			t.d.Reason = ReasonTargetNotReady

@@ -135,6 +135,9 @@ func TestStepFinalizer(t *testing.T) {
 func TestStepDeletion(t *testing.T) {
 	targetWaiting := observed(rev2, 100, 0)
 	targetWaiting.Canary = Readiness{State: Waiting, Message: "deployment podinfo.test not ready: waiting for rollout to finish: 0 of 2 updated replicas are available"}
+	targetDraining := observed(rev1, 100, 0)
+	targetDraining.Canary = Readiness{State: Waiting, Draining: true,
+		Message: "canary deployment podinfo.test not ready: scaling down to zero, 2 replicas left"}
 	targetMissing := Observations{TargetMissing: true}
 	terminating := normal("Terminating canary podinfo.test")
 	terminated := normal("Terminated canary podinfo.test")
@@ -167,6 +170,16 @@ func TestStepDeletion(t *testing.T) {
 		phase:   v1beta1.CanaryPhaseTerminating,
 		actions: actions(ResumeTargetAutoscaler{}, RestoreTarget{}),
 		events:  []string{terminating}, reason: ReasonTargetNotReady,
+	}, {
+		name:   "a target still scaling down to zero (deleted right after initialization) is not scaled back up yet",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseInitialized), revertOnDeletion, deleted), obs: targetDraining,
+		phase:  v1beta1.CanaryPhaseTerminating,
+		events: []string{terminating}, reason: ReasonTargetNotReady,
+	}, {
+		name:   "nor on the ticks after, until its pods are gone",
+		canary: newCanary(idleIn(v1beta1.CanaryPhaseTerminating), revertOnDeletion, deleted), obs: targetDraining,
+		phase:  v1beta1.CanaryPhaseTerminating,
+		events: []string{warning(targetDraining.Canary.Message)}, reason: ReasonTargetNotReady,
 	}, {
 		name:   "a target still rolling out is awaited",
 		canary: newCanary(idleIn(v1beta1.CanaryPhaseTerminating), revertOnDeletion, deleted), obs: targetWaiting,

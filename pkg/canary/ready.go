@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
@@ -29,6 +30,11 @@ type NotReadyError struct {
 	// waiting longer cannot help, and the release should be rolled back.
 	// Otherwise the check should simply be retried later.
 	Permanent bool
+	// Draining is set when the workload was scaled to zero and its
+	// controller has not finished removing the pods. Scaling it back up
+	// before then can report it ready on the ReplicaSet's stale status
+	// while its pods are being deleted.
+	Draining bool
 }
 
 // Error returns Message.
@@ -117,6 +123,12 @@ func (c *DeploymentController) IsCanaryReady(ctx context.Context, cd *flaggerv1.
 	if err != nil {
 		return err
 	}
+	if ptr.Deref(target.Spec.Replicas, 1) == 0 &&
+		(target.Status.Replicas > 0 || target.Generation > target.Status.ObservedGeneration) {
+		return &NotReadyError{Draining: true, Message: fmt.Sprintf(
+			"canary deployment %s.%s not ready: scaling down to zero, %d replicas left",
+			target.Name, target.Namespace, target.Status.Replicas)}
+	}
 	threshold := readyThreshold(cd, func(a *flaggerv1.CanaryAnalysis) *int { return a.CanaryReadyThreshold })
 	if err := CheckRollout(target, threshold, cd.GetProgressDeadline(), c.clock.Now()); err != nil {
 		return wrapNotReady(err, fmt.Sprintf("canary deployment %s.%s not ready: ", target.Name, target.Namespace))
@@ -140,7 +152,7 @@ func wrapNotReady(err error, prefix string) error {
 	if !errors.As(err, &nre) {
 		return err
 	}
-	return &NotReadyError{Message: prefix + nre.Message, Permanent: nre.Permanent}
+	return &NotReadyError{Message: prefix + nre.Message, Permanent: nre.Permanent, Draining: nre.Draining}
 }
 
 // readyThreshold returns the analysis field chosen by get, 100 when unset.

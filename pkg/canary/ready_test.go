@@ -128,6 +128,23 @@ func TestIsCanaryReady(t *testing.T) {
 		require.EqualError(t, err, "canary deployment podinfo.test not ready: scaled to zero")
 		assert.False(t, IsPermanent(err))
 	})
+	t.Run("scaling down to zero", func(t *testing.T) {
+		// The Deployment controller sums the ReplicaSets' status, which
+		// still counts the pods being deleted.
+		f := newFixture(t, newDeployment("podinfo", withReplicas(0), withStatus(2, 2, 2)))
+		err := f.ctrl.IsCanaryReady(ctx, newCanary())
+		require.EqualError(t, err, "canary deployment podinfo.test not ready: scaling down to zero, 2 replicas left")
+		var nre *NotReadyError
+		require.ErrorAs(t, err, &nre)
+		assert.True(t, nre.Draining)
+		assert.False(t, nre.Permanent)
+
+		unobserved := newDeployment("podinfo", withReplicas(0), withStatus(0, 0, 0))
+		unobserved.Generation = unobserved.Status.ObservedGeneration + 1
+		err = newFixture(t, unobserved).ctrl.IsCanaryReady(ctx, newCanary())
+		require.ErrorAs(t, err, &nre)
+		assert.True(t, nre.Draining, "a scale-down not yet observed")
+	})
 	t.Run("canaryReadyThreshold", func(t *testing.T) {
 		f := newFixture(t, newDeployment("podinfo", withReplicas(4), withStatus(4, 4, 3)))
 		cd := newCanary(func(cd *flaggerv1.Canary) { cd.Spec.Analysis.CanaryReadyThreshold = ptr.To(75) })

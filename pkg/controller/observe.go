@@ -58,7 +58,7 @@ func readiness(err error) (analysis.Readiness, error) {
 	case errors.As(err, &notReady) && notReady.Permanent:
 		return analysis.Readiness{State: analysis.Failed, Message: notReady.Message}, nil
 	case errors.As(err, &notReady):
-		return analysis.Readiness{State: analysis.Waiting, Message: notReady.Message}, nil
+		return analysis.Readiness{State: analysis.Waiting, Message: notReady.Message, Draining: notReady.Draining}, nil
 	case apierrors.IsNotFound(err):
 		return analysis.Readiness{State: analysis.Waiting, Message: err.Error()}, nil
 	}
