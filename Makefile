@@ -32,7 +32,7 @@ test-unit: ## Unit tests only: no binaries needed.
 	$(GO) test $(TEST_FLAGS) $(UNIT_PKGS)
 
 test-integration: testbin ## Tests against a real etcd and kube-apiserver.
-	$(GO) test $(TEST_FLAGS) ./test/cluster/... ./test/integration/...
+	$(GO) test $(TEST_FLAGS) ./test/lib/cluster/... ./test/integration/...
 
 # make test runs a sample of test/crash; this runs every kill point.
 test-crash: testbin ## Interrupt every write of every release scenario and print the table (test/crash).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # demo.sh is `make demo`: Flagger's Gateway API tutorial end to end on this machine, with real
-# traffic through Traefik, in a network namespace of its own (see test/demo and test/stack).
+# traffic through Traefik, in a network namespace of its own (see test/demo and test/lib/stack).
 #
 # Usage: hack/demo.sh up       build what is missing (with progress), then run the tutorial and
 #                              leave the stack up; Ctrl-C stops everything

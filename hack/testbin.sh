@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # testbin.sh builds the pinned binaries that Serin's integration and e2e tests run (etcd,
 # kube-apiserver, ...) from the Go module proxy into a cache keyed by component and version, and
-# skips whatever is already there. test/cluster finds them through `testbin.sh path`.
+# skips whatever is already there. test/lib/cluster finds them through `testbin.sh path`.
 #
 # Usage: hack/testbin.sh [core|all|path|NAME...]      (default: core)
 #   core   etcd + kube-apiserver (integration tests)

@@ -13,8 +13,8 @@ import (
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
-	"github.com/serin-dev/serin/test/cluster"
-	"github.com/serin-dev/serin/test/testbin"
+	"github.com/serin-dev/serin/test/lib/cluster"
+	"github.com/serin-dev/serin/test/lib/testbin"
 )
 
 // operatorUser is the operator's own identity (a client certificate in

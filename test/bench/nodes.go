@@ -27,7 +27,7 @@ func createNodes(ctx context.Context, kube kubernetes.Interface, n int) ([]strin
 		node := &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{
 				Name: fmt.Sprintf("bench-%d", i),
-				// The annotation KWOK is started to manage (see test/cluster).
+				// The annotation KWOK is started to manage (see test/lib/cluster).
 				Annotations: map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
 				Labels:      map[string]string{"type": "kwok", corev1.LabelOSStable: "linux"},
 			},

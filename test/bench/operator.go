@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/serin-dev/serin/test/proc"
-	"github.com/serin-dev/serin/test/testbin"
+	"github.com/serin-dev/serin/test/lib/proc"
+	"github.com/serin-dev/serin/test/lib/testbin"
 )
 
 // operator is the serin binary, built from this tree and run out of

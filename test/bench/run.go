@@ -8,8 +8,8 @@ import (
 	"time"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/cluster"
-	"github.com/serin-dev/serin/test/prometheus"
+	"github.com/serin-dev/serin/test/lib/cluster"
+	"github.com/serin-dev/serin/test/lib/prometheus"
 )
 
 // settle is the pause between init and the idle window: the last writes of

@@ -22,9 +22,9 @@ import (
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/manifest"
-	"github.com/serin-dev/serin/test/metricsexporter"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/manifest"
+	"github.com/serin-dev/serin/test/lib/metricsexporter"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 const (

@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // TestKill9DuringReleases runs releases of several canaries at once while the operator is

@@ -14,10 +14,10 @@ import (
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
-	"github.com/serin-dev/serin/test/cluster"
-	"github.com/serin-dev/serin/test/install"
-	"github.com/serin-dev/serin/test/metricsexporter"
-	"github.com/serin-dev/serin/test/prometheus"
+	"github.com/serin-dev/serin/test/lib/cluster"
+	"github.com/serin-dev/serin/test/lib/installer"
+	"github.com/serin-dev/serin/test/lib/metricsexporter"
+	"github.com/serin-dev/serin/test/lib/prometheus"
 )
 
 const (
@@ -91,7 +91,7 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
-	if env.kubeconfig, err = install.ServiceAccountKubeconfig(ctx, c); err != nil {
+	if env.kubeconfig, err = installer.ServiceAccountKubeconfig(ctx, c); err != nil {
 		fmt.Fprintln(os.Stderr, "serin ServiceAccount:", err)
 		return 1
 	}

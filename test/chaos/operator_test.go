@@ -17,8 +17,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/serin-dev/serin/test/must"
-	"github.com/serin-dev/serin/test/proc"
+	"github.com/serin-dev/serin/test/lib/must"
+	"github.com/serin-dev/serin/test/lib/proc"
 )
 
 // stopGrace is how long an operator gets to shut down on SIGTERM before SIGKILL, as long as

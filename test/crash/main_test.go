@@ -11,7 +11,7 @@ import (
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
-	"github.com/serin-dev/serin/test/cluster"
+	"github.com/serin-dev/serin/test/lib/cluster"
 )
 
 // env is the control plane every run of the package shares, and the

@@ -1,5 +1,5 @@
 // Command demo runs `make demo`: Flagger's Gateway API tutorial, end to end, on one machine,
-// with real traffic through Traefik. See test/stack for what runs, and hack/demo.sh for the
+// with real traffic through Traefik. See test/lib/stack for what runs, and hack/demo.sh for the
 // entry point that builds everything first.
 //
 //	demo up   [-dir DIR] [-serin BIN] [-loadtester BIN]   start the world, run the tutorial, leave it up
@@ -16,7 +16,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/serin-dev/serin/test/sandbox"
+	"github.com/serin-dev/serin/test/lib/sandbox"
 )
 
 // options are the flags of every subcommand.

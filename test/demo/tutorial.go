@@ -7,8 +7,8 @@ import (
 	"time"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/splitmeter"
-	"github.com/serin-dev/serin/test/tutorial"
+	"github.com/serin-dev/serin/test/lib/splitmeter"
+	"github.com/serin-dev/serin/test/lib/tutorial"
 )
 
 // The tutorial's releases: a good one, then one that fails.

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/serin-dev/serin/test/sandbox"
+	"github.com/serin-dev/serin/test/lib/sandbox"
 )
 
 // Marker lines that the world prints when the tutorial has ended.

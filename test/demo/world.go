@@ -9,8 +9,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/serin-dev/serin/test/stack"
-	"github.com/serin-dev/serin/test/tutorial"
+	"github.com/serin-dev/serin/test/lib/stack"
+	"github.com/serin-dev/serin/test/lib/tutorial"
 )
 
 // world runs inside the world that up started: it brings the stack up, runs the tutorial, and

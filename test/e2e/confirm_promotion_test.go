@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // TestConfirmPromotion gates the promotion with a confirm-promotion

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // TestConfirmTrafficIncrease gates every weight increase with a

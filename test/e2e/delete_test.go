@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // TestDeleteWithoutRevert deletes a Canary that has no revertOnDeletion,

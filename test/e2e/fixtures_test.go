@@ -17,9 +17,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/manifest"
-	"github.com/serin-dev/serin/test/metricsexporter"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/manifest"
+	"github.com/serin-dev/serin/test/lib/metricsexporter"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // analysisInterval shortens the tutorial's 1m interval to Serin's minimum.

@@ -13,9 +13,9 @@ import (
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
-	"github.com/serin-dev/serin/test/cluster"
-	"github.com/serin-dev/serin/test/metricsexporter"
-	"github.com/serin-dev/serin/test/prometheus"
+	"github.com/serin-dev/serin/test/lib/cluster"
+	"github.com/serin-dev/serin/test/lib/metricsexporter"
+	"github.com/serin-dev/serin/test/lib/prometheus"
 )
 
 // The environment every scenario shares: one control plane, one Prometheus

@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/serin-dev/serin/test/cluster"
-	"github.com/serin-dev/serin/test/install"
-	"github.com/serin-dev/serin/test/must"
-	"github.com/serin-dev/serin/test/proc"
+	"github.com/serin-dev/serin/test/lib/cluster"
+	"github.com/serin-dev/serin/test/lib/installer"
+	"github.com/serin-dev/serin/test/lib/must"
+	"github.com/serin-dev/serin/test/lib/proc"
 )
 
 // operatorStopGrace is how long the operator gets to shut down on SIGTERM before SIGKILL.
@@ -43,7 +43,7 @@ func startOperator(ctx context.Context, c *cluster.Cluster, prometheusURL string
 	if err != nil {
 		return nil, err
 	}
-	kubeconfig, err := install.ServiceAccountKubeconfig(ctx, c)
+	kubeconfig, err := installer.ServiceAccountKubeconfig(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("serin ServiceAccount: %w", err)
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/metricsexporter"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/metricsexporter"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // TestPostRolloutHooks calls the post-rollout webhooks after a promotion

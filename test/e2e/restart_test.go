@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // TestNewRevisionRestartsAnalysis releases a second image while the first

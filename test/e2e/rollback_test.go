@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/metricsexporter"
+	"github.com/serin-dev/serin/test/lib/metricsexporter"
 )
 
 // TestAutomatedRollback is the tutorial's "Automated rollback": the new

@@ -16,8 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/manifest"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/manifest"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // Helpers of the release-strategy scenarios: seed Canaries with small

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/metricsexporter"
+	"github.com/serin-dev/serin/test/lib/metricsexporter"
 )
 
 // TestSessionAffinityPrimaryCookie extends the seed's session affinity with

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/serin-dev/serin/test/lib/installer"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -17,8 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/serin-dev/serin/test/cluster"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/cluster"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // accessReviews is what the operator's ServiceAccount may and may not do,
@@ -56,10 +57,10 @@ var accessReviews = []struct {
 	{ra("create", "", "events", "test", ""), true},
 	{ra("patch", "", "events", "test", ""), true},
 	// The leader Lease, only in serin-system, and only that one by name.
-	{ra("get", "coordination.k8s.io", "leases", Namespace, "serin-leader"), true},
-	{ra("update", "coordination.k8s.io", "leases", Namespace, "serin-leader"), true},
-	{ra("create", "coordination.k8s.io", "leases", Namespace, ""), true},
-	{ra("update", "coordination.k8s.io", "leases", Namespace, "kube-scheduler"), false},
+	{ra("get", "coordination.k8s.io", "leases", installer.Namespace, "serin-leader"), true},
+	{ra("update", "coordination.k8s.io", "leases", installer.Namespace, "serin-leader"), true},
+	{ra("create", "coordination.k8s.io", "leases", installer.Namespace, ""), true},
+	{ra("update", "coordination.k8s.io", "leases", installer.Namespace, "kube-scheduler"), false},
 	{ra("update", "coordination.k8s.io", "leases", "kube-system", "serin-leader"), false},
 	// Nothing is ever deleted: garbage collection follows the owner
 	// references. OwnerReferencesPermissionEnforcement admits a change of
@@ -86,7 +87,7 @@ var accessReviews = []struct {
 	{ra("create", "rbac.authorization.k8s.io", "clusterrolebindings", "", ""), false},
 	{ra("escalate", "rbac.authorization.k8s.io", "clusterroles", "", ""), false},
 	{ra("impersonate", "", "serviceaccounts", "kube-system", ""), false},
-	{sub(ra("create", "", "serviceaccounts", Namespace, "serin"), "token"), false},
+	{sub(ra("create", "", "serviceaccounts", installer.Namespace, "serin"), "token"), false},
 	{ra("get", "apps", "deployments", "test", ""), false},
 }
 
@@ -102,7 +103,7 @@ func sub(a authorizationv1.ResourceAttributes, subresource string) authorization
 // testAccessReviews asks the API server, as the operator's ServiceAccount,
 // about every row of accessReviews.
 func testAccessReviews(t *testing.T, kubeconfig string) {
-	kube, err := ClientFor(kubeconfig)
+	kube, err := installer.ClientFor(kubeconfig)
 	require.NoError(t, err)
 	for _, row := range accessReviews {
 		a := row.attrs
@@ -120,7 +121,7 @@ func testAccessReviews(t *testing.T, kubeconfig string) {
 			name += " named " + a.Name
 		}
 		t.Run(name, func(t *testing.T) {
-			allowed, reason, err := Allowed(t.Context(), kube, a)
+			allowed, reason, err := installer.Allowed(t.Context(), kube, a)
 			require.NoError(t, err)
 			assert.Equal(t, row.allowed, allowed, "reason: %q", reason)
 		})
@@ -131,7 +132,7 @@ func testAccessReviews(t *testing.T, kubeconfig string) {
 // Deployment and a token of its ServiceAccount, opens and closes a gate, and
 // checks the gate's ConfigMap: get, create and update are enough.
 func testLoadTesterRole(t *testing.T, c *cluster.Cluster, bin string) {
-	kubeconfig, err := TokenKubeconfig(t.Context(), c, "test", "flagger-loadtester")
+	kubeconfig, err := installer.TokenKubeconfig(t.Context(), c, "test", "flagger-loadtester")
 	require.NoError(t, err)
 	_, ctr := container(t, "kustomize/tester", "flagger-loadtester")
 	port := freePort(t)

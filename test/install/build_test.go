@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/serin-dev/serin/test/testbin"
+	"github.com/serin-dev/serin/test/lib/testbin"
 )
 
 // testVersion is what the tests stamp into the binaries, as a release

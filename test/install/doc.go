@@ -5,7 +5,5 @@
 // install commands run as written; `make build` stamps the version and the
 // Dockerfiles package exactly those binaries.
 //
-// It also gives the e2e suite ServiceAccountKubeconfig, to run the operator
-// under the role the manifests ship instead of as a cluster admin. The
-// kustomize rendering needs kubectl ($SERIN_KUBECTL, else kubectl on PATH).
+// The helpers other suites share with it are in test/lib/installer.
 package install

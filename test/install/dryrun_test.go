@@ -1,6 +1,7 @@
 package install
 
 import (
+	"github.com/serin-dev/serin/test/lib/installer"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/serin-dev/serin/test/cluster"
-	"github.com/serin-dev/serin/test/testbin"
+	"github.com/serin-dev/serin/test/lib/cluster"
+	"github.com/serin-dev/serin/test/lib/testbin"
 )
 
 // TestServerDryRun has the API server validate and admit every directory
@@ -20,8 +21,8 @@ import (
 // namespaces exist beforehand.
 func TestServerDryRun(t *testing.T) {
 	c := cluster.StartForTest(t, cluster.Options{GatewayAPI: true})
-	for _, ns := range []string{Namespace, "test"} {
-		_, err := RunKubectl(t.Context(), c.KubeconfigPath, "create", "namespace", ns)
+	for _, ns := range []string{installer.Namespace, "test"} {
+		_, err := installer.RunKubectl(t.Context(), c.KubeconfigPath, "create", "namespace", ns)
 		require.NoError(t, err)
 	}
 	overlay := readmeOverlay(t)
@@ -33,7 +34,7 @@ func TestServerDryRun(t *testing.T) {
 		"README overlay": {"-k", overlay},
 	} {
 		t.Run(name, func(t *testing.T) {
-			out, err := RunKubectl(t.Context(), c.KubeconfigPath, append([]string{"apply", "--dry-run=server"}, args...)...)
+			out, err := installer.RunKubectl(t.Context(), c.KubeconfigPath, append([]string{"apply", "--dry-run=server"}, args...)...)
 			require.NoError(t, err)
 			assert.Contains(t, string(out), "(server dry run)")
 			assert.NotContains(t, string(out), "unchanged", "nothing was applied before")
@@ -62,7 +63,7 @@ func readmeOverlay(t *testing.T) string {
 // TestReadmeOverlaySwitchesToV1beta1 checks the README's one-line patch: the
 // flag it appends is the last -mesh-provider, the one the operator keeps.
 func TestReadmeOverlaySwitchesToV1beta1(t *testing.T) {
-	objs, err := Render(t.Context(), readmeOverlay(t))
+	objs, err := installer.Render(t.Context(), readmeOverlay(t))
 	require.NoError(t, err)
 	for _, obj := range objs {
 		if obj.GetKind() != "Deployment" {

@@ -2,6 +2,7 @@ package install
 
 import (
 	"fmt"
+	"github.com/serin-dev/serin/test/lib/installer"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -17,8 +18,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
-	"github.com/serin-dev/serin/test/cluster"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/cluster"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // TestInstall runs the README's Install section, command by command, on a
@@ -48,10 +49,10 @@ func TestInstall(t *testing.T) {
 
 	began := time.Now()
 	runCommands(t, c, install)
-	mustBeAvailable(t, kube, Namespace, "serin", 2)
+	mustBeAvailable(t, kube, installer.Namespace, "serin", 2)
 	t.Logf("operator installed and Available in %s", time.Since(began).Round(time.Millisecond))
 
-	kubeconfig, err := ServiceAccountKubeconfig(t.Context(), c)
+	kubeconfig, err := installer.ServiceAccountKubeconfig(t.Context(), c)
 	require.NoError(t, err)
 	op := startOperator(t, c, bin, kubeconfig)
 
@@ -89,7 +90,7 @@ func runCommands(t *testing.T, c *cluster.Cluster, cmds [][]string) {
 	t.Helper()
 	for _, args := range cmds {
 		began := time.Now()
-		out, err := RunKubectl(t.Context(), c.KubeconfigPath, args...)
+		out, err := installer.RunKubectl(t.Context(), c.KubeconfigPath, args...)
 		require.NoError(t, err, "%s", out)
 		t.Logf("kubectl %s (%s):\n%s", strings.Join(args, " "), time.Since(began).Round(time.Millisecond), out)
 	}
@@ -124,7 +125,7 @@ func startOperator(t *testing.T, c *cluster.Cluster, bin, kubeconfig string) *pr
 		"-kubeconfig="+kubeconfig,
 		"-port="+strconv.Itoa(port), // the last value wins; 8080 may be taken here
 		// In a pod, the ServiceAccount's namespace file says serin-system.
-		"-leader-election-namespace="+Namespace,
+		"-leader-election-namespace="+installer.Namespace,
 	)
 	// The tutorial's Prometheus and webhooks are names that resolve only in
 	// a real cluster: through a proxy where nothing listens, their requests

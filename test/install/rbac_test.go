@@ -1,6 +1,7 @@
 package install
 
 import (
+	"github.com/serin-dev/serin/test/lib/installer"
 	"slices"
 	"sort"
 	"strings"
@@ -114,7 +115,7 @@ func sorted(m map[string][]string) map[string][]string {
 // rendered returns the one object of a kind and name that dir renders, typed.
 func rendered[T any](t *testing.T, dir, kind, name string) *T {
 	t.Helper()
-	objs, err := Render(t.Context(), dir)
+	objs, err := installer.Render(t.Context(), dir)
 	require.NoError(t, err)
 	for _, obj := range objs {
 		if obj.GetKind() == kind && obj.GetName() == name {
@@ -136,16 +137,16 @@ func TestOperatorClusterRoleIsTheAllowList(t *testing.T) {
 	}
 	binding := rendered[rbacv1.ClusterRoleBinding](t, "kustomize/base", "ClusterRoleBinding", "serin")
 	assert.Equal(t, rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "serin"}, binding.RoleRef)
-	assert.Equal(t, []rbacv1.Subject{{Kind: "ServiceAccount", Name: ServiceAccount, Namespace: Namespace}}, binding.Subjects)
+	assert.Equal(t, []rbacv1.Subject{{Kind: "ServiceAccount", Name: installer.ServiceAccount, Namespace: installer.Namespace}}, binding.Subjects)
 }
 
 func TestLeaderElectionRoleIsTheAllowList(t *testing.T) {
 	role := rendered[rbacv1.Role](t, "kustomize/base", "Role", "serin-leader-election")
-	assert.Equal(t, Namespace, role.Namespace)
+	assert.Equal(t, installer.Namespace, role.Namespace)
 	assert.Equal(t, sorted(leaderAllowList), granted(t, role.Rules))
 	assertNamedExceptCreate(t, role.Rules, "serin-leader")
 	binding := rendered[rbacv1.RoleBinding](t, "kustomize/base", "RoleBinding", "serin-leader-election")
-	assert.Equal(t, []rbacv1.Subject{{Kind: "ServiceAccount", Name: ServiceAccount, Namespace: Namespace}}, binding.Subjects)
+	assert.Equal(t, []rbacv1.Subject{{Kind: "ServiceAccount", Name: installer.ServiceAccount, Namespace: installer.Namespace}}, binding.Subjects)
 }
 
 func TestLoadTesterRoleIsTheAllowList(t *testing.T) {

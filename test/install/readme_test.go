@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/serin-dev/serin/test/testbin"
+	"github.com/serin-dev/serin/test/lib/testbin"
 )
 
 // readmeBlocks returns the fenced code blocks of a language (sh, yaml) in

@@ -1,6 +1,7 @@
 package install
 
 import (
+	"github.com/serin-dev/serin/test/lib/installer"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ var baseObjects = []string{
 func TestKustomizeRendersEveryDirectory(t *testing.T) {
 	for dir, want := range directories {
 		t.Run(dir, func(t *testing.T) {
-			objs, err := Render(t.Context(), dir)
+			objs, err := installer.Render(t.Context(), dir)
 			require.NoError(t, err)
 			var got []string
 			for _, obj := range objs {
@@ -98,7 +99,7 @@ func TestOperatorDeployment(t *testing.T) {
 	dep, c := container(t, "kustomize/base", "serin")
 	assertHardened(t, dep, c)
 	assert.Equal(t, new(int32(2)), dep.Spec.Replicas)
-	assert.Equal(t, ServiceAccount, dep.Spec.Template.Spec.ServiceAccountName)
+	assert.Equal(t, installer.ServiceAccount, dep.Spec.Template.Spec.ServiceAccountName)
 	assert.Equal(t, "ghcr.io/serin-dev/serin:latest", c.Image)
 	assert.Equal(t, []string{"-log-level=info", "-port=8080", "-enable-leader-election"}, c.Args)
 	assert.Equal(t, []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}, c.Ports)

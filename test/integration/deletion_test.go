@@ -26,8 +26,8 @@ import (
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
 	"github.com/serin-dev/serin/pkg/operator"
-	"github.com/serin-dev/serin/test/cluster"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/cluster"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // gcCluster is a control plane with kube-controller-manager, whose garbage

@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/serin-dev/serin/test/manifest"
+	"github.com/serin-dev/serin/test/lib/manifest"
 )
 
 var (

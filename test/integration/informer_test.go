@@ -12,7 +12,7 @@ import (
 
 	flaggerv1beta1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	informers "github.com/serin-dev/serin/pkg/client/informers/externalversions"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // eventLog records what an informer delivered, safely across goroutines.

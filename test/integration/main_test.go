@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
-	"github.com/serin-dev/serin/test/cluster"
+	"github.com/serin-dev/serin/test/lib/cluster"
 )
 
 // One control plane serves every test of the package: starting it costs a

@@ -13,8 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/splitmeter"
-	"github.com/serin-dev/serin/test/tutorial"
+	"github.com/serin-dev/serin/test/lib/splitmeter"
+	"github.com/serin-dev/serin/test/lib/tutorial"
 )
 
 // abTesting turns the tutorial's Canary into its A/B test (test/testdata/

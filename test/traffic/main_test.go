@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serin-dev/serin/test/cluster"
-	"github.com/serin-dev/serin/test/proc"
-	"github.com/serin-dev/serin/test/sandbox"
-	"github.com/serin-dev/serin/test/stack"
-	"github.com/serin-dev/serin/test/testbin"
-	"github.com/serin-dev/serin/test/tutorial"
+	"github.com/serin-dev/serin/test/lib/cluster"
+	"github.com/serin-dev/serin/test/lib/proc"
+	"github.com/serin-dev/serin/test/lib/sandbox"
+	"github.com/serin-dev/serin/test/lib/stack"
+	"github.com/serin-dev/serin/test/lib/testbin"
+	"github.com/serin-dev/serin/test/lib/tutorial"
 )
 
 // Environment variables: the gate of the tier, and the binaries the outer process built for

@@ -10,8 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/splitmeter"
-	"github.com/serin-dev/serin/test/tutorial"
+	"github.com/serin-dev/serin/test/lib/splitmeter"
+	"github.com/serin-dev/serin/test/lib/tutorial"
 )
 
 // meterRPS is the test's own load through the gateway, on top of the load tester's 20 rps.
