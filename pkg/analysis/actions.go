@@ -7,7 +7,9 @@ import "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 // action is idempotent, so re-applying the actions of a tick whose status
 // write failed does no harm.
 type Action interface {
-	isAction()
+	// Describe says what the action does, in the words of an event that
+	// reports its failure ("set the route's weights: ...").
+	Describe() string
 }
 
 // EnsurePrimary creates what the primary side needs when it is missing: the
@@ -108,19 +110,19 @@ type RemoveFinalizer struct{}
 // once deleted, until the target is restored; the name is Flagger's.
 const Finalizer = "finalizer.flagger.app"
 
-func (EnsurePrimary) isAction()              {}
-func (ReconcileRouting) isAction()           {}
-func (SetRoutes) isAction()                  {}
-func (ScaleTargetToZero) isAction()          {}
-func (ScaleTargetFromZero) isAction()        {}
-func (PromoteToPrimary) isAction()           {}
-func (ReconcilePrimaryAutoscaler) isAction() {}
-func (PauseTargetAutoscaler) isAction()      {}
-func (ResumeTargetAutoscaler) isAction()     {}
-func (RunPostRolloutHooks) isAction()        {}
-func (RestoreTarget) isAction()              {}
-func (RevertRouting) isAction()              {}
-func (ReleaseFromTarget) isAction()          {}
-func (HandOverToTarget) isAction()           {}
-func (AddFinalizer) isAction()               {}
-func (RemoveFinalizer) isAction()            {}
+func (EnsurePrimary) Describe() string              { return "create the primary, its Services and autoscaler" }
+func (ReconcileRouting) Describe() string           { return "reconcile the Services and the route" }
+func (SetRoutes) Describe() string                  { return "set the route's weights" }
+func (ScaleTargetToZero) Describe() string          { return "scale the target to zero" }
+func (ScaleTargetFromZero) Describe() string        { return "scale the target up" }
+func (PromoteToPrimary) Describe() string           { return "copy the analysed revision to the primary" }
+func (ReconcilePrimaryAutoscaler) Describe() string { return "reconcile the primary's autoscaler" }
+func (PauseTargetAutoscaler) Describe() string      { return "pause the target's autoscaler" }
+func (ResumeTargetAutoscaler) Describe() string     { return "resume the target's autoscaler" }
+func (RunPostRolloutHooks) Describe() string        { return "run the post-rollout webhooks" }
+func (RestoreTarget) Describe() string              { return "scale the target back up" }
+func (RevertRouting) Describe() string              { return "hand the traffic back to the target" }
+func (ReleaseFromTarget) Describe() string          { return "release the canary's objects from the target" }
+func (HandOverToTarget) Describe() string           { return "hand the canary's objects over to the target" }
+func (AddFinalizer) Describe() string               { return "add the finalizer" }
+func (RemoveFinalizer) Describe() string            { return "remove the finalizer" }

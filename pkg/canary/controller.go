@@ -16,6 +16,7 @@ import (
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/owners"
+	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
 // DefaultSelectorLabels is the default of the -selector-labels flag: the pod
@@ -131,8 +132,8 @@ func (c *DeploymentController) getDeployment(namespace, name string) (*appsv1.De
 
 // target returns the canary's target Deployment and its selector label.
 func (c *DeploymentController) target(cd *flaggerv1.Canary) (*appsv1.Deployment, Selector, error) {
-	if kind := cd.Spec.TargetRef.Kind; kind != "" && kind != "Deployment" {
-		return nil, Selector{}, fmt.Errorf("%w: %s", ErrUnsupportedTarget, kind)
+	if err := supportedKind(cd); err != nil {
+		return nil, Selector{}, err
 	}
 	dep, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
@@ -143,6 +144,16 @@ func (c *DeploymentController) target(cd *flaggerv1.Canary) (*appsv1.Deployment,
 		return nil, Selector{}, err
 	}
 	return dep, sel, nil
+}
+
+// supportedKind returns a permanent error naming spec.targetRef.kind when
+// it is not a Deployment (empty means Deployment).
+func supportedKind(cd *flaggerv1.Canary) error {
+	if kind := cd.Spec.TargetRef.Kind; kind != "" && kind != "Deployment" {
+		return syncerr.Permanent(fmt.Errorf("spec.targetRef.kind: %w: %s is not supported by Serin yet, only Deployment",
+			ErrUnsupportedTarget, kind))
+	}
+	return nil
 }
 
 // ErrUnsupportedTarget is returned for a targetRef kind other than Deployment.

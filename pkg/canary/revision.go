@@ -161,6 +161,9 @@ func (r Revision) TrackedConfigs() *map[string]string {
 // Revision reads the target and the configs it uses and returns its current
 // revision. A missing required ConfigMap or Secret is an error.
 func (c *DeploymentController) Revision(ctx context.Context, cd *flaggerv1.Canary) (Revision, error) {
+	if err := supportedKind(cd); err != nil {
+		return Revision{}, err
+	}
 	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
 		return Revision{}, err

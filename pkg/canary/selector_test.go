@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
 func TestFindSelector(t *testing.T) {
@@ -83,6 +84,10 @@ func TestGetMetadata(t *testing.T) {
 	require.Error(t, err)
 	_, err = f.ctrl.GetMetadata(context.TODO(), newCanary(func(cd *flaggerv1.Canary) { cd.Spec.TargetRef.Kind = "DaemonSet" }))
 	require.ErrorIs(t, err, ErrUnsupportedTarget)
+	assert.True(t, syncerr.IsPermanent(err), "reported once, not retried")
+	assert.ErrorContains(t, err, "spec.targetRef.kind")
+	_, err = f.ctrl.Revision(context.TODO(), newCanary(func(cd *flaggerv1.Canary) { cd.Spec.TargetRef.Kind = "DaemonSet" }))
+	assert.True(t, syncerr.IsPermanent(err), "the first read of a tick already refuses it")
 	assert.Empty(t, f.writes())
 }
 

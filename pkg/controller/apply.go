@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +13,7 @@ import (
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/owners"
 	"github.com/serin-dev/serin/pkg/router"
+	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
 // applier applies one decision's actions to the cluster.
@@ -36,7 +36,10 @@ type applier struct {
 func (a *applier) apply(ctx context.Context, actions []analysis.Action) (*flaggerv1.Canary, error) {
 	for _, action := range actions {
 		if err := a.applyOne(ctx, action); err != nil {
-			return a.cd, fmt.Errorf("%s: %w", actionName(action), err)
+			if syncerr.IsPermanent(err) {
+				return a.cd, err // it names the field to fix, which is what the event must lead with
+			}
+			return a.cd, fmt.Errorf("%s: %w", action.Describe(), err)
 		}
 	}
 	return a.cd, nil
@@ -166,13 +169,4 @@ func eventType(t string) string {
 		return corev1.EventTypeWarning
 	}
 	return corev1.EventTypeNormal
-}
-
-// actionName names an action in event texts, without Go's package prefix.
-func actionName(action analysis.Action) string {
-	name := fmt.Sprintf("%T", action)
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		name = name[i+1:]
-	}
-	return name
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,8 +31,9 @@ import (
 	"github.com/serin-dev/serin/pkg/notifier"
 	"github.com/serin-dev/serin/pkg/operatormetrics"
 	"github.com/serin-dev/serin/pkg/router"
+	"github.com/serin-dev/serin/pkg/syncerr"
 	"github.com/serin-dev/serin/pkg/webhook"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // fixture is a controller over fake clientsets, with real informers fed by
@@ -240,10 +242,34 @@ func TestUnsupportedProviderIsPermanent(t *testing.T) {
 	})
 	err = f.ctrl.sync(context.Background(), f.key)
 	require.Error(t, err)
-	assert.True(t, isPermanent(err))
+	assert.True(t, syncerr.IsPermanent(err))
 	assert.Contains(t, err.Error(), `spec.provider "istio"`)
 	events := f.ctrl.cfg.Recorder.(*record.FakeRecorder).Events
 	assert.Contains(t, <-events, `spec.provider "istio" is not supported`)
+}
+
+// An unsupported target kind is said by the workload, once: the key is
+// forgotten rather than retried, and the event names the field, not a Go type.
+func TestUnsupportedTargetKindIsReportedOnce(t *testing.T) {
+	f := newFixture(t)
+	cd := testCanary()
+	cd.Spec.TargetRef.Kind = "DaemonSet"
+	_, err := f.flagger.FlaggerV1beta1().Canaries("test").Update(context.Background(), cd, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	must.Eventually(t, 5*time.Second, 10*time.Millisecond, func() (bool, error) {
+		c, err := f.ctrl.canaries.Canaries("test").Get("podinfo")
+		return err == nil && c.Spec.TargetRef.Kind == "DaemonSet", err
+	})
+	err = f.ctrl.sync(context.Background(), f.key)
+	require.True(t, syncerr.IsPermanent(err), "got %v", err)
+	f.ctrl.handleErr(f.key, err)
+	assert.Zero(t, f.ctrl.queue.NumRequeues(f.key), "not retried")
+	event := <-f.ctrl.cfg.Recorder.(*record.FakeRecorder).Events
+	assert.Contains(t, event, "spec.targetRef.kind: unsupported targetRef kind: DaemonSet is not supported by Serin yet, only Deployment")
+	assert.NotRegexp(t, `[A-Z][a-z]+[A-Z]\w*:`, strings.TrimPrefix(event, "Warning Synced "), "no Go type names")
+	for _, action := range f.kube.Actions() {
+		assert.Contains(t, []string{"list", "watch"}, action.GetVerb(), "nothing written")
+	}
 }
 
 func TestMissingGatewayRefsIsReportedOnTheCanary(t *testing.T) {
@@ -262,7 +288,7 @@ func TestMissingGatewayRefsIsReportedOnTheCanary(t *testing.T) {
 		f.clock.Step(time.Minute)
 		last = f.ctrl.sync(context.Background(), f.key)
 		f.markPrimaryReady(t)
-		return isPermanent(last), nil
+		return syncerr.IsPermanent(last), nil
 	}, "a permanent error")
 	assert.Contains(t, last.Error(), "spec.service.gatewayRefs")
 	stored, err := f.flagger.FlaggerV1beta1().Canaries("test").Get(context.Background(), "podinfo", metav1.GetOptions{})

@@ -12,6 +12,7 @@ import (
 	"github.com/serin-dev/serin/pkg/notifier"
 	"github.com/serin-dev/serin/pkg/operatormetrics"
 	"github.com/serin-dev/serin/pkg/router"
+	"github.com/serin-dev/serin/pkg/syncerr"
 	"github.com/serin-dev/serin/pkg/webhook"
 )
 
@@ -50,5 +51,5 @@ func (c *Controller) routerFor(cd *flaggerv1.Canary) (router.Interface, error) {
 	if rt, ok := c.cfg.Plugins.Routers[provider]; ok {
 		return rt, nil
 	}
-	return nil, fmt.Errorf("spec.provider %q is not supported by Serin: use gatewayapi:v1 or gatewayapi:v1beta1", provider)
+	return nil, syncerr.Permanent(fmt.Errorf("spec.provider %q is not supported by Serin: use gatewayapi:v1 or gatewayapi:v1beta1", provider))
 }

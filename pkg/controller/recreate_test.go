@@ -17,7 +17,8 @@ import (
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/pkg/syncerr"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // drain empties the queue once the informers have delivered the events of
@@ -171,7 +172,7 @@ func TestNamespaceTerminatingIsNotRetried(t *testing.T) {
 			require.Equal(t, 1, creates)
 			f.clock.Step(time.Minute) // past any backoff
 			time.Sleep(50 * time.Millisecond)
-			if namespaceTerminating(refusal) {
+			if syncerr.NamespaceTerminating(refusal) {
 				assert.Zero(t, f.ctrl.queue.NumRequeues(f.key), "no backoff")
 				assert.Zero(t, f.ctrl.queue.Len(), "not retried")
 			} else {

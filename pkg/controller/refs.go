@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
 // crossNamespaceRefs returns an error naming every reference of cd to a
@@ -52,5 +53,5 @@ func (c *Controller) refusedRefs(cd *flaggerv1.Canary) error {
 	if !c.cfg.NoCrossNamespaceRefs || cd.DeletionTimestamp != nil {
 		return nil
 	}
-	return crossNamespaceRefs(cd)
+	return syncerr.Permanent(crossNamespaceRefs(cd))
 }

@@ -11,7 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/pkg/syncerr"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 func withRefs(cd *flaggerv1.Canary, templateNS, providerNS string) *flaggerv1.Canary {
@@ -57,7 +58,7 @@ func TestCrossNamespaceRefsRefuseTheCanary(t *testing.T) {
 
 	err = f.ctrl.sync(context.Background(), f.key)
 	require.Error(t, err)
-	assert.True(t, isPermanent(err))
+	assert.True(t, syncerr.IsPermanent(err))
 	stored, err := f.flagger.FlaggerV1beta1().Canaries("test").Get(context.Background(), "podinfo", metav1.GetOptions{})
 	require.NoError(t, err)
 	require.Len(t, stored.Status.Conditions, 1)

@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // blockingHook is a webhook that answers at once until armed, then holds

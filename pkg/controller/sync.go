@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
-	"github.com/serin-dev/serin/pkg/router"
+	"github.com/serin-dev/serin/pkg/syncerr"
 	"github.com/serin-dev/serin/pkg/webhook"
 )
 
@@ -57,6 +56,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		return c.invalid(ctx, key, cd, log, err)
 	}
 	obs, err := c.observe(ctx, cd, rt)
+	if syncerr.IsPermanent(err) {
+		return c.invalid(ctx, key, cd, log, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -68,8 +70,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 
 	a := &applier{c: c, cd: cd, rt: rt, checks: k, status: decision.Status}
 	cd, applyErr := a.apply(ctx, decision.Actions)
-	if invalid := invalidSpec(applyErr); invalid != nil {
-		return c.invalid(ctx, key, cd, log, invalid)
+	if syncerr.IsPermanent(applyErr) {
+		return c.invalid(ctx, key, cd, log, applyErr)
 	}
 	if applyErr != nil {
 		// The decision was not carried out: its events and status would
@@ -166,24 +168,10 @@ func idle(phase flaggerv1.CanaryPhase) bool {
 	return false
 }
 
-// invalidSpec returns a user-facing error naming the field when err comes
-// from a spec that cannot work, which no retry fixes; nil otherwise.
-func invalidSpec(err error) error {
-	var unsupported *router.UnsupportedError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, router.ErrNoGatewayRefs):
-		return fmt.Errorf("spec.service.gatewayRefs: at least one Gateway is required with the Gateway API provider")
-	case errors.As(err, &unsupported):
-		return err
-	}
-	return nil
-}
-
-// invalid reports a spec that cannot work: a Warning event and the Promoted
-// condition say which field is wrong, and the canary waits for a change of
-// its spec instead of being retried. Nothing was changed in the cluster.
+// invalid reports a spec that cannot work (a permanent error, see
+// syncerr): a Warning event and the Promoted condition say which field is
+// wrong, and the canary waits for a change of its spec instead of being
+// retried. Nothing was changed in the cluster.
 func (c *Controller) invalid(ctx context.Context, key cache.ObjectName, cd *flaggerv1.Canary, log *logrus.Entry, err error) error {
 	c.recordEvent(ctx, cd, log, analysis.Event{Type: corev1.EventTypeWarning, Reason: analysis.EventReason, Message: err.Error()})
 	c.schedule.forget(key)
@@ -193,7 +181,7 @@ func (c *Controller) invalid(ctx context.Context, key cache.ObjectName, cd *flag
 	if werr := c.writeStatus(ctx, cd, status); werr != nil {
 		return werr
 	}
-	return permanent(err)
+	return syncerr.Permanent(err)
 }
 
 // setInvalidCondition marks the Promoted condition False with the reason

@@ -2,10 +2,11 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
 // runWorker processes keys until the queue shuts down.
@@ -37,18 +38,13 @@ func (c *Controller) processNextItem(ctx context.Context) bool {
 
 func (c *Controller) handleErr(key cache.ObjectName, err error) {
 	log := c.log.WithField("canary", key.String())
-	var after *requeueAfterError
 	switch {
 	case err == nil:
 		c.queue.Forget(key)
-	case errors.As(err, &after):
-		c.queue.Forget(key)
-		log.WithError(after.err).WithField("after", after.after).Debug("Sync postponed")
-		c.queue.AddAfter(key, after.after)
-	case isPermanent(err):
+	case syncerr.IsPermanent(err):
 		c.queue.Forget(key)
 		log.WithError(err).Warn("Sync failed permanently; waiting for the Canary to change")
-	case namespaceTerminating(err):
+	case syncerr.NamespaceTerminating(err):
 		c.queue.Forget(key)
 		log.WithError(err).Info("Namespace is being deleted; not retrying")
 	default:

@@ -23,7 +23,7 @@ import (
 	"github.com/serin-dev/serin/pkg/client/clientset/versioned/scheme"
 	"github.com/serin-dev/serin/pkg/controller"
 	"github.com/serin-dev/serin/pkg/events"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 // waitFor is how long a test waits for events that should arrive at once.

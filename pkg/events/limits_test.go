@@ -9,7 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/serin-dev/serin/pkg/events"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 func TestBeyondThePendingLimitEventsAreDroppedAndCounted(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/client/clientset/versioned/scheme"
 	"github.com/serin-dev/serin/pkg/events"
-	"github.com/serin-dev/serin/test/must"
+	"github.com/serin-dev/serin/test/lib/must"
 )
 
 func TestEveryEventIsPosted(t *testing.T) {

@@ -19,15 +19,26 @@ type DeniedError struct {
 // Error says the command is not allowed, and why.
 func (e *DeniedError) Error() string { return "command not allowed by -allow-cmd: " + e.Reason }
 
+// AllowAny is the -allow-cmd entry that allows every command, as Flagger
+// does. It exists so that a manifest which ships an allow-list can be opened
+// by appending one argument, since -allow-cmd entries add up and cannot be
+// removed by a later flag.
+const AllowAny = "*"
+
 // allowList holds the allowed command prefixes, each split into words. An
-// empty list allows everything, as Flagger does.
+// empty list, or one holding AllowAny, allows everything.
 type allowList struct {
 	prefixes [][]string
+	any      bool
 }
 
 func newAllowList(prefixes []string) (allowList, error) {
 	var a allowList
 	for _, p := range prefixes {
+		if strings.TrimSpace(p) == AllowAny {
+			a.any = true
+			continue
+		}
 		words, err := shlex.Words(p)
 		if err != nil {
 			return allowList{}, fmt.Errorf("-allow-cmd %q: %w", p, err)
@@ -40,7 +51,7 @@ func newAllowList(prefixes []string) (allowList, error) {
 	return a, nil
 }
 
-func (a allowList) enabled() bool { return len(a.prefixes) > 0 }
+func (a allowList) enabled() bool { return len(a.prefixes) > 0 && !a.any }
 
 // checkShell checks a command line that a shell will run: every command of
 // it (each side of a pipe, of && and ;, inside parentheses) must start with
@@ -95,6 +106,30 @@ func (a allowList) checkWords(words []string) error {
 		}
 	}
 	return &DeniedError{Reason: fmt.Sprintf("%q does not start with an allowed prefix", strings.Join(words, " "))}
+}
+
+// CheckCommand reports whether the load tester started with these
+// -allow-cmd entries would run a task of type typ (metadata.type, empty for
+// cmd) with this command, as the server decides it: nil when it would, a
+// *DeniedError saying why not, or another error for an entry or a command
+// that cannot be parsed. It lets a manifest's allow-list be checked against
+// the commands of the Canaries that use it without running them.
+func CheckCommand(allowCmd []string, typ, command string) error {
+	a, err := newAllowList(allowCmd)
+	if err != nil {
+		return err
+	}
+	switch typ {
+	case "", TypeCmd, TypeBash:
+		return a.checkShell(command)
+	case TypeKubectl, TypeHelm, TypeHelmv3:
+		bin, args, err := toolArgs(typ, command)
+		if err != nil {
+			return err
+		}
+		return a.checkWords(append([]string{bin}, args...))
+	}
+	return fmt.Errorf("unknown task type %s", typ)
 }
 
 // isDenied reports whether err is an allow-list rejection.

@@ -71,3 +71,38 @@ func TestAllowListRejectsOperatorsInPrefixes(t *testing.T) {
 	_, err := newAllowList([]string{"curl | sh"})
 	assert.ErrorContains(t, err, `-allow-cmd "curl | sh": shell operator | needs a shell`)
 }
+
+func TestAllowListAnyOpensIt(t *testing.T) {
+	a, err := newAllowList([]string{"hey", "curl", "grep", " * "})
+	require.NoError(t, err)
+	assert.False(t, a.enabled(), "* appended to a shipped list turns it off")
+	assert.NoError(t, a.checkShell("id; rm -rf /tmp/x"))
+}
+
+func TestCheckCommand(t *testing.T) {
+	tutorial := []string{"hey", "curl", "grep"}
+	tests := []struct {
+		name, typ, cmd string
+		denied         bool
+	}{
+		{"smoke test", "bash", "curl -sd 'anon' http://podinfo-canary.test:9898/token | grep token", false},
+		{"load test", "", "hey -z 2m -q 10 -c 2 -host www.example.com http://gateway-istio.istio-ingress/", false},
+		{"A/B load test", "cmd", "hey -z 2m -q 10 -c 2 -host www.example.com -H 'X-Canary: insider' http://gateway-istio.istio-ingress/", false},
+		{"shell", "bash", "cat /var/run/secrets/kubernetes.io/serviceaccount/token", true},
+		{"chained", "cmd", "curl -s http://x/ ; sh -c id", true},
+		{"kubectl", "kubectl", "get pods", true},
+		{"helm", "helmv3", "helm test podinfo", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckCommand(tutorial, tt.typ, tt.cmd)
+			if !tt.denied {
+				assert.NoError(t, err)
+				return
+			}
+			assert.True(t, isDenied(err), "%v", err)
+		})
+	}
+	assert.ErrorContains(t, CheckCommand(tutorial, "concord", "x"), "unknown task type concord")
+	assert.NoError(t, CheckCommand([]string{"kubectl get"}, "kubectl", "kubectl get pods"))
+}

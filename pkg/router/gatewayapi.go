@@ -11,6 +11,7 @@ import (
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/owners"
+	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
 // GatewayAPIRouter splits a canary's traffic with a Gateway API HTTPRoute
@@ -41,7 +42,7 @@ var _ Interface = (*GatewayAPIRouter)(nil)
 // controlled by another object is an ErrNotControlled error.
 func (r *GatewayAPIRouter) Reconcile(ctx context.Context, cd *flaggerv1.Canary, target Target) error {
 	if len(cd.Spec.Service.GatewayRefs) == 0 {
-		return ErrNoGatewayRefs
+		return syncerr.Permanent(fmt.Errorf("spec.service.gatewayRefs: %w", ErrNoGatewayRefs))
 	}
 	if err := validOwner(target); err != nil {
 		return err
