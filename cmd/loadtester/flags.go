@@ -47,7 +47,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.stateConfigMap, "state-configmap", "", "ConfigMap that keeps the gate state (in-cluster); overrides -state-file. Needs get, create and update on ConfigMaps.")
 	fs.StringVar(&o.stateNamespace, "state-namespace", "", "Namespace of -state-configmap; defaults to the pod's namespace.")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "Kubeconfig for -state-configmap when running out of the cluster.")
-	fs.Var(&o.allowCmd, "allow-cmd", "Command prefix allowed to run (repeatable or comma-separated). Without it any command runs: see the package documentation.")
+	fs.Var(&o.allowCmd, "allow-cmd", "Command prefix allowed to run (repeatable or comma-separated); * allows any command. Without it any command runs: see the package documentation.")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 25*time.Second, "On SIGTERM, how long running requests and commands may finish before they are killed.")
 	fs.BoolVar(&o.version, "version", false, "Print the version and exit.")
 	if err := fs.Parse(args); err != nil {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -114,8 +115,11 @@ func newServer(ctx context.Context, log *logrus.Entry, opts *options) (*loadtest
 	namespaces, _ := opts.namespaces() // validated with the flags
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if len(opts.allowCmd) == 0 {
+	switch {
+	case len(opts.allowCmd) == 0:
 		log.Warn("No -allow-cmd: any caller that reaches this service can run any command")
+	case slices.Contains(opts.allowCmd, loadtester.AllowAny):
+		log.Warn("-allow-cmd=*: any caller that reaches this service can run any command")
 	}
 	return loadtester.NewServer(loadtester.Config{
 		Logger:          log,

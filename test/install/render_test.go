@@ -26,6 +26,7 @@ var directories = map[string][]string{
 	},
 	"kustomize/tester": {
 		"Deployment test/flagger-loadtester",
+		"NetworkPolicy test/flagger-loadtester",
 		"Role test/flagger-loadtester",
 		"RoleBinding test/flagger-loadtester",
 		"Service test/flagger-loadtester",
