@@ -15,7 +15,7 @@ IMAGE_REPO ?= ghcr.io/serin-dev
 CONTAINER_ENGINE ?= $(shell for e in docker podman; do $$e info >/dev/null 2>&1 && echo $$e && break; done)
 
 .PHONY: all build test test-unit test-integration test-e2e testbin verify codegen fmt vet clean
-.PHONY: bench test-crash
+.PHONY: bench bench-compare test-crash
 .PHONY: manifests image
 .PHONY: demo demo-down test-e2e-traffic
 .PHONY: test-chaos
@@ -62,6 +62,10 @@ N ?= 100
 BENCH_FLAGS ?=
 bench: testbin ## Scale benchmark: N canaries through init, idle and a rollout (test/bench/RESULTS.md).
 	$(GO) run ./test/bench -n $(N) $(BENCH_FLAGS)
+
+bench-compare: testbin ## Flagger 1.44.0 (default flags, then Serin's limits) and Serin on the bench, one after the other, with a table of ratios.
+	hack/testbin.sh flagger
+	$(GO) run ./test/bench -compare -n $(N) $(BENCH_FLAGS)
 
 # Every native Go fuzz target, as package:target. go test -fuzz takes one
 # target of one package per run, hence the loop. FUZZTIME is per target (a

@@ -9,6 +9,7 @@
 #   path   print KEY=VALUE lines with the cache directories (for the Go harness and make)
 #   NAME   etcd kube-apiserver kube-controller-manager kube-scheduler kubernetes kwok prometheus
 #          traefik podinfo   (the real-traffic tier: make demo, make test-e2e-traffic)
+#          flagger           Flagger itself, the operator Serin re-implements (make bench-compare)
 #          podinfo@TAG       podinfo reporting TAG as its version, as the image of that tag would
 #                            (podinfo-6.9.2/versions/TAG/podinfo; seconds once podinfo is built)
 #
@@ -26,6 +27,7 @@ TRAEFIK_VERSION=v3.6.12
 # podinfo's go.mod has no /v6, so the proxy knows it only by pseudo-version; this one is 6.9.2.
 PODINFO_VERSION=v1.8.1-0.20250910200901-e86405a8674e
 PODINFO_RELEASE=6.9.2
+FLAGGER_VERSION=v1.44.0
 
 DIR=${SERIN_TESTBIN:-${XDG_CACHE_HOME:-$HOME/.cache}/serin/testbin}
 case $DIR in /*) ;; *) DIR=$PWD/$DIR ;; esac
@@ -35,6 +37,7 @@ KWOK_DIR=$DIR/kwok-$KWOK_VERSION
 PROMETHEUS_DIR=$DIR/prometheus-$PROMETHEUS_VERSION
 TRAEFIK_DIR=$DIR/traefik-$TRAEFIK_VERSION
 PODINFO_DIR=$DIR/podinfo-$PODINFO_RELEASE
+FLAGGER_DIR=$DIR/flagger-$FLAGGER_VERSION
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler)
 # The kwok stages that make fake nodes Ready and pods Running/Completed/deleted at once.
 KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
@@ -59,6 +62,7 @@ print_paths() {
 	printf 'SERIN_PROMETHEUS_DIR=%s\n' "$PROMETHEUS_DIR"
 	printf 'SERIN_TRAEFIK_DIR=%s\n' "$TRAEFIK_DIR"
 	printf 'SERIN_PODINFO_DIR=%s\n' "$PODINFO_DIR"
+	printf 'SERIN_FLAGGER_DIR=%s\n' "$FLAGGER_DIR"
 }
 
 # quiet CMD...: run a module command with its chatter (hundreds of "go: added" lines) sent to
@@ -277,6 +281,19 @@ _build_podinfo_version() {
 			"-X github.com/stefanprodan/podinfo/pkg/version.VERSION=$2")
 }
 
+build_flagger() {
+	local bin=$FLAGGER_DIR/flagger
+	if [ -x "$bin" ]; then log "flagger $FLAGGER_VERSION: cached"; return; fi
+	timed "flagger $FLAGGER_VERSION" "~5 min" _build_flagger "$bin"
+}
+
+# Flagger's version is in its source (pkg/version), so no -X is needed.
+_build_flagger() {
+	(scratch "flagger-$FLAGGER_VERSION" &&
+		quiet go get "github.com/fluxcd/flagger/cmd/flagger@$FLAGGER_VERSION" &&
+		gobuild "$1" github.com/fluxcd/flagger/cmd/flagger)
+}
+
 main() {
 	[ $# -gt 0 ] || set -- core
 	local want=() a
@@ -287,7 +304,7 @@ main() {
 		core) want+=(etcd kube-apiserver) ;;
 		all) want+=(etcd "${K8S_CMDS[@]}" kwok) ;;
 		kubernetes) want+=("${K8S_CMDS[@]}") ;;
-		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo) want+=("$a") ;;
+		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo | flagger) want+=("$a") ;;
 		podinfo@*) want+=("$a") ;;
 		*) log "unknown name: $a"; usage ;;
 		esac
@@ -315,6 +332,7 @@ main() {
 	if wants prometheus; then build_prometheus; fi
 	if wants podinfo; then build_podinfo; fi
 	if wants traefik; then build_traefik; fi
+	if wants flagger; then build_flagger; fi
 	for w in "${want[@]}"; do
 		case $w in podinfo@*) build_podinfo_version "${w#podinfo@}" ;; esac
 	done

@@ -10,6 +10,12 @@
 //
 //	go run ./test/bench -n 1000
 //	make bench N=1000
+//
+// With -compare it runs the same phases for Flagger (its default flags, then
+// its limits raised to Serin's defaults) and Serin, each on a fresh control
+// plane, and ends with a table of the ratios:
+//
+//	make bench-compare N=100
 package main
 
 import (
@@ -36,7 +42,9 @@ type config struct {
 	workloads    string // workloadsKWOK or workloadsSimulated
 	prometheus   bool
 	profileDir   string
+	operator     string   // operatorSerin or operatorFlagger
 	opFlags      []string // extra operator flags, for tuning experiments
+	compare      bool     // Flagger, Flagger with Serin's limits, then Serin
 	onboard      int      // canaries created while the N release
 	timeout      time.Duration
 	out          string
@@ -72,9 +80,11 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.workloads, "workloads", workloadsKWOK, "kwok (real Deployments on KWOK nodes) or simulated (Deployment status written by the bench).")
 	fs.BoolVar(&c.prometheus, "prometheus", false, "Give every canary a Prometheus metric, served by a real Prometheus that scrapes the operator.")
 	fs.IntVar(&c.onboard, "onboard", 0, "During the rollout, create this many more Deployments and Canaries: their initialisation competes with the N releases' steps.")
-	opFlags := fs.String("operator-flags", "", "Extra serin flags, space-separated (the defaults are what the results are for).")
+	fs.StringVar(&c.operator, "operator", operatorSerin, "Operator to measure: serin (built from this tree) or flagger (v1.44.0, built by hack/testbin.sh flagger).")
+	opFlags := fs.String("operator-flags", "", "Extra operator flags, space-separated (the defaults are what the results are for).")
+	fs.BoolVar(&c.compare, "compare", false, "Run Flagger with its default flags, Flagger with Serin's default limits, then Serin, each on a fresh control plane, and print a table of ratios (-operator and -operator-flags are ignored).")
 	fs.StringVar(&c.profileDir, "profile", "", "Directory for the operator's CPU and heap profiles of the rollout (enables -pprof).")
-	fs.DurationVar(&c.timeout, "timeout", 0, "Bound for each wait; 0 means 5 minutes plus 50 ms per canary.")
+	fs.DurationVar(&c.timeout, "timeout", 0, "Bound for each wait; 0 means 5 minutes plus 50 ms per canary (Flagger: 1.5 s per canary).")
 	fs.StringVar(&c.out, "o", "", "Also write the report to this file.")
 	fs.BoolVar(&c.keep, "keep", false, "Keep the cluster and bench directories (logs, audit log).")
 	if err := fs.Parse(args); err != nil {
@@ -106,10 +116,25 @@ func (c *config) validate() error {
 	if c.stepWeight < 1 || c.maxWeight < c.stepWeight || c.maxWeight > 100 {
 		return fmt.Errorf("-step-weight and -max-weight must satisfy 1 <= step <= max <= 100")
 	}
-	if c.timeout == 0 {
-		c.timeout = 5*time.Minute + time.Duration(c.n)*50*time.Millisecond
+	if c.operator == "" {
+		c.operator = operatorSerin
+	}
+	if err := validOperator(c.operator); err != nil {
+		return err
+	}
+	if c.operator == operatorFlagger && c.profileDir != "" {
+		return fmt.Errorf("-profile needs the serin operator (Flagger serves no pprof)")
 	}
 	return nil
+}
+
+// waitBound is the bound for each wait: -timeout, or one that fits the
+// operator and N.
+func (c config) waitBound() time.Duration {
+	if c.timeout > 0 {
+		return c.timeout
+	}
+	return defaultTimeout(c.operator, c.n)
 }
 
 func logf(format string, args ...any) {
@@ -124,14 +149,20 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := run(ctx, cfg)
-	if res != nil {
-		report := res.markdown()
-		fmt.Print(report)
-		if cfg.out != "" {
-			if werr := os.WriteFile(cfg.out, []byte(report), 0o644); werr != nil {
-				fmt.Fprintln(os.Stderr, "bench:", werr)
-			}
+	var report string
+	if cfg.compare {
+		report, err = runCompare(ctx, cfg, os.Stdout)
+	} else {
+		var res *result
+		res, err = run(ctx, cfg)
+		if res != nil {
+			report = res.markdown()
+			fmt.Print(report)
+		}
+	}
+	if cfg.out != "" && report != "" {
+		if werr := os.WriteFile(cfg.out, []byte(report), 0o644); werr != nil {
+			fmt.Fprintln(os.Stderr, "bench:", werr)
 		}
 	}
 	if err != nil {

@@ -17,13 +17,24 @@ import (
 	"github.com/serin-dev/serin/test/lib/testbin"
 )
 
-// operator is the serin binary, built from this tree and run out of
-// cluster as the operator's own user.
+// operator is the operator under test (serin, built from this tree, or
+// Flagger, from the test-binary cache), run out of cluster as the
+// operator's own user.
 type operator struct {
+	name    string
 	cmd     *exec.Cmd
 	port    int
 	logPath string
 	exited  chan struct{}
+}
+
+// launch is how to start one operator.
+type launch struct {
+	name string // serin or flagger: its key in the reports
+	bin  string
+	args []string
+	// readyPath answers 200 once the operator's caches have synced.
+	readyPath string
 }
 
 // buildOperator builds cmd/serin into dir.
@@ -41,16 +52,10 @@ func buildOperator(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// startOperator runs bin with its default flags but for the kubeconfig,
-// the provider the issue names, the port and, when given, the Prometheus
-// URL; pprof only when profiles are wanted; then extra.
-func startOperator(ctx context.Context, bin, kubeconfig, dir string, port int, prometheusURL string, pprof bool, extra []string) (*operator, error) {
-	op := &operator{port: port, logPath: filepath.Join(dir, "serin.log"), exited: make(chan struct{})}
-	log, err := os.Create(op.logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer log.Close()
+// serinLaunch runs bin with its default flags but for the kubeconfig, the
+// provider the issue names, the port and, when given, the Prometheus URL;
+// pprof only when profiles are wanted; then extra.
+func serinLaunch(bin, kubeconfig string, port int, prometheusURL string, pprof bool, extra []string) launch {
 	args := []string{"-kubeconfig", kubeconfig, "-mesh-provider", "gatewayapi:v1", "-port", strconv.Itoa(port)}
 	if prometheusURL != "" {
 		args = append(args, "-metrics-server", prometheusURL)
@@ -58,7 +63,18 @@ func startOperator(ctx context.Context, bin, kubeconfig, dir string, port int, p
 	if pprof {
 		args = append(args, "-pprof")
 	}
-	op.cmd = exec.Command(bin, append(args, extra...)...)
+	return launch{name: operatorSerin, bin: bin, args: append(args, extra...), readyPath: "/readyz"}
+}
+
+// startOperator starts l and waits until it is ready.
+func startOperator(ctx context.Context, l launch, dir string, port int) (*operator, error) {
+	op := &operator{name: l.name, port: port, logPath: filepath.Join(dir, l.name+".log"), exited: make(chan struct{})}
+	log, err := os.Create(op.logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	op.cmd = exec.Command(l.bin, l.args...)
 	op.cmd.Stdout, op.cmd.Stderr = log, log
 	if err := proc.Spawn(op.cmd); err != nil {
 		return nil, err
@@ -67,10 +83,10 @@ func startOperator(ctx context.Context, bin, kubeconfig, dir string, port int, p
 	err = poll(ctx, time.Minute, func() (bool, error) {
 		select {
 		case <-op.exited:
-			return false, fmt.Errorf("serin exited: %s", op.cmd.ProcessState)
+			return false, fmt.Errorf("%s exited: %s", op.name, op.cmd.ProcessState)
 		default:
 		}
-		resp, err := http.Get(op.url("/readyz"))
+		resp, err := http.Get(op.url(l.readyPath))
 		if err != nil {
 			return false, nil
 		}
@@ -79,7 +95,7 @@ func startOperator(ctx context.Context, bin, kubeconfig, dir string, port int, p
 	})
 	if err != nil {
 		op.stop()
-		return nil, fmt.Errorf("serin not ready (log %s): %w", op.logPath, err)
+		return nil, fmt.Errorf("%s not ready (log %s): %w", op.name, op.logPath, err)
 	}
 	return op, nil
 }
@@ -111,7 +127,7 @@ func (o *operator) get(ctx context.Context, path string) ([]byte, error) {
 func (o *operator) alive() error {
 	select {
 	case <-o.exited:
-		return fmt.Errorf("serin exited (%s); log %s", o.cmd.ProcessState, o.logPath)
+		return fmt.Errorf("%s exited (%s); log %s", o.name, o.cmd.ProcessState, o.logPath)
 	default:
 		return nil
 	}

@@ -31,6 +31,10 @@ type result struct {
 	// from the last release; eventsDropped is how many it dropped.
 	eventsPosted  time.Duration
 	eventsDropped float64
+	// eventsDelivered counts the occurrences of Canary Events the API
+	// server received from the rollout's start until the operator had
+	// delivered them (see canaryEvents).
+	eventsDelivered int
 }
 
 // summaryHeader is the header of the one-line-per-run table in RESULTS.md.
@@ -45,9 +49,9 @@ func (r *result) markdown() string {
 	if c.prometheus {
 		metric = "1 Prometheus metric"
 	}
-	flags := "default operator flags"
+	flags := c.operator + " with its default flags"
 	if len(c.opFlags) > 0 {
-		flags = "operator flags " + strings.Join(c.opFlags, " ")
+		flags = c.operator + " with flags " + strings.Join(c.opFlags, " ")
 	}
 	fmt.Fprintf(&b, "\n### N = %d (%s workloads, %d nodes; interval %s, stepWeight %d, maxWeight %d, %s; %s)\n\n",
 		c.n, c.workloads, r.nodes, c.interval, c.stepWeight, c.maxWeight, metric, flags)
@@ -57,8 +61,15 @@ func (r *result) markdown() string {
 	}
 	b.WriteString(summaryHeader)
 	b.WriteString(r.summaryRow())
-	if r.eventsPosted > 0 {
+	switch {
+	case r.eventsPosted > 0 && c.operator == operatorSerin:
 		fmt.Fprintf(&b, "\nEvents: all posted %s s after the last release; %.0f dropped.\n", seconds(r.eventsPosted), r.eventsDropped)
+	case r.eventsPosted > 0:
+		fmt.Fprintf(&b, "\nEvents: the last delivered %s s after the last release (the operator does not count what it drops).\n", seconds(r.eventsPosted))
+	}
+	if r.eventsDelivered > 0 {
+		fmt.Fprintf(&b, "\nEvents delivered during the rollout: %d occurrences on Canaries, %.1f per release.\n",
+			r.eventsDelivered, float64(r.eventsDelivered)/float64(c.n))
 	}
 	if len(r.stages) > 0 && len(r.stages[0].times) > 0 {
 		b.WriteString("\nWhere each release's time went, per canary:\n\n")
@@ -81,8 +92,9 @@ func (r *result) markdown() string {
 func (r *result) summaryRow() string {
 	n := float64(r.cfg.n)
 	w, rd := split(r.rolloutRequests)
-	serin := func(u map[string]usage) string { return seconds(u["serin"].cpu) }
-	peak := max(r.initUsage["serin"].peakRSS, r.idleUsage["serin"].peakRSS, r.rolloutUsage["serin"].peakRSS)
+	op := r.cfg.operator
+	serin := func(u map[string]usage) string { return seconds(u[op].cpu) }
+	peak := max(r.initUsage[op].peakRSS, r.idleUsage[op].peakRSS, r.rolloutUsage[op].peakRSS)
 	return fmt.Sprintf("| %d | %s | %s | %s | %.1f (%.1f / %.1f) | %s / %s s (%d gaps) | %s s | %s (%s / %s) | %s / %s / %s | %s |\n",
 		r.cfg.n, r.cfg.workloads, seconds(r.initTime), perSecond(r.idleRequests.total(), r.idleWindow.duration()),
 		float64(r.rolloutRequests.total())/n, float64(w)/n, float64(rd)/n,

@@ -64,7 +64,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return nil, err
 	}
 	b.procs = newProcWatch(componentPids())
-	b.procs.pids["serin"] = b.op.pid()
+	b.procs.pids[b.op.name] = b.op.pid()
 	go b.procs.run(ctx)
 	if b.obs, err = startObserver(ctx, e); err != nil {
 		return nil, err
@@ -77,14 +77,19 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	return b.res, err
 }
 
-// startOperator builds and starts serin (and Prometheus if asked for) and
-// returns the query of the canaries' metric, if any.
+// startOperator builds or finds the operator, starts it (and Prometheus if
+// asked for) and returns the query of the canaries' metric, if any.
 func (b *bench) startOperator(ctx context.Context) (string, error) {
 	kubeconfig, err := b.env.operatorKubeconfig()
 	if err != nil {
 		return "", err
 	}
-	bin, err := buildOperator(ctx, b.env.dir)
+	var bin string
+	if b.cfg.operator == operatorFlagger {
+		bin, err = flaggerBinary()
+	} else {
+		bin, err = buildOperator(ctx, b.env.dir)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -102,7 +107,11 @@ func (b *bench) startOperator(ctx context.Context) (string, error) {
 		}
 		promURL = b.prom.URL()
 	}
-	if b.op, err = startOperator(ctx, bin, kubeconfig, b.env.dir, port, promURL, b.cfg.profileDir != "", b.cfg.opFlags); err != nil || b.prom == nil {
+	l := serinLaunch(bin, kubeconfig, port, promURL, b.cfg.profileDir != "", b.cfg.opFlags)
+	if b.cfg.operator == operatorFlagger {
+		l = flaggerLaunch(bin, kubeconfig, port, promURL, b.cfg.opFlags)
+	}
+	if b.op, err = startOperator(ctx, l, b.env.dir, port); err != nil || b.prom == nil {
 		return "", err
 	}
 	_, err = b.prom.WaitForSeries(ctx, "up == 1")
@@ -162,6 +171,10 @@ func (b *bench) rolloutPhase(ctx context.Context) error {
 		go b.profile(ctx)
 	}
 	apiBefore, apiErr := b.env.apiserverRequests(ctx)
+	eventsBefore, err := canaryEvents(ctx, b.env.kube)
+	if err != nil {
+		return err
+	}
 	b.procs.begin()
 	start := time.Now()
 	if err := newRevision(ctx, b.env, b.apps, b.obs.trigger); err != nil {
@@ -191,8 +204,26 @@ func (b *bench) rolloutPhase(ctx context.Context) error {
 		b.res.lateness = parseHistogram(after, latenessMetric).sub(parseHistogram(before, latenessMetric))
 	}
 	if err == nil {
-		err = b.waitForEvents(ctx, end)
+		err = b.drainEvents(ctx, end)
 	}
+	if eventsAfter, eerr := canaryEvents(ctx, b.env.kube); eerr == nil {
+		b.res.eventsDelivered = eventsAfter - eventsBefore
+	} else if err == nil {
+		err = eerr
+	}
+	return err
+}
+
+// drainEvents waits until the operator has delivered the events of the
+// releases: Serin says how many it still holds; Flagger (client-go's event
+// broadcaster) does not, so the bench waits until the Canaries' Events stop
+// changing.
+func (b *bench) drainEvents(ctx context.Context, end time.Time) error {
+	if b.op.name == operatorSerin {
+		return b.waitForEvents(ctx, end)
+	}
+	err := waitEventsSettled(ctx, b.env.kube, b.cfg.waitBound(), b.cfg.logf)
+	b.res.eventsPosted = max(0, time.Since(end)-eventsQuiet)
 	return err
 }
 
@@ -202,7 +233,7 @@ func (b *bench) rolloutPhase(ctx context.Context) error {
 // the steps: on a saturated API server they trail the releases, and
 // stopping the operator at once would cut them off.
 func (b *bench) waitForEvents(ctx context.Context, end time.Time) error {
-	deadline := time.Now().Add(b.cfg.timeout)
+	deadline := time.Now().Add(b.cfg.waitBound())
 	for {
 		text, err := b.op.get(ctx, "/metrics")
 		if err != nil {
@@ -244,7 +275,7 @@ func (b *bench) onboard(ctx context.Context) error {
 	}
 	b.cfg.logf("bench: %d more Deployments and Canaries created during the rollout in %s", len(b.onboarding), since(start))
 	total := b.cfg.n + len(b.onboarding)
-	err := poll(ctx, b.cfg.timeout, func() (bool, error) {
+	err := poll(ctx, b.cfg.waitBound(), func() (bool, error) {
 		return b.obs.reached(flaggerv1.CanaryPhaseInitialized) >= total, nil
 	})
 	b.res.onboardTime = time.Since(start)
@@ -256,7 +287,7 @@ func (b *bench) onboard(ctx context.Context) error {
 // progress every ten seconds.
 func (b *bench) waitFor(ctx context.Context, what string, phases ...flaggerv1.CanaryPhase) error {
 	start, lastLog := time.Now(), time.Now()
-	return poll(ctx, b.cfg.timeout, func() (bool, error) {
+	return poll(ctx, b.cfg.waitBound(), func() (bool, error) {
 		if err := b.op.alive(); err != nil {
 			return false, err
 		}
