@@ -52,11 +52,13 @@ const (
 )
 
 // result is a check's verdict and its reason; message is the text shown in
-// the warning event or the rollback event.
+// the warning event or the rollback event. A wait on a workload's readiness
+// names the workload, so that it wakes the canary when it is ready.
 type result struct {
 	verdict verdict
 	reason  string
 	message string
+	awaits  Workload
 }
 
 // check is a named test of the tick's inputs, in the manner of
@@ -76,6 +78,7 @@ func (t *tick) passes(checks ...check) bool {
 			continue
 		}
 		t.d.Reason = r.reason
+		t.d.Next.WhenReady = r.awaits
 		t.apply(r)
 		return false
 	}
@@ -118,18 +121,18 @@ func primaryReady(t *tick) result {
 	if p.State == Failed {
 		switch t.st.Phase {
 		case v1beta1.CanaryPhasePromoting, v1beta1.CanaryPhaseFinalising:
-			return result{failPromotion, ReasonPrimaryFailed, p.Message}
+			return result{verdict: failPromotion, reason: ReasonPrimaryFailed, message: p.Message}
 		case v1beta1.CanaryPhaseProgressing, v1beta1.CanaryPhaseWaitingPromotion:
-			return result{rollback, ReasonProgressDeadlineExceeded, p.Message}
+			return result{verdict: rollback, reason: ReasonProgressDeadlineExceeded, message: p.Message}
 		}
 	}
-	return result{wait, ReasonPrimaryNotReady, p.Message}
+	return result{verdict: wait, reason: ReasonPrimaryNotReady, message: p.Message, awaits: PrimaryWorkload}
 }
 
 // routesReadable requires trustworthy route weights.
 func routesReadable(t *tick) result {
 	if err := t.obs.Routes.Err; err != nil {
-		return result{wait, ReasonRouteNotReady, err.Error()}
+		return result{verdict: wait, reason: ReasonRouteNotReady, message: err.Error()}
 	}
 	return passed
 }
@@ -173,7 +176,7 @@ func stepsPossible(t *tick) result {
 	if StrategyOf(t.an) != StrategyCanary || NextWeight(t.cd, 0) > 0 {
 		return passed
 	}
-	return result{wait, ReasonNoSteps, fmt.Sprintf(msgNoSteps, canaryID(t.cd))}
+	return result{verdict: wait, reason: ReasonNoSteps, message: fmt.Sprintf(msgNoSteps, canaryID(t.cd))}
 }
 
 // routeOwned re-asserts the weight of a weighted canary's run when the
@@ -193,7 +196,7 @@ func routeOwned(t *tick) result {
 		return passed
 	}
 	t.act(SetRoutes{Primary: totalWeight - w, Canary: w, Mirrored: r.Mirrored})
-	return result{wait, ReasonRouteDrift, fmt.Sprintf(msgRouteDrift, routeID(t.cd), r.Primary, r.Canary, totalWeight-w, w)}
+	return result{verdict: wait, reason: ReasonRouteDrift, message: fmt.Sprintf(msgRouteDrift, routeID(t.cd), r.Primary, r.Canary, totalWeight-w, w)}
 }
 
 // canaryReady requires a ready canary; one that will not come up is rolled
@@ -203,9 +206,9 @@ func canaryReady(t *tick) result {
 	case Ready:
 		return passed
 	case Failed:
-		return result{rollback, ReasonProgressDeadlineExceeded, c.Message}
+		return result{verdict: rollback, reason: ReasonProgressDeadlineExceeded, message: c.Message}
 	default:
-		return result{wait, ReasonCanaryNotReady, c.Message}
+		return result{verdict: wait, reason: ReasonCanaryNotReady, message: c.Message, awaits: TargetWorkload}
 	}
 }
 

@@ -37,13 +37,54 @@ type Decision struct {
 	// Alerts are the notifications to send to the canary's alert providers.
 	Alerts []Alert
 
-	// RequeueAfter is when the next tick is due; zero means none is needed.
-	RequeueAfter time.Duration
+	// Next is when the next tick is due, and what may bring it forward.
+	Next Next
 
 	// Reason names the check that stopped or redirected the tick (one of the
 	// Reason constants); it is empty when the phase ran through. It is meant
-	// for logs and metrics.
+	// for logs and metrics; Next, not Reason, says what the tick waits for.
 	Reason string
+}
+
+// Next says when a canary's next tick is due. It is the only input of the
+// controller's scheduler: a new check that waits on something says so here,
+// and the wake-up follows.
+type Next struct {
+	// After is the time from this tick to the next: the analysis interval
+	// while a run goes on, a poll while a deletion waits. Zero means that
+	// nothing is due: the canary is idle (see Idle) and only a change (an
+	// informer event) wakes it.
+	After time.Duration
+
+	// WhenReady brings the next tick forward to the moment this workload is
+	// ready: the tick was held on its readiness, and the event that makes
+	// it ready should not wait for After.
+	WhenReady Workload
+}
+
+// Workload names one of a canary's workloads.
+type Workload int
+
+const (
+	// NoWorkload is the zero value: the tick waits on no workload.
+	NoWorkload Workload = iota
+	// PrimaryWorkload is the <target>-primary workload.
+	PrimaryWorkload
+	// TargetWorkload is the target, which runs the canary.
+	TargetWorkload
+)
+
+// Idle reports whether a canary whose stored status is in phase has nothing
+// to do until something changes: it was never run (""), or it is
+// Initialized, Succeeded or Failed. Its next tick comes from an informer
+// event (a new revision, an edit, a deletion, a repair to make), never from
+// a schedule, so a fleet of idle canaries costs nothing between releases.
+func Idle(phase v1beta1.CanaryPhase) bool {
+	switch phase {
+	case "", v1beta1.CanaryPhaseInitialized, v1beta1.CanaryPhaseSucceeded, v1beta1.CanaryPhaseFailed:
+		return true
+	}
+	return false
 }
 
 // EventReason is the reason of every event, as Flagger records them.

@@ -474,7 +474,12 @@ func checkDecision(t testing.TB, c *v1beta1.Canary, obs Observations, checks *fa
 			"lastPromotedSpec changed in phase %s", st.Phase)
 	}
 	require.Equal(t, c.Generation, st.ObservedGeneration, "observedGeneration")
-	require.GreaterOrEqual(t, d.RequeueAfter, time.Duration(0), "requeueAfter")
+	require.GreaterOrEqual(t, d.Next.After, time.Duration(0), "next.after")
+	if Idle(st.Phase) {
+		require.Equal(t, Next{}, d.Next, "an idle canary has no tick due")
+	} else if c.DeletionTimestamp == nil {
+		require.Positive(t, d.Next.After, "a canary that is not idle has a tick due")
+	}
 
 	if c.Spec.Suspend && c.DeletionTimestamp == nil {
 		require.Empty(t, all, "a suspended canary changes nothing")

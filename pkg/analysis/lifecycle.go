@@ -107,7 +107,7 @@ func (t *tick) dropFinalizer() {
 // ready one. A target still scaling down to zero (a canary deleted right
 // after it was initialized) is scaled back up only once its pods are gone.
 func (t *tick) terminate() {
-	t.d.RequeueAfter = 0
+	t.d.Next = Next{}
 	if !hasFinalizer(t.cd) {
 		t.frozen = true
 		return
@@ -120,7 +120,7 @@ func (t *tick) terminate() {
 		t.handOver()
 		return
 	}
-	t.d.RequeueAfter = terminationPoll
+	t.d.Next = Next{After: terminationPoll}
 	first := t.st.Phase != v1beta1.CanaryPhaseTerminating
 	if first {
 		t.st.Phase = v1beta1.CanaryPhaseTerminating
@@ -133,6 +133,7 @@ func (t *tick) terminate() {
 			// ready on its ReplicaSet's stale status while the pods are
 			// deleted, and the traffic would go to none.
 			t.d.Reason = ReasonTargetNotReady
+			t.d.Next.WhenReady = TargetWorkload
 			if !first {
 				t.warning("%s", t.obs.Canary.Message)
 			}
@@ -141,6 +142,7 @@ func (t *tick) terminate() {
 		t.act(RestoreTarget{})
 		if first || t.obs.Canary.State != Ready {
 			t.d.Reason = ReasonTargetNotReady
+			t.d.Next.WhenReady = TargetWorkload
 			if !first && t.obs.Canary.Message != "" {
 				t.warning("%s", t.obs.Canary.Message)
 			}

@@ -202,11 +202,20 @@ func TestStepDeletion(t *testing.T) {
 	}})
 }
 
+func waitingTarget() Observations {
+	obs := observed(rev1, 100, 0)
+	obs.Canary = Readiness{State: Waiting, Message: "waiting for rollout to finish"}
+	return obs
+}
+
 func TestDeletionRequeue(t *testing.T) {
 	d := step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), deleted), observed(rev1, 100, 0), newChecks())
-	assert.Zero(t, d.RequeueAfter, "nothing left to do")
+	assert.Zero(t, d.Next.After, "nothing left to do")
 	d = step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), withOldFinalizer, deleted), observed(rev1, 100, 0), newChecks())
-	assert.Zero(t, d.RequeueAfter, "handed over at once")
+	assert.Zero(t, d.Next.After, "handed over at once")
 	d = step(newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), revertOnDeletion, deleted), observed(rev1, 100, 0), newChecks())
-	assert.Equal(t, v1beta1.MinAnalysisInterval, d.RequeueAfter, "the restored target is polled")
+	assert.Equal(t, Next{After: v1beta1.MinAnalysisInterval, WhenReady: TargetWorkload}, d.Next,
+		"the restored target is polled, and its readiness wakes the canary")
+	d = step(newCanary(idleIn(v1beta1.CanaryPhaseTerminating), revertOnDeletion, deleted), waitingTarget(), newChecks())
+	assert.Equal(t, Next{After: v1beta1.MinAnalysisInterval, WhenReady: TargetWorkload}, d.Next, "on every tick that waits")
 }

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"testing"
@@ -62,7 +63,9 @@ func (w *world) tick() Decision {
 		w.apply(a)
 	}
 	w.alerts = append(w.alerts, alertTexts(d.Alerts)...)
-	w.now = w.now.Add(d.RequeueAfter)
+	// An idle canary's next tick comes from an event; the world's next
+	// event comes an interval later.
+	w.now = w.now.Add(cmp.Or(d.Next.After, w.canary.GetAnalysisInterval()))
 	return d
 }
 

@@ -89,7 +89,7 @@ func TestObservedGeneration(t *testing.T) {
 	assert.Equal(t, int64(7), step(c, observed(rev1, 100, 0), newChecks()).Status.ObservedGeneration)
 }
 
-func TestRequeueAfter(t *testing.T) {
+func TestNextAfter(t *testing.T) {
 	cases := []struct {
 		interval string
 		want     time.Duration
@@ -101,13 +101,24 @@ func TestRequeueAfter(t *testing.T) {
 		{"soon", v1beta1.DefaultAnalysisInterval},
 	}
 	for _, tc := range cases {
-		c := newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), withAnalysis(func(a *v1beta1.CanaryAnalysis) { a.Interval = tc.interval }))
-		assert.Equal(t, tc.want, step(c, observed(rev1, 100, 0), newChecks()).RequeueAfter, tc.interval)
+		c := newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 0), withAnalysis(func(a *v1beta1.CanaryAnalysis) { a.Interval = tc.interval }))
+		assert.Equal(t, Next{After: tc.want}, step(c, observed(rev2, 70, 30), newChecks()).Next, tc.interval)
 	}
-	legacy := newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), withSpec(func(s *v1beta1.CanarySpec) {
+	legacy := newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 0), withSpec(func(s *v1beta1.CanarySpec) {
 		s.CanaryAnalysis, s.Analysis = &v1beta1.CanaryAnalysis{Interval: "2m", StepWeight: 10}, nil
 	}))
-	assert.Equal(t, 2*time.Minute, step(legacy, observed(rev1, 100, 0), newChecks()).RequeueAfter, "spec.canaryAnalysis is still read")
+	assert.Equal(t, 2*time.Minute, step(legacy, observed(rev2, 70, 30), newChecks()).Next.After, "spec.canaryAnalysis is still read")
+
+	idle := newCanary(idleIn(v1beta1.CanaryPhaseSucceeded))
+	assert.Equal(t, Next{}, step(idle, observed(rev1, 100, 0), newChecks()).Next, "an idle canary waits for a change")
+	waitingPrimary := observed(rev2, 70, 30)
+	waitingPrimary.Primary = Readiness{State: Waiting, Message: "waiting for rollout to finish"}
+	assert.Equal(t, Next{After: v1beta1.DefaultAnalysisInterval, WhenReady: PrimaryWorkload},
+		step(newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 0)), waitingPrimary, newChecks()).Next)
+	waitingCanary := observed(rev2, 70, 30)
+	waitingCanary.Canary = Readiness{State: Waiting, Message: "waiting for rollout to finish"}
+	assert.Equal(t, Next{After: v1beta1.DefaultAnalysisInterval, WhenReady: TargetWorkload},
+		step(newCanary(running(v1beta1.CanaryPhaseProgressing, 30, 0, 0)), waitingCanary, newChecks()).Next)
 }
 
 func TestSessionAffinityCookies(t *testing.T) {

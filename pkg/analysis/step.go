@@ -50,7 +50,7 @@ func newTick(ctx context.Context, in Input) *tick {
 		an:  an,
 		obs: observedShares(in.Observed),
 		st:  *in.Canary.Status.DeepCopy(),
-		d:   Decision{RequeueAfter: in.Canary.GetAnalysisInterval()},
+		d:   Decision{Next: Next{After: in.Canary.GetAnalysisInterval()}},
 	}
 }
 
@@ -77,16 +77,16 @@ func (t *tick) run() {
 		return
 	}
 	t.syncFinalizer()
-	switch t.st.Phase {
-	case v1beta1.CanaryPhaseInitialized, v1beta1.CanaryPhaseSucceeded, v1beta1.CanaryPhaseFailed:
+	switch phase := t.st.Phase; {
+	case phase != "" && Idle(phase):
 		t.idle()
-	case v1beta1.CanaryPhaseWaiting:
+	case phase == v1beta1.CanaryPhaseWaiting:
 		t.waiting()
-	case v1beta1.CanaryPhaseProgressing, v1beta1.CanaryPhaseWaitingPromotion:
+	case phase == v1beta1.CanaryPhaseProgressing || phase == v1beta1.CanaryPhaseWaitingPromotion:
 		t.analyse()
-	case v1beta1.CanaryPhasePromoting:
+	case phase == v1beta1.CanaryPhasePromoting:
 		t.promoting()
-	case v1beta1.CanaryPhaseFinalising:
+	case phase == v1beta1.CanaryPhaseFinalising:
 		t.finalising()
 	default:
 		// "", Initializing, and Terminating or Terminated on a canary that
@@ -121,5 +121,8 @@ func (t *tick) finish() Decision {
 	}
 	t.st.ObservedGeneration = t.cd.Generation
 	t.d.Status = t.st
+	if Idle(t.st.Phase) {
+		t.d.Next = Next{}
+	}
 	return t.d
 }

@@ -23,6 +23,7 @@ import (
 	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 	gatewayinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
 
+	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/canary"
 	flaggerfake "github.com/serin-dev/serin/pkg/client/clientset/versioned/fake"
@@ -336,7 +337,7 @@ func TestHeldStepRunsWhenTheCanaryIsReady(t *testing.T) {
 	must.Eventually(t, 10*time.Second, 20*time.Millisecond, func() (bool, error) {
 		f.clock.Step(time.Minute)
 		require.NoError(t, f.ctrl.sync(ctx, f.key))
-		return f.ctrl.schedule.awaiting(f.key) == awaitCanary, nil
+		return f.ctrl.schedule.awaiting(f.key) == analysis.TargetWorkload, nil
 	}, "a step held on the canary")
 	assert.True(t, f.ctrl.urgent(f.key), "a held step goes ahead of idle canaries in the queue")
 	time.Sleep(100 * time.Millisecond) // the informers catch up with the step's writes
@@ -359,7 +360,7 @@ func TestHeldStepRunsWhenTheCanaryIsReady(t *testing.T) {
 		cd, err := f.ctrl.canaries.Canaries("test").Get("podinfo")
 		return err == nil && cd.Status.CanaryWeight == 10, err
 	}, "the held step advanced the canary to 10%%")
-	assert.Equal(t, awaitNothing, f.ctrl.schedule.awaiting(f.key))
+	assert.Equal(t, analysis.NoWorkload, f.ctrl.schedule.awaiting(f.key))
 	assert.False(t, f.ctrl.urgent(f.key), "between steps the canary is not urgent")
 
 	// The next step keeps its interval.

@@ -208,13 +208,13 @@ func TestUpdateToAnotherUIDIsARecreation(t *testing.T) {
 	cur.UID, cur.ResourceVersion = "new", "20"
 	f.ctrl.schedule.identify(f.key, old.UID)
 	f.ctrl.scheduleStep(f.key, f.clock.Now().Add(time.Minute))
-	f.ctrl.schedule.await(f.key, awaitCanary)
+	f.ctrl.schedule.await(f.key, analysis.TargetWorkload)
 	f.ctrl.expected.expect(f.key, old, f.clock.Now())
 	f.ctrl.queue.AddRateLimited(f.key)
 
 	f.ctrl.canaryUpdated(old, cur)
 	assert.Zero(t, f.ctrl.queue.NumRequeues(f.key), "the backoff")
-	assert.Equal(t, awaitNothing, f.ctrl.schedule.awaiting(f.key), "the wait")
+	assert.Equal(t, analysis.NoWorkload, f.ctrl.schedule.awaiting(f.key), "the wait")
 	assert.True(t, f.ctrl.schedule.due(f.key, f.clock.Now()), "the step")
 	before := old.DeepCopy()
 	before.ResourceVersion, before.Status.Phase = "9", flaggerv1.CanaryPhaseInitialized

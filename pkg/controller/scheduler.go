@@ -9,8 +9,18 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/serin-dev/serin/pkg/analysis"
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
+// This file is the one owner of "when does this canary run next". The
+// state machine says it as data (analysis.Decision.Next: a step due after
+// a time, brought forward by a workload's readiness; nothing for an idle
+// canary) and plan carries it out. The schedule holds it, the queue's
+// delayed adds and the ticker deliver it, urgent orders the queue by it,
+// and due and becameReady let a sync through only when it says so. The
+// expectations (expectations.go) are another matter: whether the cache has
+// caught up with our own writes, not when to run.
+//
 // schedule records when each active canary's next analysis step is due.
 //
 // Informer events enqueue a canary at any time (a new revision should be
@@ -42,32 +52,11 @@ type slot struct {
 	// canary is idle, or was never synced).
 	next time.Time
 	// awaits is the workload that held the last step, if any.
-	awaits awaited
+	awaits analysis.Workload
 	// changed records that a user's change (a new pod template on the
 	// target, an edited or deleted Canary) woke the canary, until its next
 	// sync looks at it.
 	changed bool
-}
-
-// awaited is the workload whose readiness held a canary's last step.
-type awaited int
-
-const (
-	awaitNothing awaited = iota
-	awaitPrimary
-	awaitCanary
-)
-
-// awaitedBy maps the reason a step stopped on to the workload it waits
-// for.
-func awaitedBy(reason string) awaited {
-	switch reason {
-	case analysis.ReasonPrimaryNotReady:
-		return awaitPrimary
-	case analysis.ReasonCanaryNotReady, analysis.ReasonTargetNotReady:
-		return awaitCanary
-	}
-	return awaitNothing
 }
 
 func newSchedule() *schedule {
@@ -124,7 +113,7 @@ func (s *schedule) urgent(key cache.ObjectName, now time.Time) bool {
 	if !ok {
 		return false
 	}
-	return (!sl.next.IsZero() && !now.Before(sl.next)) || sl.awaits != awaitNothing || sl.changed
+	return (!sl.next.IsZero() && !now.Before(sl.next)) || sl.awaits != analysis.NoWorkload || sl.changed
 }
 
 // set schedules key's next step at at.
@@ -140,7 +129,7 @@ func (s *schedule) forget(key cache.ObjectName) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sl, ok := s.slots[key]; ok {
-		sl.next, sl.awaits = time.Time{}, awaitNothing
+		sl.next, sl.awaits = time.Time{}, analysis.NoWorkload
 		s.dropEmpty(key, sl)
 	}
 }
@@ -158,27 +147,27 @@ func (s *schedule) drop(key cache.ObjectName) {
 // the middle of a sync would lose its UID before the sync schedules a
 // step.
 func (s *schedule) dropEmpty(key cache.ObjectName, sl *slot) {
-	if sl.next.IsZero() && sl.awaits == awaitNothing && !sl.changed {
+	if sl.next.IsZero() && sl.awaits == analysis.NoWorkload && !sl.changed {
 		delete(s.slots, key)
 	}
 }
 
-// await records the workload key's last step waited for (awaitNothing
+// await records the workload key's last step waited for (analysis.NoWorkload
 // clears it).
-func (s *schedule) await(key cache.ObjectName, w awaited) {
+func (s *schedule) await(key cache.ObjectName, w analysis.Workload) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.slot(key).awaits = w
 }
 
 // awaiting returns the workload key's last step waited for.
-func (s *schedule) awaiting(key cache.ObjectName) awaited {
+func (s *schedule) awaiting(key cache.ObjectName) analysis.Workload {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sl, ok := s.slots[key]; ok {
 		return sl.awaits
 	}
-	return awaitNothing
+	return analysis.NoWorkload
 }
 
 // changedBy records that a user's change to the canary with uid woke key.
@@ -227,6 +216,64 @@ func (s *schedule) lateness(key cache.ObjectName, now time.Time) time.Duration {
 		return 0
 	}
 	return now.Sub(at)
+}
+
+// plan carries out what the canary's last tick said about the next one:
+// a step due after next.After, brought forward by the readiness of
+// next.WhenReady; or, with nothing due (an idle canary), no schedule at
+// all, so that only informer events wake it.
+func (c *Controller) plan(key cache.ObjectName, next analysis.Next, now time.Time) {
+	if next.After <= 0 {
+		c.schedule.forget(key)
+		return
+	}
+	c.scheduleStep(key, now.Add(next.After))
+	c.schedule.await(key, next.WhenReady)
+}
+
+// due reports whether the canary's state machine should run now: when its
+// scheduled step has come, at any event while it is idle (a new revision is
+// then noticed at once, at no API cost), or as soon as the workload its last
+// step waited for is ready.
+func (c *Controller) due(ctx context.Context, key cache.ObjectName, cd *flaggerv1.Canary, now time.Time) bool {
+	if cd.DeletionTimestamp != nil {
+		return true
+	}
+	return analysis.Idle(cd.Status.Phase) || c.schedule.due(key, now) || c.becameReady(ctx, key, cd)
+}
+
+// becameReady reports whether the workload that held the canary's last step
+// is ready now. Its Deployment's informer events enqueue the canary, so the
+// held step runs when the rollout finishes rather than up to an interval
+// later; the gap between weight steps stays at least one interval, since
+// the held step was itself due.
+//
+// Unlike Flagger, which looks again only at the next interval: with 1,000
+// canaries releasing at once the pods' rollouts are slower, and waiting
+// for ticks turned each wait into a whole interval (issue 8). A step that
+// is not held on readiness is never run early.
+func (c *Controller) becameReady(ctx context.Context, key cache.ObjectName, cd *flaggerv1.Canary) bool {
+	workload := c.cfg.Plugins.Workload
+	switch c.schedule.awaiting(key) {
+	case analysis.PrimaryWorkload:
+		return workload.IsPrimaryReady(ctx, cd) == nil
+	case analysis.TargetWorkload:
+		return workload.IsCanaryReady(ctx, cd) == nil
+	}
+	return false
+}
+
+// holdMovedTraffic keeps a step whose route was moved but whose status write
+// failed from being taken again at once: the retry would see the new weight
+// and take the next step, so that the weight just set would serve for no
+// time (found by the crash harness: the 25% step of a run went straight on
+// to 50%). The step is scheduled one interval on instead, and recomputed
+// from the route then; the retry in between finds nothing due.
+func (c *Controller) holdMovedTraffic(key cache.ObjectName, cd *flaggerv1.Canary, actions []analysis.Action, now time.Time) {
+	if analysis.Idle(cd.Status.Phase) || cd.DeletionTimestamp != nil || !hasAction[analysis.SetRoutes](actions) {
+		return
+	}
+	c.scheduleStep(key, now.Add(cd.GetAnalysisInterval()))
 }
 
 // scheduleStep records that key's next step is due at at, and has the

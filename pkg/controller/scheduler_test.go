@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	testingclock "k8s.io/utils/clock/testing"
 
+	"github.com/serin-dev/serin/pkg/analysis"
 	"github.com/serin-dev/serin/test/lib/must"
 )
 
@@ -53,6 +54,43 @@ func TestScheduleStepEnqueuesWhenDue(t *testing.T) {
 	assert.True(t, c.schedule.due(key, clk.Now()))
 }
 
+// TestPlan checks that the decision's Next alone decides the schedule: a
+// step due and the workload that brings it forward, or nothing at all.
+func TestPlan(t *testing.T) {
+	now := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	key := cache.ObjectName{Namespace: "test", Name: "a"}
+	tests := []struct {
+		name       string
+		next       analysis.Next
+		scheduled  bool
+		awaits     analysis.Workload
+		urgentLate bool
+	}{
+		{"idle: nothing due", analysis.Next{}, false, analysis.NoWorkload, false},
+		{"a step due after the interval", analysis.Next{After: time.Minute}, true, analysis.NoWorkload, false},
+		{"held on the primary", analysis.Next{After: time.Minute, WhenReady: analysis.PrimaryWorkload}, true, analysis.PrimaryWorkload, true},
+		{"held on the target", analysis.Next{After: time.Minute, WhenReady: analysis.TargetWorkload}, true, analysis.TargetWorkload, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := testingclock.NewFakeClock(now)
+			c := &Controller{clock: clk, schedule: newSchedule(), queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+				workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+				workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Clock: clk})}
+			defer c.queue.ShutDown()
+			c.schedule.set(key, now.Add(time.Hour)) // what an earlier tick planned
+			c.plan(key, tt.next, now)
+			at, scheduled := c.schedule.at(key)
+			assert.Equal(t, tt.scheduled, scheduled)
+			if scheduled {
+				assert.Equal(t, now.Add(tt.next.After), at)
+			}
+			assert.Equal(t, tt.awaits, c.schedule.awaiting(key))
+			assert.Equal(t, tt.urgentLate, c.schedule.urgent(key, now), "urgent before it is due")
+		})
+	}
+}
+
 // TestScheduleBelongsToOneCanary covers a canary deleted and re-created
 // under the same name: nothing the schedule recorded for the deleted one
 // (a step due, a wait on a workload, a user's change) carries over.
@@ -63,14 +101,14 @@ func TestScheduleBelongsToOneCanary(t *testing.T) {
 
 	s.identify(key, "old")
 	s.set(key, now.Add(time.Minute))
-	s.await(key, awaitCanary)
+	s.await(key, analysis.TargetWorkload)
 	s.identify(key, "old")
 	assert.False(t, s.due(key, now), "the same canary keeps its schedule")
-	assert.Equal(t, awaitCanary, s.awaiting(key))
+	assert.Equal(t, analysis.TargetWorkload, s.awaiting(key))
 
 	s.identify(key, "new")
 	assert.True(t, s.due(key, now), "a re-created canary is not held by the deleted one's interval")
-	assert.Equal(t, awaitNothing, s.awaiting(key))
+	assert.Equal(t, analysis.NoWorkload, s.awaiting(key))
 	assert.False(t, s.urgent(key, now.Add(time.Hour)))
 	assert.Empty(t, s.dueKeys(now.Add(time.Hour)))
 
@@ -78,9 +116,9 @@ func TestScheduleBelongsToOneCanary(t *testing.T) {
 	// arrived writes after the drop.
 	s.drop(key)
 	s.set(key, now)
-	s.await(key, awaitPrimary)
+	s.await(key, analysis.PrimaryWorkload)
 	s.identify(key, "new")
-	assert.Equal(t, awaitNothing, s.awaiting(key))
+	assert.Equal(t, analysis.NoWorkload, s.awaiting(key))
 	assert.Empty(t, s.dueKeys(now))
 
 	s.identify(key, "old")

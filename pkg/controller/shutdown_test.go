@@ -95,6 +95,13 @@ func progressingWithHook(t *testing.T, f *fixture, hook *blockingHook) {
 	advance(func(c *flaggerv1.Canary) bool {
 		return c.Status.Phase == flaggerv1.CanaryPhaseProgressing && c.Status.CanaryWeight > 0
 	}, "the first weight step")
+	// The next sync must not wait for the informer to deliver the step's
+	// status write (the expectation times out on the fake clock only).
+	want := stored().ResourceVersion
+	must.Eventually(t, 10*time.Second, 10*time.Millisecond, func() (bool, error) {
+		c, err := f.ctrl.canaries.Canaries("test").Get("podinfo")
+		return err == nil && c.ResourceVersion == want, err
+	}, "the step's status in the cache")
 	hook.armed.Store(true)
 	f.clock.Step(time.Minute)
 }

@@ -88,7 +88,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		err := c.writeStatus(wctx, cd, decision.Status)
 		wcancel()
 		if err != nil {
-			c.holdMovedTraffic(key, cd, decision, now)
+			c.holdMovedTraffic(key, cd, decision.Actions, now)
 			return err
 		}
 		// After the write only, so that a retried step is not counted twice.
@@ -109,12 +109,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		c.recordEvent(ctx, cd, log, analysis.Event{Type: corev1.EventTypeWarning, Reason: analysis.EventReason, Message: afterErr.Error()})
 		return afterErr
 	}
-	if decision.RequeueAfter > 0 && !idle(decision.Status.Phase) {
-		c.scheduleStep(key, now.Add(decision.RequeueAfter))
-		c.schedule.await(key, awaitedBy(decision.Reason))
-	} else {
-		c.schedule.forget(key)
-	}
+	c.plan(key, decision.Next, now)
 	return nil
 }
 
@@ -141,31 +136,6 @@ func (c *Controller) syncTimeout(cd *flaggerv1.Canary) time.Duration {
 		}
 	}
 	return max(maxSyncTime, hooks+time.Minute)
-}
-
-// holdMovedTraffic keeps a step whose route was moved but whose status write
-// failed from being taken again at once: the retry would see the new weight
-// and take the next step, so that the weight just set would serve for no
-// time (found by the crash harness: the 25% step of a run went straight on
-// to 50%). The step is scheduled one interval on instead, and recomputed
-// from the route then; the retry in between finds nothing due.
-func (c *Controller) holdMovedTraffic(key cache.ObjectName, cd *flaggerv1.Canary, decision analysis.Decision, now time.Time) {
-	if idle(cd.Status.Phase) || decision.RequeueAfter <= 0 || !hasAction[analysis.SetRoutes](decision.Actions) {
-		return
-	}
-	c.scheduleStep(key, now.Add(decision.RequeueAfter))
-}
-
-// idle reports whether a canary in phase has nothing to do until something
-// changes: its informer events (the target, its configs, the canary) wake
-// it, so the scheduler does not tick it. A fleet of idle canaries costs
-// nothing between releases.
-func idle(phase flaggerv1.CanaryPhase) bool {
-	switch phase {
-	case "", flaggerv1.CanaryPhaseInitialized, flaggerv1.CanaryPhaseSucceeded, flaggerv1.CanaryPhaseFailed:
-		return true
-	}
-	return false
 }
 
 // invalid reports a spec that cannot work (a permanent error, see
@@ -209,38 +179,6 @@ func setInvalidCondition(status *flaggerv1.CanaryStatus, message string, now tim
 		return
 	}
 	status.Conditions = append(status.Conditions, cond)
-}
-
-// due reports whether the canary's state machine should run now: when its
-// scheduled step has come, at any event while it is idle (a new revision is
-// then noticed at once, at no API cost), or as soon as the workload its last
-// step waited for is ready.
-func (c *Controller) due(ctx context.Context, key cache.ObjectName, cd *flaggerv1.Canary, now time.Time) bool {
-	if cd.DeletionTimestamp != nil {
-		return true
-	}
-	return idle(cd.Status.Phase) || c.schedule.due(key, now) || c.becameReady(ctx, key, cd)
-}
-
-// becameReady reports whether the workload that held the canary's last step
-// is ready now. Its Deployment's informer events enqueue the canary, so the
-// held step runs when the rollout finishes rather than up to an interval
-// later; the gap between weight steps stays at least one interval, since
-// the held step was itself due.
-//
-// Unlike Flagger, which looks again only at the next interval: with 1,000
-// canaries releasing at once the pods' rollouts are slower, and waiting
-// for ticks turned each wait into a whole interval (issue 8). A step that
-// is not held on readiness is never run early.
-func (c *Controller) becameReady(ctx context.Context, key cache.ObjectName, cd *flaggerv1.Canary) bool {
-	workload := c.cfg.Plugins.Workload
-	switch c.schedule.awaiting(key) {
-	case awaitPrimary:
-		return workload.IsPrimaryReady(ctx, cd) == nil
-	case awaitCanary:
-		return workload.IsCanaryReady(ctx, cd) == nil
-	}
-	return false
 }
 
 // writeStatus writes the status only when it differs from the cached one.

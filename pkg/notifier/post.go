@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/serin-dev/serin/pkg/webhook/egress"
 )
 
 // DefaultTimeout bounds each post when Config.Timeout is zero; it is
@@ -31,6 +33,9 @@ type Config struct {
 	Transport *http.Transport
 	// Clock stamps the generic payload; nil means the real clock.
 	Clock clock.PassiveClock
+	// Egress bounds the addresses and proxies posted to, redirects included
+	// (-webhook-allowed-hosts); nil allows any, as Flagger does.
+	Egress *egress.Policy
 }
 
 func (c Config) withDefaults() Config {
@@ -70,6 +75,8 @@ func newPoster(address, proxy string, cfg Config) (*poster, error) {
 		transport = transport.Clone()
 		transport.Proxy = http.ProxyURL(p)
 	}
+	// After the proxy is set, so that what goes through it is checked too.
+	transport = cfg.Egress.Transport(transport)
 	return &poster{
 		address: u,
 		client:  &http.Client{Transport: transport},

@@ -26,6 +26,7 @@ import (
 	"github.com/serin-dev/serin/pkg/operatormetrics"
 	"github.com/serin-dev/serin/pkg/router"
 	"github.com/serin-dev/serin/pkg/webhook"
+	"github.com/serin-dev/serin/pkg/webhook/egress"
 )
 
 // EventComponent is the source of the operator's events. It is Flagger's,
@@ -109,6 +110,9 @@ type Config struct {
 	Alerts notifier.GlobalConfig
 	// ClusterName is shown in every alert (-cluster-name).
 	ClusterName string
+	// Egress bounds where webhooks, event webhooks and alerts may be sent
+	// (-webhook-allowed-hosts); nil allows any destination, as Flagger does.
+	Egress *egress.Policy
 }
 
 // Operator is a wired operator, ready to Run. It watches nothing and writes
@@ -179,6 +183,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		// The same refusal at delivery, so that no path reads another
 		// namespace's provider.
 		NoCrossNamespaceRefs: cfg.NoCrossNamespaceRefs,
+		Notifier:             notifier.Config{Egress: cfg.Egress},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
@@ -191,7 +196,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		Services:     router.NewKubernetesRouter(kube, kubeFactory.Core().V1().Services().Lister()),
 		Routers:      routers,
 		Metrics:      metrics.NewProviderCache(metrics.DefaultCacheSize),
-		Webhooks:     webhook.NewCaller(webhook.Config{}),
+		Webhooks:     webhook.NewCaller(webhook.Config{Egress: cfg.Egress}),
 		Secrets:      kubeFactory.Core().V1().Secrets().Lister(),
 		EventWebhook: cfg.EventWebhook,
 	}

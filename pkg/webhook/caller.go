@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/webhook/egress"
 )
 
 // DefaultTimeout bounds each attempt of a hook that sets no timeout.
@@ -33,6 +35,9 @@ type Config struct {
 	MinBackoff time.Duration
 	// MaxBackoff caps the wait between retries; zero means 30s.
 	MaxBackoff time.Duration
+	// Egress bounds the destinations of every call, redirects included
+	// (-webhook-allowed-hosts); nil allows any, as Flagger does.
+	Egress *egress.Policy
 }
 
 // Caller POSTs payloads to webhooks. It is safe for concurrent use.
@@ -48,6 +53,7 @@ func NewCaller(cfg Config) *Caller {
 	if base == nil {
 		base = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	base = cfg.Egress.Transport(base)
 	insecure := base.Clone()
 	if insecure.TLSClientConfig == nil {
 		insecure.TLSClientConfig = &tls.Config{}
@@ -96,6 +102,11 @@ func (c *Caller) Call(ctx context.Context, hook flaggerv1.CanaryWebhook, payload
 		res := post(ctx, client, u.String(), body, timeout)
 		if res.err == nil {
 			return nil
+		}
+		var denied *egress.DeniedError
+		if errors.As(res.err, &denied) {
+			// Not retried: the flag will not change while the call waits.
+			return fmt.Errorf("webhook %s: %w", hook.Name, denied)
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("POST %s: %w", u.Redacted(), ctx.Err())
