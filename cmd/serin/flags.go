@@ -13,6 +13,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/notifier"
 	"github.com/serin-dev/serin/pkg/operator"
+	"github.com/serin-dev/serin/pkg/webhook/egress"
 )
 
 // options are the operator's command-line flags; the names are Flagger's
@@ -35,6 +36,8 @@ type options struct {
 	includeLabelPrefix      string
 	noCrossNamespaceRefs    bool
 	eventWebhook            string
+	webhookAllowedHosts     string
+	egress                  *egress.Policy
 	port                    int
 	schedulerTick           time.Duration
 	shutdownGrace           time.Duration
@@ -81,6 +84,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.StringVar(&o.includeLabelPrefix, "include-label-prefix", "", "Comma-separated prefixes of the target's labels and annotations copied to the primary objects; * copies all, none when empty.")
 	fs.BoolVar(&o.noCrossNamespaceRefs, "no-cross-namespace-refs", false, "Refuse canaries whose MetricTemplate or AlertProvider references point to another namespace.")
 	fs.StringVar(&o.eventWebhook, "event-webhook", "", "URL that receives every canary event (when the canary has no event webhooks of its own); env EVENT_WEBHOOK_URL overrides it, as in Flagger.")
+	fs.StringVar(&o.webhookAllowedHosts, "webhook-allowed-hosts", "", "Comma-separated destinations that webhooks, event webhooks and alerts may be sent to: host, host:port, *.suffix, IP, IP:port or CIDR; any destination when empty, as in Flagger. See SECURITY.md.")
 	fs.IntVar(&o.port, "port", 8080, "Port of the metrics and health endpoints.")
 	fs.DurationVar(&o.schedulerTick, "scheduler-tick", time.Second, "How often canaries whose analysis is due are enqueued.")
 	// Below the pod's terminationGracePeriodSeconds (60 in kustomize/base),
@@ -136,6 +140,10 @@ func (o *options) validate() error {
 	if o.shutdownGrace < 0 {
 		return fmt.Errorf("-shutdown-grace must not be negative")
 	}
+	var err error
+	if o.egress, err = egress.Parse(splitList(o.webhookAllowedHosts)); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -184,5 +192,6 @@ func (o *options) operatorConfig(rest *rest.Config, log *logrus.Entry) operator.
 		EventWebhook:          cmp.Or(os.Getenv("EVENT_WEBHOOK_URL"), o.eventWebhook),
 		Alerts:                alerts,
 		ClusterName:           o.clusterName,
+		Egress:                o.egress,
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,4 +42,23 @@ func TestFlagsRejectBadValues(t *testing.T) {
 	o, err := parse("-mesh-provider", "gatewayapi:v1beta1", "-threadiness", "4")
 	require.NoError(t, err)
 	assert.Equal(t, 4, o.threadiness)
+}
+
+func TestFlagWebhookAllowedHosts(t *testing.T) {
+	o, err := parse()
+	require.NoError(t, err)
+	assert.Nil(t, o.operatorConfig(nil, nil).Egress, "off by default, as in Flagger")
+
+	o, err = parse("-webhook-allowed-hosts", "flagger-loadtester.test:80, *.slack.com,10.96.0.0/12")
+	require.NoError(t, err)
+	policy := o.operatorConfig(nil, nil).Egress
+	require.NotNil(t, policy)
+	assert.True(t, policy.AllowsName("flagger-loadtester.test", 80))
+	assert.False(t, policy.AllowsName("flagger-loadtester.test", 8080))
+	assert.True(t, policy.AllowsName("hooks.slack.com", 443))
+	assert.True(t, policy.AllowsIP(netip.MustParseAddr("10.96.0.1"), 443))
+	assert.False(t, policy.AllowsIP(netip.MustParseAddr("169.254.169.254"), 80))
+
+	_, err = parse("-webhook-allowed-hosts", "hooks.slack.com,http://x/")
+	assert.ErrorContains(t, err, `-webhook-allowed-hosts "http://x/"`)
 }

@@ -63,6 +63,9 @@ func newLogger(level, encoding string) *logrus.Entry {
 func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 	log.WithFields(logrus.Fields{"version": version.Version, "meshProvider": opts.meshProvider}).Info("Starting Serin")
 	warnFlaggerOnly(log, opts.flaggerOnly)
+	if opts.egress != nil {
+		log.WithField("allowed", opts.egress.String()).Info("Webhooks and alerts are bounded by -webhook-allowed-hosts")
+	}
 	cfg, err := clientcmd.BuildConfigFromFlags(opts.master, opts.kubeconfig)
 	if err != nil {
 		return fmt.Errorf("kubeconfig: %w", err)

@@ -21,4 +21,8 @@
 //
 // with Content-Type application/json and, when the provider's Secret has a
 // token key, Authorization: Bearer <token>. Any 2xx answer is a success.
+//
+// Config.Egress bounds the addresses (and proxies) posted to, as it bounds
+// webhooks (package webhook/egress, -webhook-allowed-hosts): an
+// AlertProvider's author picks its address and proxy.
 package notifier

@@ -191,7 +191,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 	releases := operatormetrics.NewRecorder(flaggerFactory.Flagger().V1beta1().Canaries().Lister())
 	plugins := controller.Plugins{
 		Alerts:       alerts,
-		Recorder:     releases,
+		Releases:     releases,
 		Workload:     workload,
 		Services:     router.NewKubernetesRouter(kube, kubeFactory.Core().V1().Services().Lister()),
 		Routers:      routers,
