@@ -16,9 +16,14 @@ import (
 	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
-// applier applies one decision's actions to the cluster.
+// applier applies one decision's actions to the cluster, with nothing but
+// the plugins it writes through.
 type applier struct {
-	c      *Controller
+	workload workloadWriter
+	services router.ServiceRouter
+	// updateCanary writes the canary's metadata (its finalizers).
+	updateCanary func(ctx context.Context, cd *flaggerv1.Canary) (*flaggerv1.Canary, error)
+
 	cd     *flaggerv1.Canary
 	rt     router.Interface
 	checks *checks
@@ -46,14 +51,14 @@ func (a *applier) apply(ctx context.Context, actions []analysis.Action) (*flagge
 }
 
 func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
-	workload := a.c.cfg.Plugins.Workload
+	workload := a.workload
 	switch act := action.(type) {
 	case analysis.EnsurePrimary:
 		target, err := a.target(ctx)
 		if err != nil {
 			return err
 		}
-		if err := a.c.cfg.Plugins.Services.Initialize(ctx, a.cd, target); err != nil {
+		if err := a.services.Initialize(ctx, a.cd, target); err != nil {
 			return err
 		}
 		if _, err := workload.EnsurePrimary(ctx, a.cd); err != nil {
@@ -65,7 +70,7 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 		if err != nil {
 			return err
 		}
-		if err := a.c.cfg.Plugins.Services.Reconcile(ctx, a.cd, target); err != nil {
+		if err := a.services.Reconcile(ctx, a.cd, target); err != nil {
 			return err
 		}
 		return a.rt.Reconcile(ctx, a.cd, target)
@@ -99,7 +104,7 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 		if err != nil {
 			return err
 		}
-		if err := a.c.cfg.Plugins.Services.Finalize(ctx, a.cd, target); err != nil {
+		if err := a.services.Finalize(ctx, a.cd, target); err != nil {
 			return err
 		}
 		return a.rt.Finalize(ctx, a.cd)
@@ -121,7 +126,7 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 
 // target describes the target's pods for the Services.
 func (a *applier) target(ctx context.Context) (router.Target, error) {
-	meta, err := a.c.cfg.Plugins.Workload.GetMetadata(ctx, a.cd)
+	meta, err := a.workload.GetMetadata(ctx, a.cd)
 	if err != nil {
 		return router.Target{}, err
 	}
@@ -132,10 +137,10 @@ func (a *applier) target(ctx context.Context) (router.Target, error) {
 // rewriteOwners applies rw to the owner references of every object the
 // canary controls: workload, Services, route.
 func (a *applier) rewriteOwners(ctx context.Context, rw owners.Rewrite) error {
-	if err := a.c.cfg.Plugins.Workload.RewriteOwners(ctx, a.cd, rw); err != nil {
+	if err := a.workload.RewriteOwners(ctx, a.cd, rw); err != nil {
 		return err
 	}
-	if err := a.c.cfg.Plugins.Services.RewriteOwners(ctx, a.cd, rw); err != nil {
+	if err := a.services.RewriteOwners(ctx, a.cd, rw); err != nil {
 		return err
 	}
 	return a.rt.RewriteOwners(ctx, a.cd, rw)
@@ -154,11 +159,10 @@ func (a *applier) setFinalizer(ctx context.Context, present bool) error {
 	} else {
 		cd.Finalizers = slices.DeleteFunc(cd.Finalizers, func(f string) bool { return f == analysis.Finalizer })
 	}
-	updated, err := a.c.cfg.FlaggerClient.FlaggerV1beta1().Canaries(cd.Namespace).Update(ctx, cd, metav1.UpdateOptions{})
+	updated, err := a.updateCanary(ctx, cd)
 	if err != nil {
 		return err
 	}
-	a.c.expected.expect(cache.ObjectName{Namespace: updated.Namespace, Name: updated.Name}, updated, a.c.clock.Now())
 	a.cd = updated
 	return nil
 }
@@ -169,4 +173,21 @@ func eventType(t string) string {
 		return corev1.EventTypeWarning
 	}
 	return corev1.EventTypeNormal
+}
+
+// newApplier builds the applier of one decision of cd.
+func (c *Controller) newApplier(cd *flaggerv1.Canary, rt router.Interface, k *checks, status flaggerv1.CanaryStatus) *applier {
+	return &applier{workload: c.cfg.Plugins.Workload, services: c.cfg.Plugins.Services, updateCanary: c.updateCanary,
+		cd: cd, rt: rt, checks: k, status: status}
+}
+
+// updateCanary updates cd and expects the informer to deliver the write
+// before the next sync of cd trusts the cache.
+func (c *Controller) updateCanary(ctx context.Context, cd *flaggerv1.Canary) (*flaggerv1.Canary, error) {
+	updated, err := c.cfg.FlaggerClient.FlaggerV1beta1().Canaries(cd.Namespace).Update(ctx, cd, metav1.UpdateOptions{})
+	if err != nil {
+		return nil, err
+	}
+	c.expected.expect(cache.ObjectName{Namespace: updated.Namespace, Name: updated.Name}, updated, c.clock.Now())
+	return updated, nil
 }

@@ -6,26 +6,45 @@ import (
 	"fmt"
 
 	"github.com/sirupsen/logrus"
+	corelisters "k8s.io/client-go/listers/core/v1"
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	listers "github.com/serin-dev/serin/pkg/client/listers/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/metrics"
 	"github.com/serin-dev/serin/pkg/webhook"
 )
 
-// checks runs one canary's webhooks and metric queries for analysis.Step.
+// checks runs one canary's webhooks and metric queries for analysis.Step,
+// with nothing but what they read and call.
 type checks struct {
-	c   *Controller
+	webhooks  Webhooks
+	providers MetricProviders
+	templates listers.MetricTemplateLister
+	secrets   corelisters.SecretLister
+	metrics   *syncMetrics
+	// metricsServer is -metrics-server, the default Prometheus.
+	metricsServer string
+	// noCrossNamespaceRefs is -no-cross-namespace-refs.
+	noCrossNamespaceRefs bool
+
 	cd  *flaggerv1.Canary
 	log *logrus.Entry
+}
+
+// newChecks builds the checks of one tick of cd.
+func (c *Controller) newChecks(cd *flaggerv1.Canary, log *logrus.Entry) *checks {
+	return &checks{webhooks: c.cfg.Plugins.Webhooks, providers: c.cfg.Plugins.Metrics, templates: c.templates,
+		secrets: c.cfg.Plugins.Secrets, metrics: c.metrics, metricsServer: c.cfg.MetricsServer,
+		noCrossNamespaceRefs: c.cfg.NoCrossNamespaceRefs, cd: cd, log: log}
 }
 
 var _ analysis.Checks = (*checks)(nil)
 
 func (k *checks) CallWebhook(ctx context.Context, hook flaggerv1.CanaryWebhook, phase flaggerv1.CanaryPhase) error {
-	err := k.c.cfg.Plugins.Webhooks.Call(ctx, hook, webhook.NewPayload(k.cd, phase, hook))
+	err := k.webhooks.Call(ctx, hook, webhook.NewPayload(k.cd, phase, hook))
 	if err != nil {
-		k.c.metrics.observeWebhookError(string(hook.Type))
+		k.metrics.observeWebhookError(string(hook.Type))
 	}
 	return err
 }
@@ -40,10 +59,10 @@ func (k *checks) CheckMetric(ctx context.Context, metric flaggerv1.CanaryMetric)
 	case errors.Is(err, metrics.ErrNoValues):
 		return errors.New(metrics.NoValuesMessage(k.cd, metric, providerType, err))
 	case err != nil:
-		k.c.metrics.observeProviderError(providerType)
+		k.metrics.observeProviderError(providerType)
 		return errors.New(metrics.QueryErrorMessage(metric, err))
 	}
-	k.c.metrics.observeMetricValue(k.cd, metric.Name, value)
+	k.metrics.observeMetricValue(k.cd, metric.Name, value)
 	if ok, msg := metrics.Check(k.cd, metric, value); !ok {
 		return errors.New(msg)
 	}
@@ -94,9 +113,9 @@ func (k *checks) resolve(metric flaggerv1.CanaryMetric) (string, metrics.Provide
 func (k *checks) defaultProvider() (metrics.Provider, error) {
 	address := k.cd.Spec.MetricsServer
 	if address == "" {
-		address = k.c.cfg.MetricsServer
+		address = k.metricsServer
 	}
-	provider, err := k.c.cfg.Plugins.Metrics.Provider(metrics.ProviderConfig{Type: metrics.TypePrometheus, Address: address})
+	provider, err := k.providers.Provider(metrics.ProviderConfig{Type: metrics.TypePrometheus, Address: address})
 	if err != nil {
 		return nil, fmt.Errorf("Prometheus client error: %v", err)
 	}
@@ -110,22 +129,22 @@ func (k *checks) fromTemplate(metric flaggerv1.CanaryMetric, model metrics.Model
 		ns = k.cd.Namespace
 	}
 	name := metric.TemplateRef.Name
-	if k.c.cfg.NoCrossNamespaceRefs && isCrossNamespace(k.cd, ns) {
+	if k.noCrossNamespaceRefs && isCrossNamespace(k.cd, ns) {
 		return "", nil, "", crossNamespaceError("metric "+metric.Name+" templateRef", "MetricTemplate", ns, name)
 	}
-	tmpl, err := k.c.templates.MetricTemplates(ns).Get(name)
+	tmpl, err := k.templates.MetricTemplates(ns).Get(name)
 	if err != nil {
 		return "", nil, "", fmt.Errorf("Metric template %s.%s error: %v", name, ns, err)
 	}
 	var credentials map[string][]byte
 	if ref := tmpl.Spec.Provider.SecretRef; ref != nil {
-		secret, err := k.c.cfg.Plugins.Secrets.Secrets(ns).Get(ref.Name)
+		secret, err := k.secrets.Secrets(ns).Get(ref.Name)
 		if err != nil {
 			return "", nil, "", fmt.Errorf("Metric template %s.%s secret %s error: %v", name, ns, ref.Name, err)
 		}
 		credentials = secret.Data
 	}
-	provider, err := k.c.cfg.Plugins.Metrics.Provider(metrics.ConfigFromTemplate(tmpl.Spec.Provider, credentials))
+	provider, err := k.providers.Provider(metrics.ConfigFromTemplate(tmpl.Spec.Provider, credentials))
 	if err != nil {
 		return "", nil, "", fmt.Errorf("Metric template %s.%s provider %s error: %v", name, ns, tmpl.Spec.Provider.Type, err)
 	}

@@ -91,7 +91,7 @@ func newFixture(t *testing.T) *fixture {
 			Webhooks: webhook.NewCaller(webhook.Config{}),
 			Secrets:  kubeFactory.Core().V1().Secrets().Lister(),
 			Alerts:   alerts,
-			Recorder: operatormetrics.NewRecorder(flaggerFactory.Flagger().V1beta1().Canaries().Lister()),
+			Releases: operatormetrics.NewRecorder(flaggerFactory.Flagger().V1beta1().Canaries().Lister()),
 		},
 		Recorder:     record.NewFakeRecorder(100),
 		Logger:       logrus.NewEntry(logrus.New()),

@@ -45,7 +45,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	defer cancel()
 	c.metrics.observeLateness(c.schedule.lateness(key, now))
 	before, observed := cd.Status, cd
-	defer func() { c.cfg.Plugins.Recorder.ObserveDuration(observed, c.clock.Since(now)) }()
+	defer func() { c.cfg.Plugins.Releases.ObserveDuration(observed, c.clock.Since(now)) }()
 	log := c.log.WithFields(logrus.Fields{"canary": cd.Name + "." + cd.Namespace})
 
 	rt, err := c.routerFor(cd)
@@ -62,13 +62,13 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if err != nil {
 		return err
 	}
-	k := &checks{c: c, cd: cd, log: log}
+	k := c.newChecks(cd, log)
 	decision := analysis.Step(ctx, analysis.Input{Canary: cd, Now: now, Observed: obs, Checks: k})
 	if stopped(ctx) {
 		return context.Cause(ctx) // see stopped: nothing was changed yet
 	}
 
-	a := &applier{c: c, cd: cd, rt: rt, checks: k, status: decision.Status}
+	a := c.newApplier(cd, rt, k, decision.Status)
 	cd, applyErr := a.apply(ctx, decision.Actions)
 	if syncerr.IsPermanent(applyErr) {
 		return c.invalid(ctx, key, cd, log, applyErr)
@@ -92,7 +92,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 			return err
 		}
 		// After the write only, so that a retried step is not counted twice.
-		c.cfg.Plugins.Recorder.ObserveTransition(cd, before, decision.Status)
+		c.cfg.Plugins.Releases.ObserveTransition(cd, before, decision.Status)
 	}
 	// The status now records the phase the rest of the step belongs to;
 	// that phase makes these actions again if they fail here.
