@@ -3,6 +3,7 @@ package install
 import (
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -364,4 +366,47 @@ func TestAdmitsFollowsTheNetworkPolicySemantics(t *testing.T) {
 	got, err := admits([]networkingv1.NetworkPolicy{named}, namespaces, pod("b", "x"), dst, port)
 	require.NoError(t, err)
 	assert.False(t, got, "another named port")
+}
+
+// TestReadmeOpensTheLoadTester renders the README Security section's
+// overlay over a copy of kustomize/tester: the load tester then runs any
+// command, and no NetworkPolicy is left.
+func TestReadmeOpensTheLoadTester(t *testing.T) {
+	root, err := testbin.RepoRoot()
+	require.NoError(t, err)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(readme), "\n## Security\n")
+	require.True(t, ok, "README.md has a Security section")
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, block, ok := strings.Cut(section, "```yaml\n")
+	require.True(t, ok, "the Security section has a yaml block")
+	block, _, _ = strings.Cut(block, "```")
+
+	tree := filepath.Join(t.TempDir(), "kustomize")
+	require.NoError(t, os.CopyFS(filepath.Join(tree, "tester"), os.DirFS(filepath.Join(root, "kustomize", "tester"))))
+	open := filepath.Join(tree, "tester-open")
+	require.NoError(t, os.Mkdir(open, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(open, "kustomization.yaml"), []byte(block), 0o644))
+	objs, err := installer.Render(t.Context(), open)
+	require.NoError(t, err)
+	var kinds, allow []string
+	for _, obj := range objs {
+		kinds = append(kinds, obj.GetKind())
+		if obj.GetKind() != "Deployment" {
+			continue
+		}
+		containers, _, err := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
+		require.NoError(t, err)
+		args, _, err := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
+		require.NoError(t, err)
+		for _, a := range args {
+			if v, ok := strings.CutPrefix(a, "-allow-cmd="); ok {
+				allow = append(allow, strings.Split(v, ",")...)
+			}
+		}
+	}
+	assert.NotContains(t, kinds, "NetworkPolicy")
+	assert.Contains(t, kinds, "Deployment")
+	assert.NoError(t, loadtester.CheckCommand(allow, "bash", "id && kubectl get secrets -A"))
 }
