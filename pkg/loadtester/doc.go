@@ -28,5 +28,10 @@
 // "curl" allows "curl -o /any/file", and allowing "kubectl" allows "kubectl
 // delete". Prefer prefixes as long as the commands allow, such as "hey -z"
 // or "kubectl -n test get". kubectl and helm tasks are checked with the
-// program name in front ("kubectl get pods").
+// program name in front ("kubectl get pods"). A refused command is answered
+// 403 with the reason, logged, and counted in
+// serin_loadtester_commands_denied_total; the entry "*" (AllowAny) turns
+// the list off, so that a manifest shipping a list can be opened by
+// appending one argument. kustomize/tester ships hey, curl and grep, the
+// tutorial's commands, and a NetworkPolicy admitting only the operator.
 package loadtester
