@@ -11,8 +11,10 @@ import (
 	"github.com/sirupsen/logrus"
 	"k8s.io/client-go/rest"
 
+	"github.com/serin-dev/serin/pkg/canary"
 	"github.com/serin-dev/serin/pkg/notifier"
 	"github.com/serin-dev/serin/pkg/operator"
+	"github.com/serin-dev/serin/pkg/router"
 	"github.com/serin-dev/serin/pkg/webhook/egress"
 )
 
@@ -59,7 +61,7 @@ type options struct {
 }
 
 // supportedProviders are the -mesh-provider values Serin routes with.
-var supportedProviders = []string{"gatewayapi:v1", "gatewayapi:v1beta1"}
+var supportedProviders = router.Providers
 
 func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	o := &options{}
@@ -80,7 +82,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*options, error) {
 	fs.BoolVar(&o.enableLeaderElection, "enable-leader-election", false, "Run only while holding the leader Lease (for more than one replica).")
 	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader Lease; defaults to the pod's namespace or serin-system.")
 	fs.BoolVar(&o.enableConfigTracking, "enable-config-tracking", true, "Track the ConfigMaps and Secrets used by targets and start an analysis when they change.")
-	fs.StringVar(&o.selectorLabels, "selector-labels", "app,name,app.kubernetes.io/name", "Comma-separated labels used as the workload selector, in order of preference.")
+	fs.StringVar(&o.selectorLabels, "selector-labels", canary.DefaultSelectorLabels, "Comma-separated labels used as the workload selector, in order of preference.")
 	fs.StringVar(&o.includeLabelPrefix, "include-label-prefix", "", "Comma-separated prefixes of the target's labels and annotations copied to the primary objects; * copies all, none when empty.")
 	fs.BoolVar(&o.noCrossNamespaceRefs, "no-cross-namespace-refs", false, "Refuse canaries whose MetricTemplate or AlertProvider references point to another namespace.")
 	fs.StringVar(&o.eventWebhook, "event-webhook", "", "URL that receives every canary event (when the canary has no event webhooks of its own); env EVENT_WEBHOOK_URL overrides it, as in Flagger.")
@@ -169,6 +171,26 @@ func isSupportedProvider(p string) bool {
 		}
 	}
 	return false
+}
+
+// unlistedURLs names the operator's own destinations (global alerts and
+// event webhook, after the environment's overrides) that
+// -webhook-allowed-hosts does not list as written: their calls will be
+// refused unless the name resolves to a listed address.
+func unlistedURLs(cfg operator.Config) []string {
+	var names []string
+	for _, u := range []struct{ name, url string }{
+		{"-event-webhook", cfg.EventWebhook},
+		{"-slack-url", cfg.Alerts.SlackURL},
+		{"-slack-proxy-url", cfg.Alerts.SlackProxy},
+		{"-msteams-url", cfg.Alerts.MSTeamsURL},
+		{"-msteams-proxy-url", cfg.Alerts.MSTeamsProxy},
+	} {
+		if u.url != "" && !cfg.Egress.ListsURL(u.url) {
+			names = append(names, u.name)
+		}
+	}
+	return names
 }
 
 // operatorConfig is the operator the flags describe, reaching the API

@@ -62,3 +62,18 @@ func TestFlagWebhookAllowedHosts(t *testing.T) {
 	_, err = parse("-webhook-allowed-hosts", "hooks.slack.com,http://x/")
 	assert.ErrorContains(t, err, `-webhook-allowed-hosts "http://x/"`)
 }
+
+func TestUnlistedURLsAreNamed(t *testing.T) {
+	t.Setenv("SLACK_URL", "")
+	t.Setenv("MSTEAMS_URL", "")
+	t.Setenv("EVENT_WEBHOOK_URL", "")
+	o, err := parse("-slack-url", "https://hooks.slack.com/services/x", "-msteams-url", "https://outlook.office.com/webhook/x",
+		"-event-webhook", "http://events.monitoring:8080/")
+	require.NoError(t, err)
+	assert.Empty(t, unlistedURLs(o.operatorConfig(nil, nil)), "no flag, nothing refused")
+
+	o, err = parse("-slack-url", "https://hooks.slack.com/services/x", "-msteams-url", "https://outlook.office.com/webhook/x",
+		"-event-webhook", "http://events.monitoring:8080/", "-webhook-allowed-hosts", "hooks.slack.com,events.monitoring:8080")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"-msteams-url"}, unlistedURLs(o.operatorConfig(nil, nil)))
+}

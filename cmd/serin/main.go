@@ -74,7 +74,11 @@ func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 	cfg.UserAgent = rest.DefaultKubernetesUserAgent() + " serin"
 	// The operator's event recorder must outlive SIGTERM: the syncs that
 	// finish after it record events too. Run stops it when it returns.
-	op, err := operator.New(context.WithoutCancel(ctx), opts.operatorConfig(cfg, log))
+	opCfg := opts.operatorConfig(cfg, log)
+	for _, name := range unlistedURLs(opCfg) {
+		log.WithField("flag", name).Warn("This URL's host is not listed by -webhook-allowed-hosts: calls to it are refused unless it resolves to a listed address")
+	}
+	op, err := operator.New(context.WithoutCancel(ctx), opCfg)
 	if err != nil {
 		return err
 	}

@@ -118,3 +118,18 @@ func (p *Policy) guardDial(dial dialFunc) dialFunc {
 		return nil, errors.Join(errs...)
 	}
 }
+
+// ListsURL reports whether the destination of an absolute URL is allowed
+// as written, without resolving it: false for a name only a resolution
+// could allow. The operator warns at start about its own URLs (-slack-url,
+// -event-webhook, ...) that the policy does not list.
+func (p *Policy) ListsURL(raw string) bool {
+	if p == nil {
+		return true
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return p.checkProxied(u) == nil
+}

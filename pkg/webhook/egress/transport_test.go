@@ -206,3 +206,16 @@ func TestNilPolicyKeepsTheTransport(t *testing.T) {
 	var p *Policy
 	assert.Same(t, base, p.Transport(base))
 }
+
+func TestListsURL(t *testing.T) {
+	p, err := Parse([]string{"hooks.slack.com", "10.0.0.0/8", "events.example.com:8443"})
+	require.NoError(t, err)
+	assert.True(t, p.ListsURL("https://hooks.slack.com/services/x"))
+	assert.True(t, p.ListsURL("http://10.1.2.3:8080/"))
+	assert.True(t, p.ListsURL("https://events.example.com:8443/"))
+	assert.False(t, p.ListsURL("https://events.example.com/"), "port 443")
+	assert.False(t, p.ListsURL("http://alertmanager.monitoring:9093/"), "only a resolution could allow it")
+	assert.False(t, p.ListsURL("not a url"))
+	var none *Policy
+	assert.True(t, none.ListsURL("http://169.254.169.254/"))
+}
