@@ -168,7 +168,7 @@ func PostRolloutEvents(ctx context.Context, c *v1beta1.Canary, checks Checks, ph
 		return nil
 	}
 	var events []Event
-	for _, h := range hooksOf(a, v1beta1.PostRolloutHook) {
+	for _, h := range a.WebhooksOf(v1beta1.PostRolloutHook) {
 		if err := checks.CallWebhook(ctx, h, phase); err != nil {
 			return append(events, newEvent(corev1.EventTypeWarning, msgPostRolloutFailed, h.Name, err))
 		}

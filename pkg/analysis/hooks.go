@@ -15,7 +15,7 @@ func (t *tick) call(h v1beta1.CanaryWebhook) error {
 // event and one alert; later refusals add nothing until the gate opens.
 func (t *tick) confirmRollout() bool {
 	waiting := t.st.Phase == v1beta1.CanaryPhaseWaiting
-	for _, h := range hooksOf(t.an, v1beta1.ConfirmRolloutHook) {
+	for _, h := range t.an.WebhooksOf(v1beta1.ConfirmRolloutHook) {
 		if err := t.call(h); err != nil {
 			if !waiting {
 				t.st.Phase = v1beta1.CanaryPhaseWaiting
@@ -34,7 +34,7 @@ func (t *tick) confirmRollout() bool {
 // confirmTrafficIncrease runs the confirm-traffic-increase gates before a
 // weight increase; Flagger warns and alerts on every refused tick.
 func (t *tick) confirmTrafficIncrease() bool {
-	for _, h := range hooksOf(t.an, v1beta1.ConfirmTrafficIncreaseHook) {
+	for _, h := range t.an.WebhooksOf(v1beta1.ConfirmTrafficIncreaseHook) {
 		if err := t.call(h); err != nil {
 			t.warning(msgWaitTraffic, canaryID(t.cd), h.Name)
 			t.gateAlert(h, alertWaitTraffic)
@@ -49,7 +49,7 @@ func (t *tick) confirmTrafficIncrease() bool {
 // done. The first refusal moves the canary to WaitingPromotion and alerts;
 // the analysis keeps running on later ticks, each refusal warning again.
 func (t *tick) confirmPromotion() bool {
-	for _, h := range hooksOf(t.an, v1beta1.ConfirmPromotionHook) {
+	for _, h := range t.an.WebhooksOf(v1beta1.ConfirmPromotionHook) {
 		if err := t.call(h); err != nil {
 			t.warning(msgWaitPromotion, canaryID(t.cd), h.Name)
 			if t.st.Phase != v1beta1.CanaryPhaseWaitingPromotion {
@@ -72,7 +72,7 @@ func (t *tick) gateAlert(h v1beta1.CanaryWebhook, msg string) {
 
 // preRollout runs the pre-rollout hooks on the first analysis tick.
 func (t *tick) preRollout() bool {
-	for _, h := range hooksOf(t.an, v1beta1.PreRolloutHook) {
+	for _, h := range t.an.WebhooksOf(v1beta1.PreRolloutHook) {
 		if err := t.call(h); err != nil {
 			t.warning(msgPreRolloutFailed, canaryID(t.cd), h.Name, err)
 			return false
@@ -85,7 +85,7 @@ func (t *tick) preRollout() bool {
 // rolloutChecks runs the rollout hooks, then the metrics; the first failure
 // is reported and fails the tick's analysis.
 func (t *tick) rolloutChecks() bool {
-	for _, h := range hooksOf(t.an, v1beta1.RolloutHook) {
+	for _, h := range t.an.WebhooksOf(v1beta1.RolloutHook) {
 		if err := t.call(h); err != nil {
 			t.warning(msgRolloutHookFailed, canaryID(t.cd), h.Name, err)
 			return false
@@ -104,7 +104,7 @@ func (t *tick) rolloutChecks() bool {
 // noManualRollback asks the rollback hooks whether to roll back; the first
 // that answers 2xx does.
 func noManualRollback(t *tick) result {
-	for _, h := range hooksOf(t.an, v1beta1.RollbackHook) {
+	for _, h := range t.an.WebhooksOf(v1beta1.RollbackHook) {
 		if err := t.call(h); err != nil {
 			t.normal(msgRollbackHookIdle, h.Name)
 			continue

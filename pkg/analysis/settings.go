@@ -38,41 +38,17 @@ func StrategyOf(a *v1beta1.CanaryAnalysis) Strategy {
 	}
 }
 
-// hooksOf returns the webhooks of one type in spec order; an empty type is a
-// rollout hook.
-func hooksOf(a *v1beta1.CanaryAnalysis, t v1beta1.HookType) []v1beta1.CanaryWebhook {
-	var hooks []v1beta1.CanaryWebhook
-	for _, h := range a.Webhooks {
-		ht := h.Type
-		if ht == "" {
-			ht = v1beta1.RolloutHook
-		}
-		if ht == t {
-			hooks = append(hooks, h)
-		}
-	}
-	return hooks
-}
-
-// builtinMetrics are the metrics Flagger computes from a provider's observer
-// when the metric has neither a template nor a query.
-var builtinMetrics = []string{"request-success-rate", "request-duration"}
-
-func isBuiltinMetric(m v1beta1.CanaryMetric) bool {
-	return m.TemplateRef == nil && m.Query == "" && slices.Contains(builtinMetrics, m.Name)
-}
-
 // metricsInOrder returns the builtin metrics first, then the others, each in
 // spec order, which is the order Flagger runs (and reports) them in.
 func metricsInOrder(a *v1beta1.CanaryAnalysis) []v1beta1.CanaryMetric {
 	ordered := make([]v1beta1.CanaryMetric, 0, len(a.Metrics))
 	for _, m := range a.Metrics {
-		if isBuiltinMetric(m) {
+		if m.IsBuiltin() {
 			ordered = append(ordered, m)
 		}
 	}
 	for _, m := range a.Metrics {
-		if !isBuiltinMetric(m) {
+		if !m.IsBuiltin() {
 			ordered = append(ordered, m)
 		}
 	}

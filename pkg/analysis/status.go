@@ -56,16 +56,33 @@ func (t *tick) stampStatus() {
 		if t.conditionMessage != "" {
 			msg = t.conditionMessage
 		}
-		setPromoted(&t.st, status, string(t.st.Phase), msg, now)
+		// A phase keeps the message it entered with: a failed promotion
+		// says so until the next run, not only on its own tick.
+		if c := promotedCondition(t.st); c != nil && c.Status == status && c.Reason == string(t.st.Phase) {
+			msg = c.Message
+		}
+		SetPromoted(&t.st, status, string(t.st.Phase), msg, now)
 	}
 	if statusChanged(t.cd.Status, t.st) {
 		t.st.LastTransitionTime = now
 	}
 }
 
-// setPromoted replaces the Promoted condition only when its status or reason
-// changes; lastTransitionTime moves only when the status does.
-func setPromoted(st *v1beta1.CanaryStatus, status corev1.ConditionStatus, reason, msg string, now metav1.Time) {
+// promotedCondition returns the Promoted condition of st, nil when it has none.
+func promotedCondition(st v1beta1.CanaryStatus) *v1beta1.CanaryCondition {
+	for i := range st.Conditions {
+		if st.Conditions[i].Type == v1beta1.PromotedType {
+			return &st.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// SetPromoted sets the Promoted condition of st, the only condition a
+// Canary has, replacing it only when its status, reason or message
+// changes; lastTransitionTime moves only when the status does. The state
+// machine and the controller's report of an invalid spec both set it here.
+func SetPromoted(st *v1beta1.CanaryStatus, status corev1.ConditionStatus, reason, msg string, now metav1.Time) {
 	next := v1beta1.CanaryCondition{
 		Type:               v1beta1.PromotedType,
 		Status:             status,
@@ -78,7 +95,7 @@ func setPromoted(st *v1beta1.CanaryStatus, status corev1.ConditionStatus, reason
 		if c.Type != v1beta1.PromotedType {
 			continue
 		}
-		if c.Status == status && c.Reason == reason {
+		if c.Status == status && c.Reason == reason && c.Message == msg {
 			return
 		}
 		if c.Status == status {

@@ -52,22 +52,28 @@ func TestSetPromoted(t *testing.T) {
 	}
 
 	st := base()
-	setPromoted(&st, corev1.ConditionUnknown, "Progressing", "new", now)
-	assert.Equal(t, base(), st, "same status and reason: untouched")
+	SetPromoted(&st, corev1.ConditionUnknown, "Progressing", "old", now)
+	assert.Equal(t, base(), st, "same status, reason and message: untouched")
 
 	st = base()
-	setPromoted(&st, corev1.ConditionUnknown, "Promoting", "promoting", now)
+	SetPromoted(&st, corev1.ConditionUnknown, "Progressing", "new", now)
 	c := st.Conditions[0]
+	assert.Equal(t, []any{"new", now, before}, []any{c.Message, c.LastUpdateTime, c.LastTransitionTime},
+		"a new message (another invalid field) is written, the transition kept")
+
+	st = base()
+	SetPromoted(&st, corev1.ConditionUnknown, "Promoting", "promoting", now)
+	c = st.Conditions[0]
 	assert.Equal(t, []any{"Promoting", "promoting", now, before}, []any{c.Reason, c.Message, c.LastUpdateTime, c.LastTransitionTime},
 		"reason changed, status kept: lastTransitionTime kept")
 
 	st = base()
-	setPromoted(&st, corev1.ConditionTrue, "Succeeded", "done", now)
+	SetPromoted(&st, corev1.ConditionTrue, "Succeeded", "done", now)
 	c = st.Conditions[0]
 	assert.Equal(t, []any{corev1.ConditionTrue, now, now}, []any{c.Status, c.LastUpdateTime, c.LastTransitionTime})
 
 	st = v1beta1.CanaryStatus{}
-	setPromoted(&st, corev1.ConditionUnknown, "Initializing", "init", now)
+	SetPromoted(&st, corev1.ConditionUnknown, "Initializing", "init", now)
 	assert.Len(t, st.Conditions, 1)
 }
 

@@ -26,10 +26,10 @@ type NotReadyError struct {
 	// Message is Flagger's text, e.g. "waiting for rollout to finish: 1 out
 	// of 2 new replicas have been updated", with the workload's name in front.
 	Message string
-	// Permanent is set when the rollout is stuck past its progress deadline:
+	// Stuck is set when the rollout is stuck past its progress deadline:
 	// waiting longer cannot help, and the release should be rolled back.
 	// Otherwise the check should simply be retried later.
-	Permanent bool
+	Stuck bool
 	// Draining is set when the workload was scaled to zero and its
 	// controller has not finished removing the pods. Scaling it back up
 	// before then can report it ready on the ReplicaSet's stale status
@@ -40,15 +40,9 @@ type NotReadyError struct {
 // Error returns Message.
 func (e *NotReadyError) Error() string { return e.Message }
 
-// IsPermanent reports whether err is, or wraps, a permanent NotReadyError.
-func IsPermanent(err error) bool {
-	var nre *NotReadyError
-	return errors.As(err, &nre) && nre.Permanent
-}
-
 // CheckRollout reports whether a Deployment has rolled out: nil when it has,
 // else a *NotReadyError. readyThreshold is the percentage of updated
-// replicas that must be available. The rollout is stuck (Permanent) when the
+// replicas that must be available. The rollout is stuck (Stuck) when the
 // Deployment's own progress deadline is exceeded, or when it has lacked its
 // minimum available replicas for longer than deadline before now.
 func CheckRollout(dep *appsv1.Deployment, readyThreshold int, deadline time.Duration, now time.Time) error {
@@ -59,8 +53,8 @@ func CheckRollout(dep *appsv1.Deployment, readyThreshold int, deadline time.Dura
 	if progressing := deploymentCondition(dep, appsv1.DeploymentProgressing); progressing != nil {
 		if progressing.Reason == reasonProgressDeadlineExceeded {
 			return &NotReadyError{
-				Message:   fmt.Sprintf("deployment %q exceeded its progress deadline", dep.Name),
-				Permanent: true,
+				Message: fmt.Sprintf("deployment %q exceeded its progress deadline", dep.Name),
+				Stuck:   true,
 			}
 		}
 		available := deploymentCondition(dep, appsv1.DeploymentAvailable)
@@ -74,13 +68,13 @@ func CheckRollout(dep *appsv1.Deployment, readyThreshold int, deadline time.Dura
 	thresholdReplicas := int32(int64(st.UpdatedReplicas) * int64(readyThreshold) / 100)
 	switch {
 	case dep.Spec.Replicas != nil && st.UpdatedReplicas < *dep.Spec.Replicas:
-		return &NotReadyError{Permanent: stuck, Message: fmt.Sprintf(
+		return &NotReadyError{Stuck: stuck, Message: fmt.Sprintf(
 			"waiting for rollout to finish: %d out of %d new replicas have been updated", st.UpdatedReplicas, *dep.Spec.Replicas)}
 	case st.Replicas > st.UpdatedReplicas:
-		return &NotReadyError{Permanent: stuck, Message: fmt.Sprintf(
+		return &NotReadyError{Stuck: stuck, Message: fmt.Sprintf(
 			"waiting for rollout to finish: %d old replicas are pending termination", st.Replicas-st.UpdatedReplicas)}
 	case st.AvailableReplicas < thresholdReplicas:
-		return &NotReadyError{Permanent: stuck, Message: fmt.Sprintf(
+		return &NotReadyError{Stuck: stuck, Message: fmt.Sprintf(
 			"waiting for rollout to finish: %d of %d (readyThreshold %d%%) updated replicas are available",
 			st.AvailableReplicas, thresholdReplicas, readyThreshold)}
 	}
@@ -152,7 +146,7 @@ func wrapNotReady(err error, prefix string) error {
 	if !errors.As(err, &nre) {
 		return err
 	}
-	return &NotReadyError{Message: prefix + nre.Message, Permanent: nre.Permanent, Draining: nre.Draining}
+	return &NotReadyError{Message: prefix + nre.Message, Stuck: nre.Stuck, Draining: nre.Draining}
 }
 
 // readyThreshold returns the analysis field chosen by get, 100 when unset.

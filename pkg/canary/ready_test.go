@@ -16,6 +16,12 @@ import (
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
+// isStuck reports whether err is, or wraps, a NotReadyError past its deadline.
+func isStuck(err error) bool {
+	var nre *NotReadyError
+	return errors.As(err, &nre) && nre.Stuck
+}
+
 func TestCheckRollout(t *testing.T) {
 	const deadline = 10 * time.Minute
 	progressing := withCondition(appsv1.DeploymentProgressing, corev1.ConditionTrue, "ReplicaSetUpdated", testNow)
@@ -63,8 +69,8 @@ func TestCheckRollout(t *testing.T) {
 			require.EqualError(t, err, tt.msg)
 			var nre *NotReadyError
 			require.ErrorAs(t, err, &nre)
-			assert.Equal(t, tt.permanent, nre.Permanent)
-			assert.Equal(t, tt.permanent, IsPermanent(fmt.Errorf("wrapped: %w", err)))
+			assert.Equal(t, tt.permanent, nre.Stuck)
+			assert.Equal(t, tt.permanent, isStuck(fmt.Errorf("wrapped: %w", err)))
 		})
 	}
 }
@@ -76,7 +82,7 @@ func TestIsPrimaryReady(t *testing.T) {
 		err := f.ctrl.IsPrimaryReady(ctx, newCanary())
 		require.EqualError(t, err,
 			"podinfo-primary.test not ready: waiting for rollout to finish: 0 of 1 (readyThreshold 100%) updated replicas are available")
-		assert.False(t, IsPermanent(err))
+		assert.False(t, isStuck(err))
 	})
 	t.Run("primaryReadyThreshold", func(t *testing.T) {
 		f := newFixture(t, newDeployment("podinfo-primary", withReplicas(4), withStatus(4, 4, 2)))
@@ -90,7 +96,7 @@ func TestIsPrimaryReady(t *testing.T) {
 		require.EqualError(t, err, "halt podinfo.test advancement: primary deployment is scaled to zero")
 		var nre *NotReadyError
 		require.ErrorAs(t, err, &nre)
-		assert.False(t, nre.Permanent)
+		assert.False(t, nre.Stuck)
 	})
 	t.Run("missing", func(t *testing.T) {
 		f := newFixture(t)
@@ -108,7 +114,7 @@ func TestIsCanaryReady(t *testing.T) {
 		err := f.ctrl.IsCanaryReady(ctx, newCanary())
 		require.EqualError(t, err,
 			"canary deployment podinfo.test not ready: waiting for rollout to finish: 1 out of 2 new replicas have been updated")
-		assert.False(t, IsPermanent(err))
+		assert.False(t, isStuck(err))
 	})
 	t.Run("stuck past the canary's progressDeadlineSeconds", func(t *testing.T) {
 		dep := newDeployment("podinfo", withStatus(2, 1, 1),
@@ -118,15 +124,15 @@ func TestIsCanaryReady(t *testing.T) {
 		cd := newCanary(func(cd *flaggerv1.Canary) { cd.Spec.ProgressDeadlineSeconds = ptr.To[int32](60) })
 		err := f.ctrl.IsCanaryReady(ctx, cd)
 		require.Error(t, err)
-		assert.True(t, IsPermanent(err))
-		assert.False(t, IsPermanent(f.ctrl.IsCanaryReady(ctx, newCanary())), "default deadline is 600s")
+		assert.True(t, isStuck(err))
+		assert.False(t, isStuck(f.ctrl.IsCanaryReady(ctx, newCanary())), "default deadline is 600s")
 	})
 	t.Run("scaled to zero", func(t *testing.T) {
 		// What a cache that has not seen the scale-up yet shows: rolled out, at 0.
 		f := newFixture(t, newDeployment("podinfo", withReplicas(0), withStatus(0, 0, 0)))
 		err := f.ctrl.IsCanaryReady(ctx, newCanary())
 		require.EqualError(t, err, "canary deployment podinfo.test not ready: scaled to zero")
-		assert.False(t, IsPermanent(err))
+		assert.False(t, isStuck(err))
 	})
 	t.Run("scaling down to zero", func(t *testing.T) {
 		// The Deployment controller sums the ReplicaSets' status, which
@@ -137,7 +143,7 @@ func TestIsCanaryReady(t *testing.T) {
 		var nre *NotReadyError
 		require.ErrorAs(t, err, &nre)
 		assert.True(t, nre.Draining)
-		assert.False(t, nre.Permanent)
+		assert.False(t, nre.Stuck)
 
 		unobserved := newDeployment("podinfo", withReplicas(0), withStatus(0, 0, 0))
 		unobserved.Generation = unobserved.Status.ObservedGeneration + 1

@@ -81,11 +81,11 @@ func prune(v any) (any, bool) {
 	}
 }
 
-// HasSpecChanged reports whether a pod template hash is a new revision for a
+// specChanged reports whether a pod template hash is a new revision for a
 // canary's status: nothing was applied yet, or it differs from the last
 // applied one. Returning to the last promoted hash is not a new revision:
 // reverting the target (e.g. a git revert) must not start a release.
-func HasSpecChanged(status flaggerv1.CanaryStatus, hash string) bool {
+func specChanged(status flaggerv1.CanaryStatus, hash string) bool {
 	if status.LastAppliedSpec == "" {
 		return true
 	}
@@ -95,9 +95,9 @@ func HasSpecChanged(status flaggerv1.CanaryStatus, hash string) bool {
 	return status.LastAppliedSpec != hash
 }
 
-// ConfigChanges returns the keys of status.trackedConfigs (tracked) that
+// configChanges returns the keys of status.trackedConfigs (tracked) that
 // current adds, removes or changes, sorted; empty when nothing changed.
-func ConfigChanges(tracked *map[string]string, current map[string]string) []string {
+func configChanges(tracked *map[string]string, current map[string]string) []string {
 	var old map[string]string
 	if tracked != nil {
 		old = *tracked
@@ -130,10 +130,10 @@ type Revision struct {
 }
 
 // Changed reports whether the revision is new for a canary's status: its
-// spec changed (see HasSpecChanged) or, with config tracking, its configs.
+// spec changed (see specChanged) or, with config tracking, its configs.
 func (r Revision) Changed(status flaggerv1.CanaryStatus) bool {
-	return HasSpecChanged(status, r.SpecHash) ||
-		(r.ConfigTracking && len(ConfigChanges(status.TrackedConfigs, r.Configs)) > 0)
+	return specChanged(status, r.SpecHash) ||
+		(r.ConfigTracking && len(configChanges(status.TrackedConfigs, r.Configs)) > 0)
 }
 
 // ID returns the revision's v1beta1.RevisionID: what Promote is asked to

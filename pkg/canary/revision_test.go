@@ -128,7 +128,7 @@ func TestHasSpecChanged(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := flaggerv1.CanaryStatus{LastAppliedSpec: tt.applied, LastPromotedSpec: tt.promote}
-			assert.Equal(t, tt.want, HasSpecChanged(st, tt.hash))
+			assert.Equal(t, tt.want, specChanged(st, tt.hash))
 		})
 	}
 }
@@ -153,7 +153,7 @@ func TestConfigChanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, ConfigChanges(tt.tracked, tt.current))
+			assert.Equal(t, tt.want, configChanges(tt.tracked, tt.current))
 		})
 	}
 }

@@ -55,7 +55,7 @@ func readiness(err error) (analysis.Readiness, error) {
 	switch {
 	case err == nil:
 		return analysis.Readiness{State: analysis.Ready}, nil
-	case errors.As(err, &notReady) && notReady.Permanent:
+	case errors.As(err, &notReady) && notReady.Stuck:
 		return analysis.Readiness{State: analysis.Failed, Message: notReady.Message}, nil
 	case errors.As(err, &notReady):
 		return analysis.Readiness{State: analysis.Waiting, Message: notReady.Message, Draining: notReady.Draining}, nil

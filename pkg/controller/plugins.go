@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -111,5 +112,6 @@ func (c *Controller) routerFor(cd *flaggerv1.Canary) (router.Interface, error) {
 	if rt, ok := c.cfg.Plugins.Routers[provider]; ok {
 		return rt, nil
 	}
-	return nil, syncerr.Permanent(fmt.Errorf("spec.provider %q is not supported by Serin: use gatewayapi:v1 or gatewayapi:v1beta1", provider))
+	return nil, syncerr.Permanent(fmt.Errorf("spec.provider %q is not supported by Serin: use %s", provider,
+		strings.Join(router.Providers, " or ")))
 }

@@ -138,6 +138,10 @@ func (c *Controller) syncTimeout(cd *flaggerv1.Canary) time.Duration {
 	return max(maxSyncTime, hooks+time.Minute)
 }
 
+// reasonInvalidSpec is the Promoted condition's reason while the spec
+// cannot work; the next valid tick recomputes the condition from the phase.
+const reasonInvalidSpec = "InvalidSpec"
+
 // invalid reports a spec that cannot work (a permanent error, see
 // syncerr): a Warning event and the Promoted condition say which field is
 // wrong, and the canary waits for a change of its spec instead of being
@@ -147,38 +151,11 @@ func (c *Controller) invalid(ctx context.Context, key cache.ObjectName, cd *flag
 	c.schedule.forget(key)
 	status := *cd.Status.DeepCopy()
 	status.ObservedGeneration = cd.Generation
-	setInvalidCondition(&status, err.Error(), c.clock.Now())
+	analysis.SetPromoted(&status, corev1.ConditionFalse, reasonInvalidSpec, err.Error(), metav1.NewTime(c.clock.Now()))
 	if werr := c.writeStatus(ctx, cd, status); werr != nil {
 		return werr
 	}
 	return syncerr.Permanent(err)
-}
-
-// setInvalidCondition marks the Promoted condition False with the reason
-// InvalidSpec; the next valid tick recomputes it from the phase.
-func setInvalidCondition(status *flaggerv1.CanaryStatus, message string, now time.Time) {
-	cond := flaggerv1.CanaryCondition{
-		Type:               flaggerv1.PromotedType,
-		Status:             corev1.ConditionFalse,
-		Reason:             "InvalidSpec",
-		Message:            message,
-		LastUpdateTime:     metav1.NewTime(now),
-		LastTransitionTime: metav1.NewTime(now),
-	}
-	for i, existing := range status.Conditions {
-		if existing.Type != flaggerv1.PromotedType {
-			continue
-		}
-		if existing.Status == cond.Status && existing.Reason == cond.Reason && existing.Message == cond.Message {
-			return
-		}
-		if existing.Status == cond.Status {
-			cond.LastTransitionTime = existing.LastTransitionTime
-		}
-		status.Conditions[i] = cond
-		return
-	}
-	status.Conditions = append(status.Conditions, cond)
 }
 
 // writeStatus writes the status only when it differs from the cached one.

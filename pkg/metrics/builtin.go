@@ -10,10 +10,10 @@ import (
 const (
 	// RequestSuccessRate is the percentage of canary requests not answered
 	// with a 5xx.
-	RequestSuccessRate = "request-success-rate"
+	RequestSuccessRate = flaggerv1.BuiltinRequestSuccessRate
 	// RequestDuration is the 99th percentile of the canary's request
 	// duration, in seconds (thresholds are in milliseconds).
-	RequestDuration = "request-duration"
+	RequestDuration = flaggerv1.BuiltinRequestDuration
 )
 
 // Builtin queries used with the Gateway API provider. Like Flagger's HTTP
@@ -42,11 +42,6 @@ histogram_quantile(0.99,
   ) by (le)
 )`
 )
-
-// IsBuiltin reports whether a metric name is one of the builtin metrics.
-func IsBuiltin(name string) bool {
-	return name == RequestSuccessRate || name == RequestDuration
-}
 
 // BuiltinQuery renders the PromQL of a builtin metric for a model.
 func BuiltinQuery(name string, m Model) (string, error) {
@@ -88,9 +83,9 @@ func KindOf(metric flaggerv1.CanaryMetric) Kind {
 		return KindTemplate
 	case metric.Query != "":
 		return KindQuery
-	case metric.Name == RequestSuccessRate:
+	case metric.IsBuiltin() && metric.Name == RequestSuccessRate:
 		return KindRequestSuccessRate
-	case metric.Name == RequestDuration:
+	case metric.IsBuiltin():
 		return KindRequestDuration
 	default:
 		return KindUnusable

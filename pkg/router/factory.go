@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"strings"
 
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 	gatewaylistersv1 "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1"
@@ -17,6 +18,10 @@ const (
 	// ProviderGatewayAPIV1beta1 is the Gateway API through gateway.networking.k8s.io/v1beta1.
 	ProviderGatewayAPIV1beta1 = "gatewayapi:v1beta1"
 )
+
+// Providers are the provider names a user chooses between, in the order
+// messages list them; ProviderGatewayAPI is an alias of the first.
+var Providers = []string{ProviderGatewayAPIV1, ProviderGatewayAPIV1beta1}
 
 // Config holds what New needs to build a mesh router. Only the lister of
 // the selected API version is required.
@@ -46,6 +51,6 @@ func New(provider string, cfg Config) (Interface, error) {
 		}
 		return &GatewayAPIRouter{routes: v1beta1Routes{client: cfg.GatewayClient.GatewayV1beta1(), lister: cfg.HTTPRouteListerV1beta1}}, nil
 	}
-	return nil, fmt.Errorf("%w %q: supported are %s, %s and %s", ErrUnsupportedProvider, provider,
-		ProviderGatewayAPIV1, ProviderGatewayAPIV1beta1, ProviderGatewayAPI)
+	return nil, fmt.Errorf("%w %q: supported are %s and %s", ErrUnsupportedProvider, provider,
+		strings.Join(Providers, ", "), ProviderGatewayAPI)
 }

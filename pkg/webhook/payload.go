@@ -110,31 +110,11 @@ func GlobalEventHook(url string) flaggerv1.CanaryWebhook {
 // EventHooks returns the hooks that receive a canary's events: its event
 // hooks, or else the global hook for globalURL (none when it is empty).
 func EventHooks(c *flaggerv1.Canary, globalURL string) []flaggerv1.CanaryWebhook {
-	if hooks := HooksOfType(c, flaggerv1.EventHook); len(hooks) > 0 {
+	if hooks := c.GetAnalysis().WebhooksOf(flaggerv1.EventHook); len(hooks) > 0 {
 		return hooks
 	}
 	if globalURL == "" {
 		return nil
 	}
 	return []flaggerv1.CanaryWebhook{GlobalEventHook(globalURL)}
-}
-
-// HooksOfType returns a canary's hooks of one type in spec order; a hook
-// with no type is a rollout hook.
-func HooksOfType(c *flaggerv1.Canary, t flaggerv1.HookType) []flaggerv1.CanaryWebhook {
-	a := c.GetAnalysis()
-	if a == nil {
-		return nil
-	}
-	var hooks []flaggerv1.CanaryWebhook
-	for _, h := range a.Webhooks {
-		ht := h.Type
-		if ht == "" {
-			ht = flaggerv1.RolloutHook
-		}
-		if ht == t {
-			hooks = append(hooks, h)
-		}
-	}
-	return hooks
 }

@@ -107,16 +107,16 @@ func TestEventHooks(t *testing.T) {
 	assert.Empty(t, EventHooks(newCanary(func(c *flaggerv1.Canary) { c.Spec.Analysis = nil }), ""))
 }
 
-func TestHooksOfType(t *testing.T) {
+func TestWebhooksOfTheCanary(t *testing.T) {
 	untyped := flaggerv1.CanaryWebhook{Name: "a"}
 	rollout := flaggerv1.CanaryWebhook{Name: "b", Type: flaggerv1.RolloutHook}
 	gate := flaggerv1.CanaryWebhook{Name: "c", Type: flaggerv1.ConfirmPromotionHook}
 	c := newCanary(withHooks(untyped, gate, rollout))
 
-	assert.Equal(t, []flaggerv1.CanaryWebhook{untyped, rollout}, HooksOfType(c, flaggerv1.RolloutHook))
-	assert.Equal(t, []flaggerv1.CanaryWebhook{gate}, HooksOfType(c, flaggerv1.ConfirmPromotionHook))
-	assert.Empty(t, HooksOfType(c, flaggerv1.PreRolloutHook))
+	assert.Equal(t, []flaggerv1.CanaryWebhook{untyped, rollout}, c.GetAnalysis().WebhooksOf(flaggerv1.RolloutHook))
+	assert.Equal(t, []flaggerv1.CanaryWebhook{gate}, c.GetAnalysis().WebhooksOf(flaggerv1.ConfirmPromotionHook))
+	assert.Empty(t, c.GetAnalysis().WebhooksOf(flaggerv1.PreRolloutHook))
 
 	c.Spec.CanaryAnalysis, c.Spec.Analysis = c.Spec.Analysis, nil
-	assert.Len(t, HooksOfType(c, flaggerv1.RolloutHook), 2, "the deprecated canaryAnalysis is read too")
+	assert.Len(t, c.GetAnalysis().WebhooksOf(flaggerv1.RolloutHook), 2, "the deprecated canaryAnalysis is read too")
 }

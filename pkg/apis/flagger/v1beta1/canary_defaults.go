@@ -1,7 +1,6 @@
 package v1beta1
 
 import (
-	"strings"
 	"time"
 )
 
@@ -116,7 +115,40 @@ func (s *CanaryService) GetPortName() string {
 	return s.PortName
 }
 
-// IsGatewayAPI reports whether a provider string selects the Gateway API router.
-func IsGatewayAPI(provider string) bool {
-	return provider == "gatewayapi" || strings.HasPrefix(provider, "gatewayapi:")
+// Names of the builtin metrics, which Flagger computes from the provider's
+// observer when the metric has neither a templateRef nor a query.
+const (
+	// BuiltinRequestSuccessRate is the percentage of canary requests not
+	// answered with a 5xx.
+	BuiltinRequestSuccessRate = "request-success-rate"
+	// BuiltinRequestDuration is the 99th percentile of the canary's request
+	// duration.
+	BuiltinRequestDuration = "request-duration"
+)
+
+// IsBuiltin reports whether the metric is one of the builtin metrics: it
+// has a builtin name and neither a templateRef nor a query, which take
+// precedence over the name.
+func (m *CanaryMetric) IsBuiltin() bool {
+	return m.TemplateRef == nil && m.Query == "" &&
+		(m.Name == BuiltinRequestSuccessRate || m.Name == BuiltinRequestDuration)
+}
+
+// WebhooksOf returns the webhooks of one type in spec order; a webhook
+// without a type is a rollout hook. A nil analysis has none.
+func (a *CanaryAnalysis) WebhooksOf(t HookType) []CanaryWebhook {
+	if a == nil {
+		return nil
+	}
+	var hooks []CanaryWebhook
+	for _, h := range a.Webhooks {
+		ht := h.Type
+		if ht == "" {
+			ht = RolloutHook
+		}
+		if ht == t {
+			hooks = append(hooks, h)
+		}
+	}
+	return hooks
 }

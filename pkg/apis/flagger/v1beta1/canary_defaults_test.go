@@ -54,11 +54,34 @@ func TestServiceNames(t *testing.T) {
 	assert.Equal(t, "http", c.Spec.Service.GetPortName())
 }
 
-func TestIsGatewayAPI(t *testing.T) {
-	for provider, want := range map[string]bool{
-		"gatewayapi": true, "gatewayapi:v1": true, "gatewayapi:v1beta1": true,
-		"istio": false, "": false, "gatewayapiv1": false,
-	} {
-		assert.Equal(t, want, IsGatewayAPI(provider), provider)
+func TestMetricIsBuiltin(t *testing.T) {
+	tests := []struct {
+		metric CanaryMetric
+		want   bool
+	}{
+		{CanaryMetric{Name: "request-success-rate"}, true},
+		{CanaryMetric{Name: "request-duration"}, true},
+		{CanaryMetric{Name: "error-rate"}, false},
+		{CanaryMetric{Name: "request-duration", Query: "up"}, false},
+		{CanaryMetric{Name: "request-success-rate", TemplateRef: &CrossNamespaceObjectReference{Name: "t"}}, false},
 	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.metric.IsBuiltin(), "%+v", tt.metric)
+	}
+}
+
+func TestWebhooksOf(t *testing.T) {
+	a := &CanaryAnalysis{Webhooks: []CanaryWebhook{
+		{Name: "untyped"}, {Name: "gate", Type: ConfirmRolloutHook}, {Name: "load", Type: RolloutHook}, {Name: "gate2", Type: ConfirmRolloutHook},
+	}}
+	names := func(hooks []CanaryWebhook) (out []string) {
+		for _, h := range hooks {
+			out = append(out, h.Name)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"untyped", "load"}, names(a.WebhooksOf(RolloutHook)), "an untyped hook is a rollout hook")
+	assert.Equal(t, []string{"gate", "gate2"}, names(a.WebhooksOf(ConfirmRolloutHook)), "in spec order")
+	assert.Empty(t, a.WebhooksOf(EventHook))
+	assert.Empty(t, (*CanaryAnalysis)(nil).WebhooksOf(RolloutHook))
 }
