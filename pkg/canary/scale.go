@@ -26,21 +26,20 @@ func (c *DeploymentController) ScaleToZero(ctx context.Context, cd *flaggerv1.Ca
 // ScaleFromZero scales the target up at the start of a run, to
 // ScaleFromZeroReplicas.
 func (c *DeploymentController) ScaleFromZero(ctx context.Context, cd *flaggerv1.Canary) error {
-	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
-	if err != nil {
-		return err
-	}
-	primary, hpa, err := c.replicaSources(cd)
-	if err != nil {
-		return err
-	}
-	return c.scale(ctx, target, ScaleFromZeroReplicas(cd, target, primary, hpa))
+	return c.scaleBy(ctx, cd, ScaleFromZeroReplicas)
 }
 
 // Finalize reverts the target when the canary is deleted with
 // revertOnDeletion: it gets the primary's replicas back (or, without a
 // primary, ScaleFromZeroReplicas).
 func (c *DeploymentController) Finalize(ctx context.Context, cd *flaggerv1.Canary) error {
+	return c.scaleBy(ctx, cd, FinalizeReplicas)
+}
+
+// scaleBy scales the target to what replicas computes from the target, its
+// primary and the primary's autoscaler.
+func (c *DeploymentController) scaleBy(ctx context.Context, cd *flaggerv1.Canary,
+	replicas func(*flaggerv1.Canary, *appsv1.Deployment, *appsv1.Deployment, *autoscalingv2.HorizontalPodAutoscaler) int32) error {
 	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
 		return err
@@ -49,7 +48,7 @@ func (c *DeploymentController) Finalize(ctx context.Context, cd *flaggerv1.Canar
 	if err != nil {
 		return err
 	}
-	return c.scale(ctx, target, FinalizeReplicas(cd, target, primary, hpa))
+	return c.scale(ctx, target, replicas(cd, target, primary, hpa))
 }
 
 // ScaleFromZeroReplicas returns the replicas a target scaled to zero starts a
