@@ -22,7 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/serin-dev/serin/pkg/operator"
-	"github.com/serin-dev/serin/pkg/operatormetrics"
+	"github.com/serin-dev/serin/pkg/telemetry"
 	"github.com/serin-dev/serin/pkg/version"
 )
 
@@ -85,7 +85,7 @@ func run(ctx context.Context, log *logrus.Entry, opts *options) error {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registry.MustRegister(op.Collectors()...)
-	registry.MustRegister(operatormetrics.Info(version.Version, opts.meshProvider))
+	registry.MustRegister(telemetry.Info(version.Version, opts.meshProvider))
 
 	// A replica waiting for the lease is healthy: it has no cache to warm.
 	ready := func() bool { return opts.enableLeaderElection || op.HasSynced() }

@@ -93,11 +93,11 @@ func (t *tick) waiting() {
 // Unlike Flagger, a canary in Waiting also honours its rollback hooks (in
 // Flagger the confirm-rollout gate returns first, so they never run there).
 func (t *tick) pending() {
-	checks := []check{primaryReady, routesReadable}
+	policies := []policy{primaryReady, routesReadable}
 	if t.st.Phase == v1beta1.CanaryPhaseWaiting {
-		checks = append(checks, noManualRollback)
+		policies = append(policies, noManualRollback)
 	}
-	if !t.passes(checks...) || !t.confirmRollout() {
+	if !t.passes(policies...) || !t.confirmRollout() {
 		return
 	}
 	t.normal(msgScalingUp, targetID(t.cd))

@@ -26,7 +26,7 @@ type trackedConfigs struct {
 
 // resolveConfigs looks up the configs that spec uses. A missing optional
 // object is skipped; a missing required one is an error.
-func (c *DeploymentController) resolveConfigs(namespace string, spec *corev1.PodSpec) (trackedConfigs, error) {
+func (c *Deployments) resolveConfigs(namespace string, spec *corev1.PodSpec) (trackedConfigs, error) {
 	var out trackedConfigs
 	if !c.trackConfigs {
 		return out, nil
@@ -124,7 +124,7 @@ func mergeOwnerRefs(want, existing []metav1.OwnerReference) []metav1.OwnerRefere
 // syncPrimaryConfigs creates or updates the -primary copies of the tracked
 // configs, writing only those that differ; target is the target's owner
 // reference.
-func (c *DeploymentController) syncPrimaryConfigs(ctx context.Context, cd *flaggerv1.Canary, target metav1.OwnerReference,
+func (c *Deployments) syncPrimaryConfigs(ctx context.Context, cd *flaggerv1.Canary, target metav1.OwnerReference,
 	tc trackedConfigs) error {
 	for _, cm := range tc.configMaps {
 		if err := c.syncPrimaryConfigMap(ctx, PrimaryConfigMap(cd, cm, target, c.includePrefix)); err != nil {
@@ -139,7 +139,7 @@ func (c *DeploymentController) syncPrimaryConfigs(ctx context.Context, cd *flagg
 	return nil
 }
 
-func (c *DeploymentController) syncPrimaryConfigMap(ctx context.Context, want *corev1.ConfigMap) error {
+func (c *Deployments) syncPrimaryConfigMap(ctx context.Context, want *corev1.ConfigMap) error {
 	client := c.kube.CoreV1().ConfigMaps(want.Namespace)
 	have, err := c.configMaps.ConfigMaps(want.Namespace).Get(want.Name)
 	if apierrors.IsNotFound(err) {
@@ -168,7 +168,7 @@ func (c *DeploymentController) syncPrimaryConfigMap(ctx context.Context, want *c
 
 // syncPrimarySecret is syncPrimaryConfigMap for Secrets. The type of a Secret
 // is immutable, so it is set on create only.
-func (c *DeploymentController) syncPrimarySecret(ctx context.Context, want *corev1.Secret) error {
+func (c *Deployments) syncPrimarySecret(ctx context.Context, want *corev1.Secret) error {
 	client := c.kube.CoreV1().Secrets(want.Namespace)
 	have, err := c.secrets.Secrets(want.Namespace).Get(want.Name)
 	if apierrors.IsNotFound(err) {

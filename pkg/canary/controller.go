@@ -27,7 +27,7 @@ const DefaultSelectorLabels = "app,name,app.kubernetes.io/name"
 // primary, and to the selector label value of the primary's pods.
 const PrimarySuffix = "-primary"
 
-// Config holds what a DeploymentController needs. The listers must be backed
+// Config holds what a Deployments needs. The listers must be backed
 // by informers that main starts; the controller never writes to them.
 type Config struct {
 	// KubeClient performs all writes.
@@ -58,9 +58,9 @@ type Config struct {
 	NewID func() string
 }
 
-// DeploymentController manages the primary Deployment and its companions for
+// Deployments manages the primary Deployment and its companions for
 // Canaries whose target is a Deployment. It is safe for concurrent use.
-type DeploymentController struct {
+type Deployments struct {
 	kube           kubernetes.Interface
 	deployments    appslisters.DeploymentLister
 	hpas           autoscalinglisters.HorizontalPodAutoscalerLister
@@ -73,8 +73,8 @@ type DeploymentController struct {
 	newID          func() string
 }
 
-// NewDeploymentController checks cfg and returns a controller built from it.
-func NewDeploymentController(cfg Config) (*DeploymentController, error) {
+// NewDeployments checks cfg and returns a controller built from it.
+func NewDeployments(cfg Config) (*Deployments, error) {
 	var missing []string
 	if cfg.KubeClient == nil {
 		missing = append(missing, "KubeClient")
@@ -91,7 +91,7 @@ func NewDeploymentController(cfg Config) (*DeploymentController, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("canary: config is missing %s", strings.Join(missing, ", "))
 	}
-	c := &DeploymentController{
+	c := &Deployments{
 		kube:           cfg.KubeClient,
 		deployments:    cfg.Deployments,
 		hpas:           cfg.HPAs,
@@ -122,7 +122,7 @@ func PrimaryName(cd *flaggerv1.Canary) string {
 
 // getDeployment reads a Deployment from the lister. The returned object
 // belongs to the cache: callers deep-copy before changing it.
-func (c *DeploymentController) getDeployment(namespace, name string) (*appsv1.Deployment, error) {
+func (c *Deployments) getDeployment(namespace, name string) (*appsv1.Deployment, error) {
 	dep, err := c.deployments.Deployments(namespace).Get(name)
 	if err != nil {
 		return nil, fmt.Errorf("deployment %s.%s get query error: %w", name, namespace, err)
@@ -131,7 +131,7 @@ func (c *DeploymentController) getDeployment(namespace, name string) (*appsv1.De
 }
 
 // target returns the canary's target Deployment and its selector label.
-func (c *DeploymentController) target(cd *flaggerv1.Canary) (*appsv1.Deployment, Selector, error) {
+func (c *Deployments) target(cd *flaggerv1.Canary) (*appsv1.Deployment, Selector, error) {
 	if err := supportedKind(cd); err != nil {
 		return nil, Selector{}, err
 	}

@@ -10,7 +10,7 @@
 //
 // Desired objects are built by pure functions (NewPrimaryDeployment,
 // PromotePrimary, NewPrimaryHPA, PrimaryConfigMap, PrimarySecret,
-// CheckRollout, ...); the DeploymentController methods read
+// CheckRollout, ...); the Deployments methods read
 // through listers, never mutate what they read, and write only when the
 // desired state differs from the observed one. Services and routes are not
 // this package's business (see pkg/router).

@@ -48,7 +48,7 @@ var testNow = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
 // The listers show the objects given to newFixture only: writes go to the
 // fake clientset, so tests assert on its actions and objects.
 type fixture struct {
-	ctrl *DeploymentController
+	ctrl *Deployments
 	kube *fake.Clientset
 	ids  int
 }
@@ -93,7 +93,7 @@ func newFixtureWith(t *testing.T, mod func(*Config), objs ...runtime.Object) *fi
 	if mod != nil {
 		mod(&cfg)
 	}
-	ctrl, err := NewDeploymentController(cfg)
+	ctrl, err := NewDeployments(cfg)
 	require.NoError(t, err)
 	f.ctrl = ctrl
 	return f

@@ -69,7 +69,7 @@ func NewPrimaryHPA(cd *flaggerv1.Canary, hpa *autoscalingv2.HorizontalPodAutosca
 // changes ship with a release. Either way a copy the canary controls gets
 // the target's owner reference when it lacks it (made by an older Serin, or
 // by Flagger). A nil autoscalerRef is a no-op.
-func (c *DeploymentController) ReconcilePrimaryHPA(ctx context.Context, cd *flaggerv1.Canary, update bool) error {
+func (c *Deployments) ReconcilePrimaryHPA(ctx context.Context, cd *flaggerv1.Canary, update bool) error {
 	ref := cd.Spec.AutoscalerRef
 	if ref == nil {
 		return nil

@@ -18,7 +18,7 @@ import (
 
 // TargetOwner returns the owner reference to the canary's target (see
 // pkg/owners).
-func (c *DeploymentController) TargetOwner(cd *flaggerv1.Canary) (metav1.OwnerReference, error) {
+func (c *Deployments) TargetOwner(cd *flaggerv1.Canary) (metav1.OwnerReference, error) {
 	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
 		return metav1.OwnerReference{}, err
@@ -31,7 +31,7 @@ func (c *DeploymentController) TargetOwner(cd *flaggerv1.Canary) (metav1.OwnerRe
 // template uses, when they lack it: what an older Serin or Flagger created
 // has the canary as its only owner, and a target deleted and re-created
 // under its name has a new UID. It writes nothing when they have it.
-func (c *DeploymentController) ensureTargetOwner(ctx context.Context, cd *flaggerv1.Canary, primary *appsv1.Deployment,
+func (c *Deployments) ensureTargetOwner(ctx context.Context, cd *flaggerv1.Canary, primary *appsv1.Deployment,
 	target metav1.OwnerReference) error {
 	if !metav1.IsControlledBy(primary, cd) {
 		return nil
@@ -63,7 +63,7 @@ func (c *DeploymentController) ensureTargetOwner(ctx context.Context, cd *flagge
 // the -primary copies of ConfigMaps and Secrets), writing those it changes:
 // the hand-over to the target and the release from it when a canary is
 // deleted (see pkg/owners).
-func (c *DeploymentController) RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, rw owners.Rewrite) error {
+func (c *Deployments) RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, rw owners.Rewrite) error {
 	ns := cd.Namespace
 	deps, err := c.deployments.Deployments(ns).List(labels.Everything())
 	if err != nil {
@@ -149,22 +149,22 @@ func rewriteOwners[T listedObject](ctx context.Context, obj T, rw owners.Rewrite
 	return nil
 }
 
-func (c *DeploymentController) updateDeployment(ctx context.Context, d *appsv1.Deployment) error {
+func (c *Deployments) updateDeployment(ctx context.Context, d *appsv1.Deployment) error {
 	_, err := c.kube.AppsV1().Deployments(d.Namespace).Update(ctx, d, metav1.UpdateOptions{})
 	return err
 }
 
-func (c *DeploymentController) updateHPA(ctx context.Context, h *autoscalingv2.HorizontalPodAutoscaler) error {
+func (c *Deployments) updateHPA(ctx context.Context, h *autoscalingv2.HorizontalPodAutoscaler) error {
 	_, err := c.kube.AutoscalingV2().HorizontalPodAutoscalers(h.Namespace).Update(ctx, h, metav1.UpdateOptions{})
 	return err
 }
 
-func (c *DeploymentController) updateConfigMap(ctx context.Context, cm *corev1.ConfigMap) error {
+func (c *Deployments) updateConfigMap(ctx context.Context, cm *corev1.ConfigMap) error {
 	_, err := c.kube.CoreV1().ConfigMaps(cm.Namespace).Update(ctx, cm, metav1.UpdateOptions{})
 	return err
 }
 
-func (c *DeploymentController) updateSecret(ctx context.Context, s *corev1.Secret) error {
+func (c *Deployments) updateSecret(ctx context.Context, s *corev1.Secret) error {
 	_, err := c.kube.CoreV1().Secrets(s.Namespace).Update(ctx, s, metav1.UpdateOptions{})
 	return err
 }

@@ -15,7 +15,7 @@ import (
 // the configs the target uses, when it does not exist yet, and reports
 // whether it did. An existing primary is left alone (only Promote changes
 // it) but for its owner references: see ensureTargetOwner.
-func (c *DeploymentController) EnsurePrimary(ctx context.Context, cd *flaggerv1.Canary) (bool, error) {
+func (c *Deployments) EnsurePrimary(ctx context.Context, cd *flaggerv1.Canary) (bool, error) {
 	target, sel, err := c.target(cd)
 	if err != nil {
 		return false, err
@@ -63,7 +63,7 @@ func (c *DeploymentController) EnsurePrimary(ctx context.Context, cd *flaggerv1.
 // promotion runs: a push during the promoting tick (while its webhooks and
 // metric queries ran) reached the primary unanalysed. Here it gets a
 // *RevisionChangedError and the state machine restarts the analysis.
-func (c *DeploymentController) Promote(ctx context.Context, cd *flaggerv1.Canary, revision string) error {
+func (c *Deployments) Promote(ctx context.Context, cd *flaggerv1.Canary, revision string) error {
 	target, sel, err := c.target(cd)
 	if err != nil {
 		return err
@@ -100,7 +100,7 @@ func (c *DeploymentController) Promote(ctx context.Context, cd *flaggerv1.Canary
 // PrimaryRevision returns the revision the primary runs, from its
 // PromotedRevisionAnnotation; "" when the primary predates the annotation
 // (created by Flagger or an older Serin) or does not exist.
-func (c *DeploymentController) PrimaryRevision(cd *flaggerv1.Canary) string {
+func (c *Deployments) PrimaryRevision(cd *flaggerv1.Canary) string {
 	primary, err := c.getDeployment(cd.Namespace, PrimaryName(cd))
 	if err != nil {
 		return ""
@@ -123,7 +123,7 @@ func (e *RevisionChangedError) Error() string {
 }
 
 // revisionOf returns the RevisionID of target with its resolved configs.
-func (c *DeploymentController) revisionOf(target *appsv1.Deployment, configs trackedConfigs) (string, error) {
+func (c *Deployments) revisionOf(target *appsv1.Deployment, configs trackedConfigs) (string, error) {
 	hash, err := PodTemplateHash(&target.Spec.Template)
 	if err != nil {
 		return "", err
@@ -143,7 +143,7 @@ func setPromotedRevision(primary *appsv1.Deployment, revision string) {
 	primary.Annotations[flaggerv1.PromotedRevisionAnnotation] = revision
 }
 
-func (c *DeploymentController) primaryOptions(sel Selector, configs trackedConfigs) PrimaryOptions {
+func (c *Deployments) primaryOptions(sel Selector, configs trackedConfigs) PrimaryOptions {
 	return PrimaryOptions{
 		Selector:           sel,
 		Configs:            configs.checksums,

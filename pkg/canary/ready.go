@@ -93,7 +93,7 @@ func deploymentCondition(dep *appsv1.Deployment, t appsv1.DeploymentConditionTyp
 // IsPrimaryReady checks the primary's rollout against primaryReadyThreshold
 // and the canary's progress deadline. A primary scaled to zero is not ready
 // (retriable): there is nothing to compare the canary with.
-func (c *DeploymentController) IsPrimaryReady(ctx context.Context, cd *flaggerv1.Canary) error {
+func (c *Deployments) IsPrimaryReady(ctx context.Context, cd *flaggerv1.Canary) error {
 	primary, err := c.getDeployment(cd.Namespace, PrimaryName(cd))
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func (c *DeploymentController) IsPrimaryReady(ctx context.Context, cd *flaggerv1
 
 // IsCanaryReady checks the target's rollout against canaryReadyThreshold and
 // the canary's progress deadline.
-func (c *DeploymentController) IsCanaryReady(ctx context.Context, cd *flaggerv1.Canary) error {
+func (c *Deployments) IsCanaryReady(ctx context.Context, cd *flaggerv1.Canary) error {
 	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
 		return err

@@ -160,7 +160,7 @@ func (r Revision) TrackedConfigs() *map[string]string {
 
 // Revision reads the target and the configs it uses and returns its current
 // revision. A missing required ConfigMap or Secret is an error.
-func (c *DeploymentController) Revision(ctx context.Context, cd *flaggerv1.Canary) (Revision, error) {
+func (c *Deployments) Revision(ctx context.Context, cd *flaggerv1.Canary) (Revision, error) {
 	if err := supportedKind(cd); err != nil {
 		return Revision{}, err
 	}

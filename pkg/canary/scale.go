@@ -15,7 +15,7 @@ import (
 )
 
 // ScaleToZero sets the target's replicas to zero, once the primary serves.
-func (c *DeploymentController) ScaleToZero(ctx context.Context, cd *flaggerv1.Canary) error {
+func (c *Deployments) ScaleToZero(ctx context.Context, cd *flaggerv1.Canary) error {
 	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
 		return err
@@ -25,20 +25,20 @@ func (c *DeploymentController) ScaleToZero(ctx context.Context, cd *flaggerv1.Ca
 
 // ScaleFromZero scales the target up at the start of a run, to
 // ScaleFromZeroReplicas.
-func (c *DeploymentController) ScaleFromZero(ctx context.Context, cd *flaggerv1.Canary) error {
+func (c *Deployments) ScaleFromZero(ctx context.Context, cd *flaggerv1.Canary) error {
 	return c.scaleBy(ctx, cd, ScaleFromZeroReplicas)
 }
 
 // Finalize reverts the target when the canary is deleted with
 // revertOnDeletion: it gets the primary's replicas back (or, without a
 // primary, ScaleFromZeroReplicas).
-func (c *DeploymentController) Finalize(ctx context.Context, cd *flaggerv1.Canary) error {
+func (c *Deployments) Finalize(ctx context.Context, cd *flaggerv1.Canary) error {
 	return c.scaleBy(ctx, cd, FinalizeReplicas)
 }
 
 // scaleBy scales the target to what replicas computes from the target, its
 // primary and the primary's autoscaler.
-func (c *DeploymentController) scaleBy(ctx context.Context, cd *flaggerv1.Canary,
+func (c *Deployments) scaleBy(ctx context.Context, cd *flaggerv1.Canary,
 	replicas func(*flaggerv1.Canary, *appsv1.Deployment, *appsv1.Deployment, *autoscalingv2.HorizontalPodAutoscaler) int32) error {
 	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
@@ -87,7 +87,7 @@ func FinalizeReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deployment,
 
 // replicaSources reads the primary and the target's HPA; either is nil when
 // it does not exist.
-func (c *DeploymentController) replicaSources(cd *flaggerv1.Canary) (
+func (c *Deployments) replicaSources(cd *flaggerv1.Canary) (
 	*appsv1.Deployment, *autoscalingv2.HorizontalPodAutoscaler, error) {
 	primary, err := c.deployments.Deployments(cd.Namespace).Get(PrimaryName(cd))
 	if apierrors.IsNotFound(err) {
@@ -111,7 +111,7 @@ func (c *DeploymentController) replicaSources(cd *flaggerv1.Canary) (
 
 // scale patches the Deployment's replicas when they differ. A merge patch
 // touches nothing else, so a stale cached copy cannot revert other fields.
-func (c *DeploymentController) scale(ctx context.Context, dep *appsv1.Deployment, replicas int32) error {
+func (c *Deployments) scale(ctx context.Context, dep *appsv1.Deployment, replicas int32) error {
 	if dep.Spec.Replicas != nil && *dep.Spec.Replicas == replicas {
 		return nil
 	}

@@ -65,7 +65,7 @@ type Metadata struct {
 
 // GetMetadata reads the target Deployment and returns its selector label and,
 // with port discovery, its other container ports.
-func (c *DeploymentController) GetMetadata(ctx context.Context, cd *flaggerv1.Canary) (Metadata, error) {
+func (c *Deployments) GetMetadata(ctx context.Context, cd *flaggerv1.Canary) (Metadata, error) {
 	dep, sel, err := c.target(cd)
 	if err != nil {
 		return Metadata{}, err

@@ -113,7 +113,7 @@ func TestDiscoverPorts(t *testing.T) {
 }
 
 func TestNewDeploymentController(t *testing.T) {
-	_, err := NewDeploymentController(Config{})
+	_, err := NewDeployments(Config{})
 	require.ErrorContains(t, err, "KubeClient, Deployments, HPAs, ConfigMaps and Secrets")
 
 	f := newFixtureWith(t, func(c *Config) {

@@ -30,9 +30,9 @@ import (
 	informers "github.com/serin-dev/serin/pkg/client/informers/externalversions"
 	"github.com/serin-dev/serin/pkg/metrics"
 	"github.com/serin-dev/serin/pkg/notifier"
-	"github.com/serin-dev/serin/pkg/operatormetrics"
 	"github.com/serin-dev/serin/pkg/router"
 	"github.com/serin-dev/serin/pkg/syncerr"
+	"github.com/serin-dev/serin/pkg/telemetry"
 	"github.com/serin-dev/serin/pkg/webhook"
 	"github.com/serin-dev/serin/test/lib/must"
 )
@@ -63,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	routes := gatewayFactory.Gateway().V1().HTTPRoutes()
 	rt, err := router.New(router.ProviderGatewayAPIV1, router.Config{GatewayClient: f.gateway, HTTPRouteListerV1: routes.Lister()})
 	require.NoError(t, err)
-	workload, err := canary.NewDeploymentController(canary.Config{
+	workload, err := canary.NewDeployments(canary.Config{
 		KubeClient:  f.kube,
 		Deployments: kubeFactory.Apps().V1().Deployments().Lister(),
 		HPAs:        kubeFactory.Autoscaling().V2().HorizontalPodAutoscalers().Lister(),
@@ -91,7 +91,7 @@ func newFixture(t *testing.T) *fixture {
 			Webhooks: webhook.NewCaller(webhook.Config{}),
 			Secrets:  kubeFactory.Core().V1().Secrets().Lister(),
 			Alerts:   alerts,
-			Releases: operatormetrics.NewRecorder(flaggerFactory.Flagger().V1beta1().Canaries().Lister()),
+			Releases: telemetry.NewReleases(flaggerFactory.Flagger().V1beta1().Canaries().Lister()),
 		},
 		Recorder:     record.NewFakeRecorder(100),
 		Logger:       logrus.NewEntry(logrus.New()),

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/record"
 )
@@ -27,4 +28,11 @@ func EventCorrelatorOptions() record.CorrelatorOptions {
 				string(event.InvolvedObject.UID) + event.Type + event.Reason + event.Message
 		},
 	}
+}
+
+// canaryLog is the one way to log about a canary: its name and namespace
+// as fields, so that the message stays static and logs can be filtered by
+// either.
+func canaryLog(log *logrus.Entry, namespace, name string) *logrus.Entry {
+	return log.WithFields(logrus.Fields{"canary": name, "namespace": namespace})
 }

@@ -96,7 +96,7 @@ type Alerts interface {
 	Send(ctx context.Context, cd *flaggerv1.Canary, alert analysis.Alert) error
 }
 
-// ReleaseRecorder records Flagger's release metrics (pkg/operatormetrics).
+// ReleaseRecorder records Flagger's release metrics (pkg/telemetry).
 type ReleaseRecorder interface {
 	ObserveDuration(cd *flaggerv1.Canary, d time.Duration)
 	ObserveTransition(cd *flaggerv1.Canary, before, after flaggerv1.CanaryStatus)

@@ -46,7 +46,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	c.metrics.observeLateness(c.schedule.lateness(key, now))
 	before, observed := cd.Status, cd
 	defer func() { c.cfg.Plugins.Releases.ObserveDuration(observed, c.clock.Since(now)) }()
-	log := c.log.WithFields(logrus.Fields{"canary": cd.Name + "." + cd.Namespace})
+	log := canaryLog(c.log, cd.Namespace, cd.Name)
 
 	rt, err := c.routerFor(cd)
 	if err != nil {

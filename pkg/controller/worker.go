@@ -37,7 +37,7 @@ func (c *Controller) processNextItem(ctx context.Context) bool {
 }
 
 func (c *Controller) handleErr(key cache.ObjectName, err error) {
-	log := c.log.WithField("canary", key.String())
+	log := canaryLog(c.log, key.Namespace, key.Name)
 	switch {
 	case err == nil:
 		c.queue.Forget(key)

@@ -23,8 +23,8 @@ import (
 	"github.com/serin-dev/serin/pkg/events"
 	"github.com/serin-dev/serin/pkg/metrics"
 	"github.com/serin-dev/serin/pkg/notifier"
-	"github.com/serin-dev/serin/pkg/operatormetrics"
 	"github.com/serin-dev/serin/pkg/router"
+	"github.com/serin-dev/serin/pkg/telemetry"
 	"github.com/serin-dev/serin/pkg/webhook"
 	"github.com/serin-dev/serin/pkg/webhook/egress"
 )
@@ -121,7 +121,7 @@ type Operator struct {
 	cfg        Config
 	controller *controller.Controller
 	alerts     *notifier.Dispatcher
-	releases   *operatormetrics.Recorder
+	releases   *telemetry.Releases
 	events     *events.Recorder
 	start      []func(<-chan struct{})
 }
@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	workload, err := canary.NewDeploymentController(canary.Config{
+	workload, err := canary.NewDeployments(canary.Config{
 		KubeClient:            kube,
 		Deployments:           kubeFactory.Apps().V1().Deployments().Lister(),
 		HPAs:                  kubeFactory.Autoscaling().V2().HorizontalPodAutoscalers().Lister(),
@@ -188,7 +188,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
-	releases := operatormetrics.NewRecorder(flaggerFactory.Flagger().V1beta1().Canaries().Lister())
+	releases := telemetry.NewReleases(flaggerFactory.Flagger().V1beta1().Canaries().Lister())
 	plugins := controller.Plugins{
 		Alerts:       alerts,
 		Releases:     releases,

@@ -1,4 +1,4 @@
-package operatormetrics
+package telemetry
 
 import "github.com/prometheus/client_golang/prometheus"
 

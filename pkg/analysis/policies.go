@@ -40,18 +40,18 @@ const (
 	ReasonRouteDrift = "RouteDrift"
 )
 
-// verdict is what a check tells the phase handler to do.
+// verdict is what a policy tells the phase handler to do.
 type verdict int
 
 const (
-	proceed       verdict = iota // go on with the next check
+	proceed       verdict = iota // go on with the next policy
 	wait                         // stop the tick; try again on the next one
 	restart                      // start the analysis over for a new revision
 	rollback                     // roll the run back
 	failPromotion                // the promoted primary will not come up
 )
 
-// result is a check's verdict and its reason; message is the text shown in
+// result is a policy's verdict and its reason; message is the text shown in
 // the warning event or the rollback event. A wait on a workload's readiness
 // names the workload, so that it wakes the canary when it is ready.
 type result struct {
@@ -61,18 +61,19 @@ type result struct {
 	awaits  Workload
 }
 
-// check is a named test of the tick's inputs, in the manner of
-// cert-manager's certificate policies. All are pure but noManualRollback,
-// which asks the rollback webhooks through Checks.
-type check func(t *tick) result
+// policy is a named test of the tick's inputs, in the manner of
+// cert-manager's certificate policies; the phase handlers chain them with
+// passes. All are pure but noManualRollback, which asks the rollback
+// webhooks through Checks (the I/O of a tick: webhooks and metric queries).
+type policy func(t *tick) result
 
-// passed is the result of a check that lets the tick go on.
+// passed is the result of a policy that lets the tick go on.
 var passed = result{}
 
-// passes runs checks in order and applies the first verdict other than
+// passes runs policies in order and applies the first verdict other than
 // proceed; it reports whether all of them passed.
-func (t *tick) passes(checks ...check) bool {
-	for _, c := range checks {
+func (t *tick) passes(policies ...policy) bool {
+	for _, c := range policies {
 		r := c(t)
 		if r.verdict == proceed {
 			continue

@@ -1,4 +1,4 @@
-package operatormetrics
+package telemetry
 
 import (
 	"strings"
@@ -39,7 +39,7 @@ func TestOutcomeOf(t *testing.T) {
 
 func TestObserveTransitionCountsRuns(t *testing.T) {
 	lister, _ := newLister(t)
-	r := NewRecorder(lister)
+	r := NewReleases(lister)
 	status := func(p flaggerv1.CanaryPhase) flaggerv1.CanaryStatus { return flaggerv1.CanaryStatus{Phase: p} }
 	canary := newCanary("test", "podinfo")
 	blueGreen := newCanary("test", "bg", withTarget("backend"), withIterations(10, false))
@@ -68,7 +68,7 @@ flagger_canary_successes_total{analysis_status="skipped",deployment_strategy="ca
 
 func TestObserveDuration(t *testing.T) {
 	lister, _ := newLister(t)
-	r := NewRecorder(lister)
+	r := NewReleases(lister)
 	r.ObserveDuration(newCanary("test", "podinfo"), 300*time.Millisecond)
 	r.ObserveDuration(newCanary("test", "podinfo"), 2*time.Second)
 
@@ -83,7 +83,7 @@ func TestObserveDuration(t *testing.T) {
 // cmd/serin does, and lints the exposition.
 func TestCollectorsLintClean(t *testing.T) {
 	lister, _ := newLister(t, newCanary("test", "podinfo", withPhase(flaggerv1.CanaryPhaseProgressing, 10)))
-	r := NewRecorder(lister)
+	r := NewReleases(lister)
 	r.ObserveDuration(newCanary("test", "podinfo"), time.Second)
 	r.ObserveTransition(newCanary("test", "podinfo"), flaggerv1.CanaryStatus{Phase: flaggerv1.CanaryPhaseFinalising}, flaggerv1.CanaryStatus{Phase: flaggerv1.CanaryPhaseSucceeded})
 

@@ -1,4 +1,4 @@
-package operatormetrics
+package telemetry
 
 import (
 	"encoding/json"
@@ -87,7 +87,7 @@ func exposedMetrics(t *testing.T) map[string]bool {
 	lister, _ := newLister(t)
 	dispatcher, err := notifier.NewDispatcher(notifier.DispatcherConfig{})
 	require.NoError(t, err)
-	collectors := append(NewRecorder(lister).Collectors(), Info("", ""))
+	collectors := append(NewReleases(lister).Collectors(), Info("", ""))
 	collectors = append(collectors, dispatcher.Collectors()...)
 
 	names := map[string]bool{}

@@ -1,4 +1,4 @@
-package operatormetrics
+package telemetry
 
 import (
 	"time"
@@ -18,20 +18,20 @@ const (
 	AnalysisSkipped = "skipped"
 )
 
-// Recorder holds Flagger's canary metrics. It is safe for concurrent use by
+// Releases holds Flagger's canary metrics. It is safe for concurrent use by
 // the controller's workers.
-type Recorder struct {
+type Releases struct {
 	canaries  *canaryCollector
 	duration  *prometheus.HistogramVec
 	successes *prometheus.CounterVec
 	failures  *prometheus.CounterVec
 }
 
-// NewRecorder returns a Recorder whose per-canary gauges read canaries at
+// NewReleases returns a Releases whose per-canary gauges read canaries at
 // scrape time.
-func NewRecorder(canaries listers.CanaryLister) *Recorder {
+func NewReleases(canaries listers.CanaryLister) *Releases {
 	runLabels := []string{"name", "namespace", "deployment_strategy", "analysis_status"}
-	return &Recorder{
+	return &Releases{
 		canaries: newCanaryCollector(canaries),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "flagger_canary_duration_seconds",
@@ -50,19 +50,19 @@ func NewRecorder(canaries listers.CanaryLister) *Recorder {
 }
 
 // Collectors returns the metrics to register on the operator's registry.
-func (r *Recorder) Collectors() []prometheus.Collector {
+func (r *Releases) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{r.canaries, r.duration, r.successes, r.failures}
 }
 
 // ObserveDuration records the time one analysis step of a canary took.
-func (r *Recorder) ObserveDuration(cd *flaggerv1.Canary, d time.Duration) {
+func (r *Releases) ObserveDuration(cd *flaggerv1.Canary, d time.Duration) {
 	r.duration.WithLabelValues(cd.Spec.TargetRef.Name, cd.Namespace).Observe(d.Seconds())
 }
 
 // ObserveTransition counts the run that a status change ends, if any: call
 // it once the new status is written, so that a retried step is not counted
 // twice.
-func (r *Recorder) ObserveTransition(cd *flaggerv1.Canary, before, after flaggerv1.CanaryStatus) {
+func (r *Releases) ObserveTransition(cd *flaggerv1.Canary, before, after flaggerv1.CanaryStatus) {
 	o, ended := OutcomeOf(before, after)
 	if !ended {
 		return

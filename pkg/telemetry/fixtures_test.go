@@ -1,4 +1,4 @@
-package operatormetrics
+package telemetry
 
 import (
 	"testing"
