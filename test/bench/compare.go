@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 )
@@ -20,8 +21,8 @@ type variant struct {
 // is what the ratios divide by.
 func compareVariants() []variant {
 	return []variant{
-		{label: "Flagger 1.44.0, default flags", operator: operatorFlagger},
-		{label: "Flagger 1.44.0, Serin's limits", operator: operatorFlagger, flags: serinLimits},
+		{label: "Flagger, defaults", operator: operatorFlagger},
+		{label: "Flagger, Serin's limits", operator: operatorFlagger, flags: serinLimits},
 		{label: "Serin", operator: operatorSerin},
 	}
 }
@@ -52,6 +53,19 @@ type figures struct {
 // ratios. It returns everything it printed, and the errors of the runs that
 // failed; a failed run still has its column.
 func runCompare(ctx context.Context, cfg config, out io.Writer) (string, error) {
+	if cfg.serinBinary == "" {
+		// Serin runs last: build it first, so that a tree that does not
+		// build fails now rather than after the Flagger runs, and later
+		// edits to the tree do not end up in the comparison.
+		dir, err := os.MkdirTemp("", "serin-bench-compare-")
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(dir)
+		if cfg.serinBinary, err = buildOperator(ctx, dir); err != nil {
+			return "", err
+		}
+	}
 	var report strings.Builder
 	var cols []column
 	var errs []error
@@ -128,7 +142,7 @@ var compareRows = []compareRow{
 // but the last, its ratio to the last (Serin).
 func compareTable(cfg config, cols []column) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n### Flagger and Serin side by side: N = %d (%s workloads; interval %s, stepWeight %d, maxWeight %d)\n\n",
+	fmt.Fprintf(&b, "\n### Flagger 1.44.0 and Serin side by side: N = %d (%s workloads; interval %s, stepWeight %d, maxWeight %d)\n\n",
 		cfg.n, cfg.workloads, cfg.interval, cfg.stepWeight, cfg.maxWeight)
 	if len(cols) == 0 {
 		return b.String()

@@ -43,6 +43,7 @@ type config struct {
 	prometheus   bool
 	profileDir   string
 	operator     string   // operatorSerin or operatorFlagger
+	serinBinary  string   // a serin built beforehand; empty: build ./cmd/serin
 	opFlags      []string // extra operator flags, for tuning experiments
 	compare      bool     // Flagger, Flagger with Serin's limits, then Serin
 	onboard      int      // canaries created while the N release
@@ -81,6 +82,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.prometheus, "prometheus", false, "Give every canary a Prometheus metric, served by a real Prometheus that scrapes the operator.")
 	fs.IntVar(&c.onboard, "onboard", 0, "During the rollout, create this many more Deployments and Canaries: their initialisation competes with the N releases' steps.")
 	fs.StringVar(&c.operator, "operator", operatorSerin, "Operator to measure: serin (built from this tree) or flagger (v1.44.0, built by hack/testbin.sh flagger).")
+	fs.StringVar(&c.serinBinary, "serin-binary", "", "Run this serin binary instead of building ./cmd/serin from the working tree (say, one built from a commit).")
 	opFlags := fs.String("operator-flags", "", "Extra operator flags, space-separated (the defaults are what the results are for).")
 	fs.BoolVar(&c.compare, "compare", false, "Run Flagger with its default flags, Flagger with Serin's default limits, then Serin, each on a fresh control plane, and print a table of ratios (-operator and -operator-flags are ignored).")
 	fs.StringVar(&c.profileDir, "profile", "", "Directory for the operator's CPU and heap profiles of the rollout (enables -pprof).")

@@ -65,7 +65,7 @@ func (r *result) markdown() string {
 	case r.eventsPosted > 0 && c.operator == operatorSerin:
 		fmt.Fprintf(&b, "\nEvents: all posted %s s after the last release; %.0f dropped.\n", seconds(r.eventsPosted), r.eventsDropped)
 	case r.eventsPosted > 0:
-		fmt.Fprintf(&b, "\nEvents: the last delivered %s s after the last release (the operator does not count what it drops).\n", seconds(r.eventsPosted))
+		fmt.Fprintf(&b, "\nEvents: the last delivered about %s s after the last release (to the bench's 5 s poll; the operator does not count what it drops).\n", seconds(r.eventsPosted))
 	}
 	if r.eventsDelivered > 0 {
 		fmt.Fprintf(&b, "\nEvents delivered during the rollout: %d occurrences on Canaries, %.1f per release.\n",

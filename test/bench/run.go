@@ -84,10 +84,11 @@ func (b *bench) startOperator(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var bin string
-	if b.cfg.operator == operatorFlagger {
+	bin := b.cfg.serinBinary
+	switch {
+	case b.cfg.operator == operatorFlagger:
 		bin, err = flaggerBinary()
-	} else {
+	case bin == "":
 		bin, err = buildOperator(ctx, b.env.dir)
 	}
 	if err != nil {
