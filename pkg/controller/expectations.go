@@ -26,10 +26,10 @@ import (
 // The cache has caught up, too, when it holds the status and finalizers we
 // wrote under another resourceVersion: after a relist, which skips
 // versions, or when a user's edit follows ours. Only then does the timeout
-// matter, and it is long: at 10,000 releases on a saturated API server the
-// informer was more than 30 s behind, the old timeout, and syncs that
+// matter, and it is long: with a large fleet on a saturated API server the
+// informer fell further behind than a short timeout, and syncs that
 // trusted it took steps again — a second template copy to the primary, a
-// second status patch and a repeated event per canary (issue 8).
+// second status patch and a repeated event per canary.
 //
 // An expectation belongs to the object written, not to its name: a canary
 // deleted and re-created under the same name can never deliver the write,
@@ -38,7 +38,7 @@ import (
 // after that event (the finalizer removal that deletes the canary, a status
 // patch in flight) records it again; keyed by name only, it held the
 // re-created canary uninitialised until the timeout, and then until some
-// unrelated event (issue 12).
+// unrelated event.
 type expectations struct {
 	mu      sync.Mutex
 	pending map[cache.ObjectName]expectation

@@ -16,17 +16,16 @@ import (
 // on time. Within a class the order is FIFO.
 //
 // Urgent first alone would starve the other class while the urgent one
-// never empties (10,000 canaries on a saturated API server), so once the
+// never empties (a large fleet on a saturated API server), so once the
 // first other key has waited otherGrace longer than the first urgent key,
 // the two classes take turns: no key waits forever, and the urgent class
 // still moves. The grace is long because what waits there is not on a
-// clock (a new canary, a Deployment's status): with 30 s, 2,000 canaries
-// initialising during 1,000 releases went ahead of the steps and gave the
-// releases back their delays (release median 124.5 s against 84.5 s; one
-// canary takes 80 s). Turns rather than other-first, because at 10,000
-// new canaries other-first held back every half-initialised canary until
-// the last new one had started: init took 1,028 s instead of 796 s
-// (issue 8).
+// clock (a new canary, a Deployment's status): with a short one, canaries
+// initialising during a mass release went ahead of the steps and gave the
+// releases back their delays. Turns rather than other-first, because with
+// many new canaries other-first held back every half-initialised canary
+// until the last new one had started, and initialisation took longer
+// (test/bench/RESULTS.md).
 //
 // The workqueue calls its methods under its own lock and keeps each key in
 // it at most once; priorityQueue only orders them.

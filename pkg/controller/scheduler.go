@@ -248,10 +248,10 @@ func (c *Controller) due(ctx context.Context, key cache.ObjectName, cd *flaggerv
 // later; the gap between weight steps stays at least one interval, since
 // the held step was itself due.
 //
-// Unlike Flagger, which looks again only at the next interval: with 1,000
+// Unlike Flagger, which looks again only at the next interval: with many
 // canaries releasing at once the pods' rollouts are slower, and waiting
-// for ticks turned each wait into a whole interval (issue 8). A step that
-// is not held on readiness is never run early.
+// for ticks turned each wait into a whole interval. A step that is not
+// held on readiness is never run early.
 func (c *Controller) becameReady(ctx context.Context, key cache.ObjectName, cd *flaggerv1.Canary) bool {
 	workload := c.cfg.Plugins.Workload
 	switch c.schedule.awaiting(key) {
@@ -311,9 +311,9 @@ func (c *Controller) runScheduler(ctx context.Context, tick time.Duration) {
 // user's change woke (a new revision to release). New canaries, idle
 // canaries and canaries between steps go after them.
 //
-// Without the last, 10,000 canaries given a new revision at once on a
-// saturated API server noticed it after 27 s (median) and 315 s (p90):
-// the steps of those already released kept the queue busy (issue 8).
+// Without the last, a large fleet given a new revision at once on a
+// saturated API server noticed it late: the steps of those already
+// released kept the queue busy.
 func (c *Controller) urgent(key cache.ObjectName) bool {
 	return c.schedule.urgent(key, c.clock.Now())
 }

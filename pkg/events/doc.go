@@ -8,7 +8,8 @@
 //
 // Why not client-go's record.EventBroadcaster: it posts from one goroutine
 // and its queue drops, without a metric, what is beyond 1,000 waiting
-// events. When 10,000 canaries were released at once on a saturated API
-// server, 3.7 of every ~10 events of a canary arrived, even spread over 16
-// broadcasters; users read `kubectl describe canary` to follow each step.
+// events. With a large fleet released at once on a saturated API server,
+// most events of a canary were lost that way, even spread over many
+// broadcasters (test/bench/RESULTS.md); users read `kubectl describe
+// canary` to follow each step.
 package events

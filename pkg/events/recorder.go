@@ -20,12 +20,12 @@ import (
 
 // Defaults of Config.
 const (
-	// DefaultLanes is how many events are posted at once. A post took ~40 ms
-	// on the API server busy with 1,000 releases; at that pace 64 lanes post
-	// ~1,600 events a second.
+	// DefaultLanes is how many events are posted at once: a post waits on a
+	// busy API server, and the lanes keep up with a large fleet releasing at
+	// once (test/bench/RESULTS.md).
 	DefaultLanes = 64
 	// DefaultMaxPending bounds the events waiting to be posted: about ten per
-	// canary at 10,000 canaries; about 25 MiB when full.
+	// canary for the largest fleet the bench runs, a bounded memory when full.
 	DefaultMaxPending = 100_000
 	// DefaultRequestTimeout bounds one request to the API server.
 	DefaultRequestTimeout = 30 * time.Second
@@ -34,17 +34,16 @@ const (
 	// DefaultMaxBackoff caps the doubling of the wait between retries.
 	DefaultMaxBackoff = 10 * time.Second
 	// DefaultMaxTries is how many times an event is tried: with the default
-	// backoff, an API server unavailable for about 15 s loses nothing.
+	// backoff, a short API server outage (a restart) loses nothing.
 	DefaultMaxTries = 6
 	// DefaultDrainTimeout bounds how long Shutdown keeps posting.
 	DefaultDrainTimeout = 5 * time.Second
-	// DefaultLaneCacheSize is the size of each lane's correlator caches
-	// (client-go's default is 4,096). A cache entry is about 1.4 KB and
-	// every message of every canary has one: at 10,000 canaries the 64
-	// lanes' caches held 160 MiB with client-go's size, 45 MiB with this
-	// one. 512 entries are the last three minutes of a lane's events at the
-	// pace of 10,000 simultaneous releases, and repeats (a "not ready"
-	// warning each interval) come back within an interval or two.
+	// DefaultLaneCacheSize is the size of each lane's correlator caches,
+	// smaller than client-go's: every message of every canary has an entry,
+	// and with client-go's size the caches of a large fleet held most of the
+	// operator's memory. The repeats that the cache is for (a "not ready"
+	// warning each interval) come back within an interval or two, well
+	// inside it.
 	DefaultLaneCacheSize = 512
 )
 

@@ -40,13 +40,10 @@ const (
 	DefaultMeshProvider = router.ProviderGatewayAPIV1
 	// DefaultMetricsServer is Flagger's default Prometheus address.
 	DefaultMetricsServer = "http://prometheus:9090"
-	// DefaultWorkers is how many canaries are synced at once. Flagger's 2
-	// workers ran the steps of 1,000 canaries with a 10 s interval up to 9 s
-	// late (test/bench): a worker mostly waits on API writes. With 1,000
-	// releases on a busy API server (writes of a few hundred ms), 16 workers
-	// noticed new revisions 5.1 s late (median) and ran steps up to 8.5 s
-	// late (p99); 128 workers, 1.3 s and 0.95 s, at the same CPU and the
-	// same requests.
+	// DefaultWorkers is how many canaries are synced at once. A worker
+	// mostly waits on API writes, so a few workers (Flagger has 2) run the
+	// steps of a large fleet late on a busy API server; more workers cost no
+	// CPU and no requests. The figures are in test/bench/RESULTS.md.
 	DefaultWorkers = 128
 )
 
