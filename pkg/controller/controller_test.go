@@ -266,7 +266,7 @@ func TestUnsupportedTargetKindIsReportedOnce(t *testing.T) {
 	f.ctrl.handleErr(f.key, err)
 	assert.Zero(t, f.ctrl.queue.NumRequeues(f.key), "not retried")
 	event := <-f.ctrl.cfg.Recorder.(*record.FakeRecorder).Events
-	assert.Contains(t, event, "spec.targetRef.kind: unsupported targetRef kind: DaemonSet is not supported by Serin yet, only Deployment")
+	assert.Contains(t, event, "Warning Synced spec.targetRef.kind: unsupported targetRef kind: DaemonSet is not supported by Serin yet, only Deployment")
 	assert.NotRegexp(t, `[A-Z][a-z]+[A-Z]\w*:`, strings.TrimPrefix(event, "Warning Synced "), "no Go type names")
 	for _, action := range f.kube.Actions() {
 		assert.Contains(t, []string{"list", "watch"}, action.GetVerb(), "nothing written")

@@ -11,6 +11,7 @@ import (
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/canary"
 	"github.com/serin-dev/serin/pkg/router"
+	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
 // observe gathers what analysis.Step looks at. Every read goes through a
@@ -23,6 +24,8 @@ func (c *Controller) observe(ctx context.Context, cd *flaggerv1.Canary, rt route
 	case apierrors.IsNotFound(err):
 		obs.TargetMissing = true
 		return obs, nil
+	case syncerr.IsPermanent(err):
+		return obs, err // it names the field to fix
 	case err != nil:
 		return obs, fmt.Errorf("read revision: %w", err)
 	}
