@@ -66,6 +66,10 @@ func (p *Policy) add(e string) error {
 		if err != nil {
 			return fmt.Errorf("not a CIDR block (CIDR entries take no port): %w", err)
 		}
+		if prefix.Addr().Is4In6() && prefix.Bits() >= 96 {
+			// Addresses are checked unmapped, so an IPv4-mapped block must be too.
+			prefix = netip.PrefixFrom(prefix.Addr().Unmap(), prefix.Bits()-96)
+		}
 		p.nets = append(p.nets, netRule{prefix: prefix.Masked()})
 		return nil
 	}

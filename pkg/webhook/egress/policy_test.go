@@ -55,7 +55,7 @@ func TestAllowsName(t *testing.T) {
 }
 
 func TestAllowsIP(t *testing.T) {
-	p, err := Parse([]string{"10.96.0.0/12", "127.0.0.1:8080", "[::1]:9090", "fd00::/8", "192.168.1.10"})
+	p, err := Parse([]string{"10.96.0.0/12", "127.0.0.1:8080", "[::1]:9090", "fd00::/8", "192.168.1.10", "::ffff:172.16.0.0/108"})
 	require.NoError(t, err)
 	tests := []struct {
 		ip   string
@@ -73,11 +73,13 @@ func TestAllowsIP(t *testing.T) {
 		{"fd12::1", 443, true},
 		{"192.168.1.10", 1, true},
 		{"169.254.169.254", 80, false},
+		{"172.16.5.5", 80, true}, // an IPv4-mapped block is its IPv4 block
+		{"172.32.0.1", 80, false},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, p.AllowsIP(netip.MustParseAddr(tt.ip), tt.port), "%s:%d", tt.ip, tt.port)
 	}
-	assert.Equal(t, "10.96.0.0/12,127.0.0.1:8080,[::1]:9090,fd00::/8,192.168.1.10", p.String())
+	assert.Equal(t, "10.96.0.0/12,127.0.0.1:8080,[::1]:9090,fd00::/8,192.168.1.10,::ffff:172.16.0.0/108", p.String())
 }
 
 func TestDeniedErrorNamesTheFlag(t *testing.T) {
