@@ -48,7 +48,7 @@ func (c *Deployments) resolveConfigs(namespace string, spec *corev1.PodSpec) (tr
 			out.checksums[ref.Key()] = ConfigMapChecksum(cm)
 			out.configMaps = append(out.configMaps, cm)
 		case SecretKind:
-			s, err := c.secrets.Secrets(namespace).Get(ref.Name)
+			s, err := c.secrets.Get(namespace, ref.Name)
 			if apierrors.IsNotFound(err) && ref.Optional {
 				continue
 			}
@@ -170,7 +170,7 @@ func (c *Deployments) syncPrimaryConfigMap(ctx context.Context, want *corev1.Con
 // is immutable, so it is set on create only.
 func (c *Deployments) syncPrimarySecret(ctx context.Context, want *corev1.Secret) error {
 	client := c.kube.CoreV1().Secrets(want.Namespace)
-	have, err := c.secrets.Secrets(want.Namespace).Get(want.Name)
+	have, err := c.secrets.Get(want.Namespace, want.Name)
 	if apierrors.IsNotFound(err) {
 		if _, err := client.Create(ctx, want, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("creating secret %s.%s failed: %w", want.Name, want.Namespace, err)

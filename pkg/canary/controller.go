@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -38,8 +40,9 @@ type Config struct {
 	HPAs autoscalinglisters.HorizontalPodAutoscalerLister
 	// ConfigMaps lists ConfigMaps; not needed when DisableConfigTracking is set.
 	ConfigMaps corelisters.ConfigMapLister
-	// Secrets lists Secrets; not needed when DisableConfigTracking is set.
-	Secrets corelisters.SecretLister
+	// Secrets reads Secrets (pkg/secretcache); not needed when
+	// DisableConfigTracking is set.
+	Secrets SecretGetter
 
 	// SelectorLabels are the pod label keys tried, in order; empty means
 	// DefaultSelectorLabels.
@@ -58,6 +61,15 @@ type Config struct {
 	NewID func() string
 }
 
+// SecretGetter reads a Secret with its data. A missing Secret is a NotFound
+// error. The Secret returned is shared: callers must not change it.
+type SecretGetter interface {
+	Get(namespace, name string) (*corev1.Secret, error)
+	// ControlledBy returns the Secrets of namespace that the object with
+	// uid controls.
+	ControlledBy(namespace string, uid types.UID) ([]*corev1.Secret, error)
+}
+
 // Deployments manages the primary Deployment and its companions for
 // Canaries whose target is a Deployment. It is safe for concurrent use.
 type Deployments struct {
@@ -65,7 +77,7 @@ type Deployments struct {
 	deployments    appslisters.DeploymentLister
 	hpas           autoscalinglisters.HorizontalPodAutoscalerLister
 	configMaps     corelisters.ConfigMapLister
-	secrets        corelisters.SecretLister
+	secrets        SecretGetter
 	selectorLabels []string
 	includePrefix  []string
 	trackConfigs   bool

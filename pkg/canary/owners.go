@@ -49,7 +49,8 @@ func (c *Deployments) ensureTargetOwner(ctx context.Context, cd *flaggerv1.Canar
 		case ConfigMapKind:
 			err = rewriteNamed(ctx, cd, c.configMaps.ConfigMaps(cd.Namespace).Get, ref.Name, add, c.updateConfigMap)
 		case SecretKind:
-			err = rewriteNamed(ctx, cd, c.secrets.Secrets(cd.Namespace).Get, ref.Name, add, c.updateSecret)
+			err = rewriteNamed(ctx, cd, func(name string) (*corev1.Secret, error) { return c.secrets.Get(cd.Namespace, name) },
+				ref.Name, add, c.updateSecret)
 		}
 		if err != nil {
 			return err
@@ -89,7 +90,7 @@ func (c *Deployments) RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, r
 	if err := rewriteControlled(ctx, cd, configMaps, rw, c.updateConfigMap); err != nil {
 		return err
 	}
-	secrets, err := c.secrets.Secrets(ns).List(labels.Everything())
+	secrets, err := c.secrets.ControlledBy(ns, cd.UID)
 	if err != nil {
 		return err
 	}

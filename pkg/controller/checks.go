@@ -6,10 +6,10 @@ import (
 	"fmt"
 
 	"github.com/sirupsen/logrus"
-	corelisters "k8s.io/client-go/listers/core/v1"
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/canary"
 	listers "github.com/serin-dev/serin/pkg/client/listers/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/metrics"
 	"github.com/serin-dev/serin/pkg/webhook"
@@ -21,7 +21,7 @@ type checks struct {
 	webhooks  Webhooks
 	providers MetricProviders
 	templates listers.MetricTemplateLister
-	secrets   corelisters.SecretLister
+	secrets   canary.SecretGetter
 	metrics   *syncMetrics
 	// metricsServer is -metrics-server, the default Prometheus.
 	metricsServer string
@@ -138,7 +138,7 @@ func (k *checks) fromTemplate(metric flaggerv1.CanaryMetric, model metrics.Model
 	}
 	var credentials map[string][]byte
 	if ref := tmpl.Spec.Provider.SecretRef; ref != nil {
-		secret, err := k.secrets.Secrets(ns).Get(ref.Name)
+		secret, err := k.secrets.Get(ns, ref.Name)
 		if err != nil {
 			return "", nil, "", fmt.Errorf("Metric template %s.%s secret %s error: %v", name, ns, ref.Name, err)
 		}

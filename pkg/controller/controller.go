@@ -61,6 +61,12 @@ type Config struct {
 	// events wake the owning canary, so that drift is corrected at once.
 	RouteInformers []cache.SharedIndexInformer
 
+	// SecretInformer is an informer of Secrets, metadata-only in the
+	// operator (see pkg/secretcache); a change to one wakes the canaries of
+	// its namespace, whose targets may track it. Nil when config tracking
+	// is off.
+	SecretInformer cache.SharedIndexInformer
+
 	// Plugins are the router, workload, metrics and webhook implementations.
 	Plugins Plugins
 
@@ -135,7 +141,6 @@ func (c *Controller) registerHandlers() error {
 	canaries := c.cfg.FlaggerInformers.Flagger().V1beta1().Canaries().Informer()
 	deployments := c.cfg.KubeInformers.Apps().V1().Deployments().Informer()
 	configMaps := c.cfg.KubeInformers.Core().V1().ConfigMaps().Informer()
-	secrets := c.cfg.KubeInformers.Core().V1().Secrets().Informer()
 	services := c.cfg.KubeInformers.Core().V1().Services().Informer()
 	autoscalers := c.cfg.KubeInformers.Autoscaling().V2().HorizontalPodAutoscalers().Informer()
 
@@ -156,9 +161,6 @@ func (c *Controller) registerHandlers() error {
 		{configMaps, cache.ResourceEventHandlerFuncs{
 			UpdateFunc: c.configUpdated,
 		}},
-		{secrets, cache.ResourceEventHandlerFuncs{
-			UpdateFunc: c.configUpdated,
-		}},
 		// What an idle sync repairs wakes its canary (see owned.go).
 		{services, cache.ResourceEventHandlerFuncs{
 			UpdateFunc: c.serviceUpdated,
@@ -167,6 +169,12 @@ func (c *Controller) registerHandlers() error {
 		{autoscalers, cache.ResourceEventHandlerFuncs{
 			DeleteFunc: c.enqueueOwner,
 		}},
+	}
+	if c.cfg.SecretInformer != nil {
+		handlers = append(handlers, struct {
+			informer cache.SharedIndexInformer
+			handler  cache.ResourceEventHandler
+		}{c.cfg.SecretInformer, cache.ResourceEventHandlerFuncs{UpdateFunc: c.configUpdated}})
 	}
 	for _, inf := range c.cfg.RouteInformers {
 		handlers = append(handlers, struct {
@@ -338,6 +346,12 @@ func (c *Controller) configUpdated(oldObj, newObj any) {
 	case *corev1.Secret:
 		if equality.Semantic.DeepEqual(oldObj.(*corev1.Secret).Data, o.Data) {
 			return
+		}
+		namespace = o.Namespace
+	case *metav1.PartialObjectMetadata:
+		// Only the metadata is known: any change may be one of the data.
+		if oldObj.(*metav1.PartialObjectMetadata).ResourceVersion == o.ResourceVersion {
+			return // a resync
 		}
 		namespace = o.Namespace
 	default:

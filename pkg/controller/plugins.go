@@ -8,7 +8,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/serin-dev/serin/pkg/analysis"
@@ -37,7 +36,7 @@ type Plugins struct {
 	// Webhooks calls the canaries' webhooks.
 	Webhooks Webhooks
 	// Secrets reads the credentials of MetricTemplates.
-	Secrets corelisters.SecretLister
+	Secrets canary.SecretGetter
 	// Alerts delivers the canaries' alerts.
 	Alerts Alerts
 	// Releases records Flagger's release metrics.

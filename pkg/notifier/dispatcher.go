@@ -7,19 +7,25 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
-	corelisters "k8s.io/client-go/listers/core/v1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	listers "github.com/serin-dev/serin/pkg/client/listers/flagger/v1beta1"
 )
 
+// SecretGetter reads a Secret with its data; a missing one is a NotFound
+// error.
+type SecretGetter interface {
+	Get(namespace, name string) (*corev1.Secret, error)
+}
+
 // DispatcherConfig is what a Dispatcher reads from and posts with.
 type DispatcherConfig struct {
 	// AlertProviders resolves analysis.alerts[].providerRef.
 	AlertProviders listers.AlertProviderLister
-	// Secrets resolves the providers' secretRef.
-	Secrets corelisters.SecretLister
+	// Secrets resolves the providers' secretRef (pkg/secretcache).
+	Secrets SecretGetter
 	// Global receives the alerts of canaries without analysis.alerts.
 	Global GlobalConfig
 	// ClusterName, when set, is shown first with every alert as the Cluster
@@ -36,7 +42,7 @@ type DispatcherConfig struct {
 // concurrent use by the controller's workers.
 type Dispatcher struct {
 	providers   listers.AlertProviderLister
-	secrets     corelisters.SecretLister
+	secrets     SecretGetter
 	global      []namedNotifier
 	clusterName string
 	noCrossNS   bool

@@ -50,7 +50,7 @@ func (d *Dispatcher) credentials(p *flaggerv1.AlertProvider) (address, token str
 	if p.Spec.SecretRef == nil {
 		return p.Spec.Address, "", nil
 	}
-	secret, err := d.secrets.Secrets(p.Namespace).Get(p.Spec.SecretRef.Name)
+	secret, err := d.secrets.Get(p.Namespace, p.Spec.SecretRef.Name)
 	if err != nil {
 		return "", "", fmt.Errorf("secretRef: %w", err)
 	}

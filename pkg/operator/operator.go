@@ -8,8 +8,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
+	corev1 "k8s.io/api/core/v1"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -24,6 +27,7 @@ import (
 	"github.com/serin-dev/serin/pkg/metrics"
 	"github.com/serin-dev/serin/pkg/notifier"
 	"github.com/serin-dev/serin/pkg/router"
+	"github.com/serin-dev/serin/pkg/secretcache"
 	"github.com/serin-dev/serin/pkg/telemetry"
 	"github.com/serin-dev/serin/pkg/webhook"
 	"github.com/serin-dev/serin/pkg/webhook/egress"
@@ -153,6 +157,21 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		informers.WithTransform(stripManagedFields))
 	gatewayFactory := gatewayinformers.NewSharedInformerFactoryWithOptions(gateway, 0, gatewayinformers.WithNamespace(cfg.Namespace),
 		gatewayinformers.WithTransform(stripManagedFields))
+	// Secrets are watched by their metadata only; the data of the few that
+	// targets, MetricTemplates and AlertProviders use is read when needed.
+	metadataClient, err := metadata.NewForConfig(rc)
+	if err != nil {
+		return nil, err
+	}
+	metadataFactory := metadatainformer.NewFilteredSharedInformerFactory(metadataClient, 0, cfg.Namespace, nil)
+	secretInformer := metadataFactory.ForResource(corev1.SchemeGroupVersion.WithResource("secrets")).Informer()
+	if err := secretInformer.SetTransform(stripManagedFields); err != nil {
+		return nil, err
+	}
+	secrets, err := secretcache.New(kube, secretInformer)
+	if err != nil {
+		return nil, err
+	}
 
 	routers, routeInformers, err := newRouters(kube, gateway, gatewayFactory, cfg.MeshProvider)
 	if err != nil {
@@ -163,7 +182,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		Deployments:           kubeFactory.Apps().V1().Deployments().Lister(),
 		HPAs:                  kubeFactory.Autoscaling().V2().HorizontalPodAutoscalers().Lister(),
 		ConfigMaps:            kubeFactory.Core().V1().ConfigMaps().Lister(),
-		Secrets:               kubeFactory.Core().V1().Secrets().Lister(),
+		Secrets:               secrets,
 		SelectorLabels:        cfg.SelectorLabels,
 		IncludeLabelPrefix:    cfg.IncludeLabelPrefix,
 		DisableConfigTracking: cfg.DisableConfigTracking,
@@ -174,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 	}
 	alerts, err := notifier.NewDispatcher(notifier.DispatcherConfig{
 		AlertProviders: flaggerFactory.Flagger().V1beta1().AlertProviders().Lister(),
-		Secrets:        kubeFactory.Core().V1().Secrets().Lister(),
+		Secrets:        secrets,
 		Global:         cfg.Alerts,
 		ClusterName:    cfg.ClusterName,
 		// The same refusal at delivery, so that no path reads another
@@ -194,7 +213,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		Routers:      routers,
 		Metrics:      metrics.NewProviderCache(metrics.DefaultCacheSize),
 		Webhooks:     webhook.NewCaller(webhook.Config{Egress: cfg.Egress}),
-		Secrets:      kubeFactory.Core().V1().Secrets().Lister(),
+		Secrets:      secrets,
 		EventWebhook: cfg.EventWebhook,
 	}
 	for _, inf := range routeInformers {
@@ -215,6 +234,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		KubeInformers:    kubeFactory,
 		FlaggerInformers: flaggerFactory,
 		RouteInformers:   routeInformers,
+		SecretInformer:   secretInformer,
 		Plugins:          plugins,
 		Recorder:         recorder,
 		Logger:           cfg.Logger,
@@ -235,7 +255,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		alerts:     alerts,
 		releases:   releases,
 		events:     recorder,
-		start:      []func(<-chan struct{}){kubeFactory.Start, flaggerFactory.Start, gatewayFactory.Start},
+		start:      []func(<-chan struct{}){kubeFactory.Start, flaggerFactory.Start, gatewayFactory.Start, metadataFactory.Start},
 	}, nil
 }
 

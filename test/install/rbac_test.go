@@ -50,9 +50,10 @@ var operatorAllowList = map[string][]string{
 	"services": {"list", "watch", "create", "update", "delete"},
 	// Config tracking: informers, and the -primary copies created and updated
 	// (pkg/canary/configs_sync.go); Secrets also hold the credentials of
-	// MetricTemplates and AlertProviders.
+	// MetricTemplates and AlertProviders. Secrets are watched by metadata
+	// and the data of the ones in use read with get (pkg/secretcache).
 	"configmaps": {"list", "watch", "create", "update", "delete"},
-	"secrets":    {"list", "watch", "create", "update", "delete"},
+	"secrets":    {"get", "list", "watch", "create", "update", "delete"},
 	// The HTTPRoute informers (v1 and v1beta1 share the resource) and the
 	// route Serin owns (pkg/router/gatewayapi_client.go).
 	"httproutes.gateway.networking.k8s.io": {"list", "watch", "create", "update", "delete"},
