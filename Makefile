@@ -73,7 +73,8 @@ bench-compare: testbin ## Flagger 1.44.0 (default flags, then Serin's limits) an
 FUZZ_TARGETS = pkg/analysis:FuzzStep pkg/metrics:FuzzRender \
 	pkg/loadtester:FuzzGateHandlers pkg/loadtester:FuzzTaskHandler \
 	pkg/loadtester/shlex:FuzzLex pkg/loadtester/hey:FuzzParse \
-	pkg/webhook:FuzzPayload pkg/webhook:FuzzCallResponse pkg/webhook:FuzzBudget
+	pkg/webhook:FuzzPayload pkg/webhook:FuzzCallResponse pkg/webhook:FuzzBudget \
+	pkg/webhook/egress:FuzzPolicy
 FUZZTIME ?= 10s
 FUZZ_PARALLEL ?= 2
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each; a failing input lands in the package's testdata/fuzz.
