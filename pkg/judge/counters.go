@@ -1,0 +1,68 @@
+package judge
+
+import "math"
+
+// Counters are one arm's cumulative counters as an instant query returns
+// them: requests served and bad events (errors, slow requests) among them.
+type Counters struct {
+	Requests float64 `json:"requests"`
+	Bad      float64 `json:"bad"`
+}
+
+// Sample is one tick's counters of both arms.
+type Sample struct {
+	Baseline Counters `json:"baseline"`
+	Canary   Counters `json:"canary"`
+}
+
+// maxCounter is the largest counter taken as exact: float64 counters stop
+// counting one by one above 2^53, and the test's arithmetic stays finite.
+const maxCounter = 1 << 53
+
+// CounterDelta is how much a cumulative counter grew from prev to cur. A
+// counter that went down was reset (its process restarted) and counts again
+// from zero, so all of cur is new, as Prometheus' rate() assumes. A summed
+// counter whose one pod restarted is overcounted this way by what the other
+// pods had counted; that shows as a jump in one arm, which the traffic-split
+// test sees.
+func CounterDelta(prev, cur float64) float64 {
+	if cur < prev {
+		return cur
+	}
+	return cur - prev
+}
+
+func (c Counters) delta(prev Counters) Counters {
+	return Counters{Requests: CounterDelta(prev.Requests, c.Requests), Bad: CounterDelta(prev.Bad, c.Bad)}
+}
+
+func (c Counters) add(o Counters) Counters {
+	return Counters{Requests: c.Requests + o.Requests, Bad: c.Bad + o.Bad}
+}
+
+func (c Counters) arm() Arm {
+	a := Arm{Requests: c.Requests, Bad: c.Bad}
+	if c.Requests > 0 {
+		a.Rate = c.Bad / c.Requests
+	}
+	return a
+}
+
+// Delta is the growth of every counter of s since prev.
+func (s Sample) Delta(prev Sample) Sample {
+	return Sample{Baseline: s.Baseline.delta(prev.Baseline), Canary: s.Canary.delta(prev.Canary)}
+}
+
+func (s Sample) add(o Sample) Sample {
+	return Sample{Baseline: s.Baseline.add(o.Baseline), Canary: s.Canary.add(o.Canary)}
+}
+
+// valid reports whether every counter is a number a counter can hold.
+func (s Sample) valid() bool {
+	for _, v := range []float64{s.Baseline.Requests, s.Baseline.Bad, s.Canary.Requests, s.Canary.Bad} {
+		if math.IsNaN(v) || v < 0 || v > maxCounter {
+			return false
+		}
+	}
+	return true
+}
