@@ -32,8 +32,16 @@ func CounterDelta(prev, cur float64) float64 {
 	return cur - prev
 }
 
+// delta is how much an arm served since prev. Its two counters come from the
+// same processes and restart together: when either went down, both count
+// from zero. Taking the requests' growth since prev with the bad events'
+// new value would credit the arm with a burst of bad events and make a
+// false failure.
 func (c Counters) delta(prev Counters) Counters {
-	return Counters{Requests: CounterDelta(prev.Requests, c.Requests), Bad: CounterDelta(prev.Bad, c.Bad)}
+	if c.Requests < prev.Requests || c.Bad < prev.Bad {
+		return c
+	}
+	return Counters{Requests: c.Requests - prev.Requests, Bad: c.Bad - prev.Bad}
 }
 
 func (c Counters) add(o Counters) Counters {
