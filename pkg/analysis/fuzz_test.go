@@ -86,6 +86,8 @@ const (
 	fRouteCanary
 	fMirrored
 	fRouteErr
+	fRequest         // a request in the annotations (requests.go)
+	fRequestRevision // the revision it names
 	fieldCount
 )
 
@@ -112,7 +114,8 @@ var (
 	}
 	// phaseOptions are the phases a stored status may hold; the last one
 	// stands for the phase spelled by the bytes after the fields.
-	phaseOptions = []v1beta1.CanaryPhase{
+	requestOptions = []string{"", RequestPromote, RequestPromoteFull, RequestAbort, RequestRetry, "rollback", "handled"}
+	phaseOptions   = []v1beta1.CanaryPhase{
 		v1beta1.CanaryPhaseProgressing, v1beta1.CanaryPhaseWaitingPromotion, v1beta1.CanaryPhasePromoting,
 		v1beta1.CanaryPhaseFinalising, v1beta1.CanaryPhaseSucceeded, v1beta1.CanaryPhaseFailed,
 		v1beta1.CanaryPhaseInitialized, v1beta1.CanaryPhaseInitializing, v1beta1.CanaryPhaseWaiting,
@@ -150,6 +153,15 @@ func fuzzInput(data []byte) (*v1beta1.Canary, Observations, *fakeChecks) {
 	// The finalizer, but where removed below: revertOnDeletion's, or, on a
 	// canary without it, one that an older Serin put there.
 	c.Finalizers = []string{Finalizer}
+	if action := pick(b, fRequest, requestOptions); action != "" {
+		c.Annotations = map[string]string{RequestAnnotation: action, RequestIDAnnotation: "req"}
+		if rev := pick(b, fRequestRevision, []string{"", rev2, rev3}); rev != "" {
+			c.Annotations[RequestRevisionAnnotation] = rev
+		}
+		if action == "handled" {
+			c.Status.LastHandledRequest = "req"
+		}
+	}
 	switch b.at(fDeletion) % 4 {
 	case 1:
 		c.DeletionTimestamp = &metav1.Time{Time: t0}
@@ -523,6 +535,9 @@ func checkPromotion(t testing.TB, c *v1beta1.Canary, obs Observations, checks *f
 	require.Equal(t, Ready, obs.Canary.State, "promoted a canary that is not ready")
 	if c.SkipAnalysis() {
 		return
+	}
+	if r, ok := pendingRequest(c, st); ok && r.action == RequestPromoteFull && (r.revision == "" || r.revision == obs.TargetHash) {
+		return // promoted by hand, without the rest of the analysis
 	}
 	a := c.GetAnalysis()
 	for _, h := range a.Webhooks {

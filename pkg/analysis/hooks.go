@@ -14,6 +14,9 @@ func (t *tick) call(h v1beta1.CanaryWebhook) error {
 // scaled up. The first refusal moves the canary to Waiting with one warning
 // event and one alert; later refusals add nothing until the gate opens.
 func (t *tick) confirmRollout() bool {
+	if t.gatesOpened() {
+		return true
+	}
 	waiting := t.st.Phase == v1beta1.CanaryPhaseWaiting
 	for _, h := range t.an.WebhooksOf(v1beta1.ConfirmRolloutHook) {
 		if err := t.call(h); err != nil {
@@ -34,6 +37,9 @@ func (t *tick) confirmRollout() bool {
 // confirmTrafficIncrease runs the confirm-traffic-increase gates before a
 // weight increase; Flagger warns and alerts on every refused tick.
 func (t *tick) confirmTrafficIncrease() bool {
+	if t.gatesOpened() {
+		return true
+	}
 	for _, h := range t.an.WebhooksOf(v1beta1.ConfirmTrafficIncreaseHook) {
 		if err := t.call(h); err != nil {
 			t.warning(msgWaitTraffic, canaryID(t.cd), h.Name)
@@ -49,6 +55,9 @@ func (t *tick) confirmTrafficIncrease() bool {
 // done. The first refusal moves the canary to WaitingPromotion and alerts;
 // the analysis keeps running on later ticks, each refusal warning again.
 func (t *tick) confirmPromotion() bool {
+	if t.gatesOpened() {
+		return true
+	}
 	for _, h := range t.an.WebhooksOf(v1beta1.ConfirmPromotionHook) {
 		if err := t.call(h); err != nil {
 			t.warning(msgWaitPromotion, canaryID(t.cd), h.Name)

@@ -40,8 +40,12 @@ func (t *tick) initialize() {
 // Flagger.
 func (t *tick) idle() {
 	t.act(EnsurePrimary{}, ReconcileRouting{})
-	if newRevision(t.st, t.obs) {
+	retry := t.requested(RequestRetry)
+	if newRevision(t.st, t.obs) || retry {
 		t.pending()
+		if retry && t.st.Phase != v1beta1.CanaryPhaseFailed {
+			t.retryRequested() // the run started, or waits at its confirm-rollout gate
+		}
 		return
 	}
 	t.recordRevert()
@@ -95,7 +99,7 @@ func (t *tick) waiting() {
 func (t *tick) pending() {
 	policies := []policy{primaryReady, routesReadable}
 	if t.st.Phase == v1beta1.CanaryPhaseWaiting {
-		policies = append(policies, noManualRollback)
+		policies = append([]policy{abortRequested}, append(policies, noManualRollback)...)
 	}
 	if !t.passes(policies...) || !t.confirmRollout() {
 		return
@@ -117,7 +121,10 @@ func (t *tick) pending() {
 // gates in Flagger's order, then the checks, then the strategy's step.
 func (t *tick) analyse() {
 	t.act(EnsurePrimary{}, ReconcileRouting{})
-	if !t.passes(primaryReady, routesReadable, revisionUnchanged, canaryReady) {
+	if !t.passes(abortRequested, primaryReady, routesReadable, revisionUnchanged, canaryReady) {
+		return
+	}
+	if t.promoteFull() {
 		return
 	}
 	if t.cd.SkipAnalysis() {

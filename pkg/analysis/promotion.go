@@ -133,6 +133,9 @@ func (t *tick) announceRollback(r result) {
 	case ReasonManualRollback:
 		t.warning(msgRollbackManual, canaryID(t.cd))
 		t.alert(v1beta1.SeverityWarn, "%s", alertRollbackManual)
+	case ReasonRequest:
+		t.warning(msgAborted, canaryID(t.cd), r.message)
+		t.alert(v1beta1.SeverityWarn, "%s", alertAborted)
 	}
 }
 

@@ -25,7 +25,9 @@ type tick struct {
 	// checked is set once this tick's rollout checks (hooks and metrics)
 	// ran and passed; nothing is promoted on a tick without them.
 	checked bool
-	d       Decision
+	// req is the pending request the phase handler acts on (requests.go).
+	req request
+	d   Decision
 }
 
 // Step runs one tick of the canary state machine and returns what the
@@ -77,6 +79,7 @@ func (t *tick) run() {
 		return
 	}
 	t.syncFinalizer()
+	t.takeRequest()
 	switch phase := t.st.Phase; {
 	case phase != "" && Idle(phase):
 		t.idle()

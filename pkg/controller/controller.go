@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 
+	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	clientset "github.com/serin-dev/serin/pkg/client/clientset/versioned"
 	informers "github.com/serin-dev/serin/pkg/client/informers/externalversions"
@@ -224,11 +225,13 @@ func (c *Controller) canaryUpdated(oldObj, newObj any) {
 		c.queue.Add(key)
 		return
 	}
+	// A new request (requests.go in pkg/analysis) changes only annotations.
+	requested := analysis.PendingRequest(cur) != "" && analysis.PendingRequest(cur) != analysis.PendingRequest(old)
 	if old.Generation == cur.Generation && cur.DeletionTimestamp.Equal(old.DeletionTimestamp) &&
-		equality.Semantic.DeepEqual(old.Finalizers, cur.Finalizers) {
+		equality.Semantic.DeepEqual(old.Finalizers, cur.Finalizers) && !requested {
 		return
 	}
-	if old.Generation != cur.Generation || !cur.DeletionTimestamp.Equal(old.DeletionTimestamp) {
+	if old.Generation != cur.Generation || !cur.DeletionTimestamp.Equal(old.DeletionTimestamp) || requested {
 		c.schedule.changedBy(key, cur.UID)
 	}
 	c.queue.Add(key)

@@ -57,6 +57,10 @@ type slot struct {
 	// target, an edited or deleted Canary) woke the canary, until its next
 	// sync looks at it.
 	changed bool
+	// request is the id of the last request (kubectl serin promote, abort,
+	// ...) that was let through early; each new one is, once, so that it
+	// does not wait for the step after next.
+	request string
 }
 
 func newSchedule() *schedule {
@@ -170,6 +174,24 @@ func (s *schedule) awaiting(key cache.ObjectName) analysis.Workload {
 	return analysis.NoWorkload
 }
 
+// request reports whether a tick runs now for the pending request id: the
+// first time the schedule sees it. A request the tick could not handle yet
+// (a retry held by an unready primary) then waits for the next step like
+// the rest of the run, rather than running a step at every event.
+func (s *schedule) request(key cache.ObjectName, id string) bool {
+	if id == "" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sl := s.slot(key)
+	if sl.request == id {
+		return false
+	}
+	sl.request = id
+	return true
+}
+
 // changedBy records that a user's change to the canary with uid woke key.
 func (s *schedule) changedBy(key cache.ObjectName, uid types.UID) {
 	s.mu.Lock()
@@ -239,7 +261,8 @@ func (c *Controller) due(ctx context.Context, key cache.ObjectName, cd *flaggerv
 	if cd.DeletionTimestamp != nil {
 		return true
 	}
-	return analysis.Idle(cd.Status.Phase) || c.schedule.due(key, now) || c.becameReady(ctx, key, cd)
+	return analysis.Idle(cd.Status.Phase) || c.schedule.due(key, now) || c.schedule.request(key, analysis.PendingRequest(cd)) ||
+		c.becameReady(ctx, key, cd)
 }
 
 // becameReady reports whether the workload that held the canary's last step

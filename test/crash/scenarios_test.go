@@ -2,11 +2,14 @@ package crash
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
@@ -171,6 +174,27 @@ var scenarios = []*scenario{
 			return true, setImage(ctx, r, imageV2)
 		},
 		want: succeeded, wantPrimary: imageV2,
+	},
+	{
+		name:    "abort-request",
+		release: push(imageV1),
+		// kubectl serin abort while the canary is at 25%: the rollback and
+		// the request's acknowledgement are one step.
+		step: func(ctx context.Context, r *run, v view) (bool, error) {
+			if r.marked("abort") || v.target != imageV1 || v.canaryWeight != 25 {
+				return false, nil
+			}
+			r.mark("abort")
+			patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q,%q:"abort-1"}}}`,
+				analysis.RequestAnnotation, analysis.RequestAbort, analysis.RequestIDAnnotation)
+			written, err := r.env.flagger.FlaggerV1beta1().Canaries(r.ns).Patch(ctx, canaryName, types.MergePatchType,
+				[]byte(patch), metav1.PatchOptions{})
+			if err == nil {
+				r.act.wrote("canaries", resourceVersion(written))
+			}
+			return true, err
+		},
+		want: failed, wantPrimary: imageV0,
 	},
 	{
 		name: "revision-at-promotion",

@@ -73,6 +73,12 @@ type CanaryStatus struct {
 	// +optional
 	LastPromotedSpec string `json:"lastPromotedSpec,omitempty"`
 
+	// LastHandledRequest is the serin.dev/request-id of the last request
+	// (promote, abort, retry) the operator handled: a request whose id
+	// differs from it is pending. Serin only; Flagger ignores it.
+	// +optional
+	LastHandledRequest string `json:"lastHandledRequest,omitempty"`
+
 	// LastTransitionTime is when the status was last written.
 	// +optional
 	LastTransitionTime metav1.Time `json:"lastTransitionTime,omitempty"`
