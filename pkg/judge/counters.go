@@ -21,10 +21,11 @@ const maxCounter = 1 << 53
 
 // CounterDelta is how much a cumulative counter grew from prev to cur. A
 // counter that went down was reset (its process restarted) and counts again
-// from zero, so all of cur is new, as Prometheus' rate() assumes. A summed
-// counter whose one pod restarted is overcounted this way by what the other
-// pods had counted; that shows as a jump in one arm, which the traffic-split
-// test sees.
+// from zero, so all of cur is new, as Prometheus' rate() assumes. Two resets
+// escape this rule: a summed counter whose one pod restarted is overcounted
+// by what the other pods had counted, and a counter that restarted and grew
+// past prev before the tick is undercounted. Either distorts one arm's
+// requests, which the traffic-split test sees (see the Monte Carlo tests).
 func CounterDelta(prev, cur float64) float64 {
 	if cur < prev {
 		return cur
@@ -56,7 +57,7 @@ func (c Counters) arm() Arm {
 	return a
 }
 
-// Delta is the growth of every counter of s since prev.
+// Delta is what each arm served between prev and s (see Counters.delta).
 func (s Sample) Delta(prev Sample) Sample {
 	return Sample{Baseline: s.Baseline.delta(prev.Baseline), Canary: s.Canary.delta(prev.Canary)}
 }

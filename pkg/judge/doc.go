@@ -9,8 +9,10 @@
 //
 // For errors, or requests slower than an SLO bucket, each arm reports two
 // cumulative counters per tick: requests and bad events. Differences are
-// taken here (CounterDelta: a counter that went down restarted from zero, so
-// its new value is the increment, as Prometheus' rate() assumes). Model the
+// taken here: a counter that went down restarted from zero, so its new value
+// is the increment, as Prometheus' rate() assumes (CounterDelta), and since
+// an arm's two counters come from the same processes, both restart when
+// either went down (Sample.Delta). Model the
 // bad events of arm a in a tick as Poisson with mean λa·na, where na is the
 // requests it served and λa its bad-event rate. Given the tick's total of bad
 // events x = xb + xc, the canary's share is binomial:
