@@ -15,7 +15,7 @@ IMAGE_REPO ?= ghcr.io/serin-dev
 CONTAINER_ENGINE ?= $(shell for e in docker podman; do $$e info >/dev/null 2>&1 && echo $$e && break; done)
 
 .PHONY: all build test test-unit test-integration test-e2e testbin verify codegen fmt vet clean
-.PHONY: bench bench-compare test-crash
+.PHONY: bench bench-compare test-crash test-judge
 .PHONY: manifests image
 .PHONY: demo demo-down test-e2e-traffic
 .PHONY: test-chaos
@@ -39,6 +39,10 @@ test-crash: testbin ## Interrupt every write of every release scenario and print
 	@mkdir -p _output
 	SERIN_CRASH_FULL=1 SERIN_CRASH_REPORT=$(CURDIR)/_output/crash-report.txt $(GO) test -count=1 -timeout 120m -parallel 8 ./test/crash/...; \
 	status=$$?; cat _output/crash-report.txt 2>/dev/null; exit $$status
+
+# make test runs 1,000 simulated releases per scenario; this runs 10,000.
+test-judge: ## Monte Carlo releases of the statistical judge, with the measured rates (pkg/judge/RESULTS.md).
+	SERIN_JUDGE_FULL=1 $(GO) test -count=1 -v -run 'MonteCarlo' ./pkg/judge/
 
 test-e2e-traffic: ## Real traffic through Traefik: promotion split, zero errors, rollback (root; ~3 min warm).
 	@# Without root the tests skip (they need network namespaces): build nothing for them then.
@@ -74,7 +78,7 @@ FUZZ_TARGETS = pkg/analysis:FuzzStep pkg/metrics:FuzzRender \
 	pkg/loadtester:FuzzGateHandlers pkg/loadtester:FuzzTaskHandler \
 	pkg/loadtester/shlex:FuzzLex pkg/loadtester/hey:FuzzParse \
 	pkg/webhook:FuzzPayload pkg/webhook:FuzzCallResponse pkg/webhook:FuzzBudget \
-	pkg/webhook/egress:FuzzPolicy
+	pkg/webhook/egress:FuzzPolicy pkg/judge:FuzzCounts
 FUZZTIME ?= 10s
 FUZZ_PARALLEL ?= 2
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each; a failing input lands in the package's testdata/fuzz.

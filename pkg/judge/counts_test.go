@@ -93,6 +93,7 @@ func TestObserveVerdicts(t *testing.T) {
 		samples []Sample
 		verdict Verdict
 		reason  string
+		says    string // part of the message, where the reason is shared
 	}{
 		{
 			name: "one sample is only the origin", samples: []Sample{sample(5000, 5, 5000, 5)},
@@ -121,6 +122,13 @@ func TestObserveVerdicts(t *testing.T) {
 			verdict: Inconclusive, reason: ReasonSampleRatio,
 		},
 		{
+			// 2060 of 4000 requests: 51.5%, outside 50% ± 1%, with too few
+			// requests for the split test to call it.
+			name: "a split outside the tolerance that is not yet a mismatch", config: CountConfig{SplitTolerance: 0.01},
+			samples: []Sample{origin, sample(1940, 40, 2060, 10)},
+			verdict: Continue, reason: ReasonNotEnoughEvidence, says: "but the canary served 51.5%",
+		},
+		{
 			name: "a failure stands whatever the split", samples: []Sample{origin, sample(15000, 10, 10000, 100)},
 			verdict: Fail, reason: ReasonWorse,
 		},
@@ -145,7 +153,7 @@ func TestObserveVerdicts(t *testing.T) {
 			}
 			assert.Equal(t, tc.verdict, d.Verdict, d.Message)
 			assert.Equal(t, tc.reason, d.Reason, d.Message)
-			assert.NotEmpty(t, d.Message)
+			assert.Contains(t, d.Message, tc.says)
 		})
 	}
 }

@@ -126,6 +126,7 @@ func checkCountDecision(t *testing.T, c CountConfig, d Decision) {
 		require.True(t, enough, "a pass below the minimum of requests")
 		require.Positive(t, s.Baseline.Bad, "a pass without baseline bad events")
 		require.Less(t, s.SplitEvidence, s.SplitThreshold, "a pass on a mismatched split")
+		require.LessOrEqual(t, math.Abs(s.CanaryShare-s.ExpectedShare), c.SplitTolerance, "a pass on a split outside the tolerance")
 		require.GreaterOrEqual(t, s.PassEvidence, s.PassThreshold*(1-1e-9))
 	case Continue:
 		require.True(t, enough)

@@ -221,12 +221,14 @@ func TestMonteCarloDetection(t *testing.T) {
 }
 
 // A canary that receives 45% of the two arms' requests instead of half: a
-// mismatch, and then never a pass.
+// mismatch, and no pass before it either, unless the split seen so far
+// looks within the tolerance.
 func TestMonteCarloSampleRatioMismatch(t *testing.T) {
 	c := CountConfig{}.WithDefaults()
 	_, pass, _, _, mismatch := runReleases(c, release{baseRate: 0.01, ratio: 1, share: 0.45}, monteCarloRuns()/10, 20)
 	t.Logf("A/A with the canary at 45%% of the requests: mismatches %s, passes %s", &mismatch, &pass)
 	assert.Greater(t, mismatch.rate(), 0.9)
+	assert.LessOrEqual(t, pass.rate(), 0.01, "a split outside the tolerance passes only when it looks within it")
 }
 
 // The Mann-Whitney test once at the end of an analysis, on A/A per-tick
