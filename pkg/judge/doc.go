@@ -70,9 +70,11 @@
 // of a Beta prior centred on the expected share against the best share in
 // the tolerated interval. It is again bounded by a test martingale, so a
 // mismatch is declared with probability at most SplitAlpha when there is
-// none. A mismatch makes the decision Inconclusive, never Pass. It does not
-// stop a Fail: the count test conditions on the requests served, so its
-// evidence holds whatever the split.
+// none. A mismatch makes the decision Inconclusive, never Pass, and a split
+// seen outside the tolerance holds a pass back (Continue) before the test
+// has the evidence to call it. A mismatch does not stop a Fail: the count
+// test conditions on the requests served, so its evidence holds whatever
+// the split.
 //
 // # Continuous metrics: Mann-Whitney U
 //
