@@ -35,8 +35,9 @@ const (
 
 // Decision is one tick's verdict with what a user needs to see why: the
 // reason in one word and in a sentence, and the numbers of the test that
-// decided. Exactly one of Counts and Ranks is set. Every float is finite, so
-// that a Decision can be written to a status as it is.
+// decided: Counts for the count test, Ranks for Mann-Whitney, neither when
+// the config or the sample was invalid. Every float is finite, so that a
+// Decision can be written to a status as it is.
 type Decision struct {
 	Verdict Verdict       `json:"verdict"`
 	Reason  string        `json:"reason"`
