@@ -130,6 +130,9 @@ func renderRelease(r release, color bool) string {
 		for _, be := range rt.Backends {
 			fmt.Fprintf(w, "  backend\t%s\tweight %d\n", be.Name, be.Weight)
 		}
+		if !rt.Missing && len(rt.Parents) == 0 {
+			fmt.Fprintln(w, "  parent\tnone has reported status")
+		}
 		for _, p := range rt.Parents {
 			fmt.Fprintf(w, "  parent\t%s\tAccepted %s\tResolvedRefs %s\n", p.Name, p.Accepted, p.ResolvedRefs)
 		}

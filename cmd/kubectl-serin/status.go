@@ -38,6 +38,7 @@ func runStatus(ctx context.Context, c *cli) int {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
 	defer cancel()
 	var last progress
+	var lastErr string
 	for {
 		cd, err := c.serin.FlaggerV1beta1().Canaries(c.namespace).Get(ctx, name, metav1.GetOptions{})
 		switch {
@@ -60,8 +61,9 @@ func runStatus(ctx context.Context, c *cli) int {
 				}
 			}
 		}
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil && err.Error() != lastErr {
 			fmt.Fprintf(c.errOut, "kubectl serin status: %v (retrying)\n", err)
+			lastErr = err.Error()
 		}
 		select {
 		case <-ctx.Done():
