@@ -47,10 +47,12 @@
 // passing a canary whose rate is rp times the baseline's or worse.
 //
 // Bernoulli requests (each fails with probability p) make the conditional law
-// hypergeometric rather than binomial at r = 1, which is smaller in the
-// convex order (Hoeffding 1963), so E stays a supermartingale: the test is
-// conservative, not broken. What does break it is overdispersion: errors in
-// bursts (a pod restart, a bad minute) count as many independent events.
+// at r = 1 hypergeometric rather than binomial, which is smaller in the
+// convex order (Hoeffding 1963), so with ToleratedRatio 1 the fail evidence
+// of an A/A release stays a supermartingale: conservative, not broken. At
+// other ratios the binomial is the small-rate limit, exact for Poisson
+// counts. What does break the test is overdispersion: errors in bursts (a
+// pod restart, a bad minute) count as many independent events.
 //
 // Ticks in which one arm served no request carry their increments to the next
 // tick (CountState.Pending): θ is undefined without requests, and grouping
