@@ -34,6 +34,13 @@ type CountConfig struct {
 	// SplitAlpha bounds the probability of ever declaring a mismatch when
 	// the share is within the tolerance. Default 0.001.
 	SplitAlpha float64
+	// Dispersion is the variance of one arm's bad events in a tick over
+	// their mean: 1 (the default) when requests fail independently, more
+	// when errors come in bursts that hit one arm and not the other. Each
+	// tick's log likelihood ratio is divided by it, the quasi-likelihood
+	// correction. Bursts common to both arms need none: the test conditions
+	// on the total of bad events.
+	Dispersion float64
 }
 
 // Defaults of CountConfig.
@@ -46,6 +53,7 @@ const (
 	DefaultExpectedShare  = 0.5
 	DefaultSplitTolerance = 0.02
 	DefaultSplitAlpha     = 0.001
+	DefaultDispersion     = 1
 )
 
 // WithDefaults returns c with every zero field set to its default.
@@ -58,6 +66,7 @@ func (c CountConfig) WithDefaults() CountConfig {
 	setDefault(&c.ExpectedShare, DefaultExpectedShare)
 	setDefault(&c.SplitTolerance, DefaultSplitTolerance)
 	setDefault(&c.SplitAlpha, DefaultSplitAlpha)
+	setDefault(&c.Dispersion, DefaultDispersion)
 	return c
 }
 
@@ -86,6 +95,7 @@ func (c CountConfig) Validate() error {
 	check(open01(c.ExpectedShare), "expected share %v is not in (0, 1)", c.ExpectedShare)
 	check(c.SplitTolerance >= 0 && c.SplitTolerance < min(c.ExpectedShare, 1-c.ExpectedShare),
 		"split tolerance %v leaves no share on one side of %v", c.SplitTolerance, c.ExpectedShare)
+	check(c.Dispersion >= 1 && c.Dispersion < 1e6, "dispersion %v is not in [1, 1e6)", c.Dispersion)
 	return errors.Join(errs...)
 }
 

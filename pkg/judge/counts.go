@@ -88,7 +88,7 @@ func (c CountConfig) accumulate(logLR, grid []float64, r0 float64, p Sample) {
 	logTheta0, logNotTheta0 := logTheta(nc, nb, r0)
 	for i, m := range grid {
 		logTheta, logNotTheta := logTheta(nc, nb, m*r0)
-		logLR[i] += xlogy(p.Canary.Bad, logTheta-logTheta0) + xlogy(p.Baseline.Bad, logNotTheta-logNotTheta0)
+		logLR[i] += (xlogy(p.Canary.Bad, logTheta-logTheta0) + xlogy(p.Baseline.Bad, logNotTheta-logNotTheta0)) / c.Dispersion
 	}
 }
 

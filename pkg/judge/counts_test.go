@@ -23,12 +23,14 @@ func observeAll(t *testing.T, c CountConfig, samples ...Sample) (CountState, Dec
 
 // mixture is the mean over the alternatives r of the binomial likelihood
 // ratio of xc canary bad events among xc+xb, θ(r) = ρr/(ρr+1−ρ), against
-// r0: the formula of the package doc, written out independently of the code.
-func mixture(rho, r0 float64, rs []float64, xc, xb float64) float64 {
+// r0, each to the power 1/dispersion: the formula of the package doc,
+// written out independently of the code.
+func mixture(rho, r0 float64, rs []float64, xc, xb, dispersion float64) float64 {
 	theta := func(r float64) float64 { return rho * r / (rho*r + 1 - rho) }
 	var sum float64
 	for _, r := range rs {
-		sum += math.Pow(theta(r)/theta(r0), xc) * math.Pow((1-theta(r))/(1-theta(r0)), xb)
+		lr := math.Pow(theta(r)/theta(r0), xc) * math.Pow((1-theta(r))/(1-theta(r0)), xb)
+		sum += math.Pow(lr, 1/dispersion)
 	}
 	return sum / float64(len(rs))
 }
@@ -41,6 +43,7 @@ func TestObserveEvidence(t *testing.T) {
 		rho      float64 // the canary's share of the batch's requests
 		xc, xb   float64
 		rf, rp   float64
+		disp     float64 // 0: the default, 1
 		failWant float64 // hand value, to check the formula itself
 	}{
 		{
@@ -59,6 +62,10 @@ func TestObserveEvidence(t *testing.T) {
 			rho: 0.5, xc: 10, xb: 2, rf: 2, rp: 3,
 		},
 		{
+			name: "dispersion 2", samples: []Sample{origin, sample(1000, 2, 1000, 10)},
+			rho: 0.5, xc: 10, xb: 2, rf: 1, rp: 1.5, disp: 2,
+		},
+		{
 			// The canary's counters reset between the two samples: the
 			// batch is the same as in the first case.
 			name: "a reset of the canary's counters", samples: []Sample{sample(5000, 50, 5000, 50), sample(6000, 52, 1000, 10)},
@@ -71,10 +78,11 @@ func TestObserveEvidence(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := CountConfig{ToleratedRatio: tc.rf, PassRatio: tc.rp, MinRequests: 1}
+			c := CountConfig{ToleratedRatio: tc.rf, PassRatio: tc.rp, MinRequests: 1, Dispersion: tc.disp}
 			_, d := observeAll(t, c, tc.samples...)
-			fail := mixture(tc.rho, tc.rf, []float64{1.25 * tc.rf, 1.5 * tc.rf, 2 * tc.rf, 3 * tc.rf, 5 * tc.rf, 10 * tc.rf}, tc.xc, tc.xb)
-			pass := mixture(tc.rho, tc.rp, []float64{tc.rp / 3, tc.rp / 2, 2 * tc.rp / 3, 0.8 * tc.rp}, tc.xc, tc.xb)
+			disp := max(tc.disp, 1)
+			fail := mixture(tc.rho, tc.rf, []float64{1.25 * tc.rf, 1.5 * tc.rf, 2 * tc.rf, 3 * tc.rf, 5 * tc.rf, 10 * tc.rf}, tc.xc, tc.xb, disp)
+			pass := mixture(tc.rho, tc.rp, []float64{tc.rp / 3, tc.rp / 2, 2 * tc.rp / 3, 0.8 * tc.rp}, tc.xc, tc.xb, disp)
 			if tc.failWant != 0 {
 				assert.InDelta(t, tc.failWant, fail, 0.1)
 			}
@@ -203,6 +211,8 @@ func TestCountConfigValidate(t *testing.T) {
 		{"negative minimum", CountConfig{MinRequests: -1}, false},
 		{"share 1", CountConfig{ExpectedShare: 1}, false},
 		{"tolerance wider than the share", CountConfig{ExpectedShare: 0.1, SplitTolerance: 0.1}, false},
+		{"dispersion below 1", CountConfig{Dispersion: 0.5}, false},
+		{"dispersion 3", CountConfig{Dispersion: 3}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.config.Validate()

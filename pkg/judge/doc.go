@@ -51,8 +51,13 @@
 // convex order (Hoeffding 1963), so with ToleratedRatio 1 the fail evidence
 // of an A/A release stays a supermartingale: conservative, not broken. At
 // other ratios the binomial is the small-rate limit, exact for Poisson
-// counts. What does break the test is overdispersion: errors in bursts (a
-// pod restart, a bad minute) count as many independent events.
+// counts. What does break the test is overdispersion in one arm: errors in
+// bursts (a pod restart, a bad minute of one version) count as many
+// independent events. Bursts common to both arms cancel, since the test
+// conditions on the total; for bursts of one arm, Dispersion (the variance
+// of an arm's bad events over their mean) tempers each tick's likelihood
+// ratio to the power 1/Dispersion, the quasi-likelihood correction, which
+// restores the bound in the Monte Carlo tests (RESULTS.md).
 //
 // Ticks in which one arm served no request carry their increments to the next
 // tick (CountState.Pending): θ is undefined without requests, and grouping

@@ -10,11 +10,13 @@ import (
 )
 
 // fuzzConfigs are the configs a fuzz input picks from with its first byte:
-// defaults, a quick one that decides on little data, and an invalid one.
+// defaults, a quick one that decides on little data, an invalid one, and
+// one for errors in bursts.
 var fuzzConfigs = []CountConfig{
 	{},
 	{Alpha: 0.5, Beta: 0.5, MinRequests: 1, ToleratedRatio: 0.5, SplitTolerance: 0.4},
 	{ToleratedRatio: 2, PassRatio: 1},
+	{Alpha: 0.3, MinRequests: 10, Dispersion: 3},
 }
 
 // fuzzCounter decodes one counter from two bytes: mostly a count (times a

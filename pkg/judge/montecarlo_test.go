@@ -39,6 +39,12 @@ type release struct {
 	share    float64 // the canary's share of the two arms' requests
 	// resets is the chance that an arm's process restarts in a tick.
 	resets float64
+	// burst makes errors come in bursts: each arm's rate in a tick is
+	// multiplied by a Gamma(burst, 1/burst) factor (mean 1, coefficient of
+	// variation 1/√burst); 0 is no burst. With sharedBurst both arms have
+	// the same factor (a dependency's bad minute), else each its own.
+	burst       int
+	sharedBurst bool
 }
 
 // outcome is when a release first failed, first passed and first showed a
@@ -67,9 +73,13 @@ func simulate(r *rand.Rand, c CountConfig, rel release) outcome {
 		weight := float64(min(5*tick, 25)) / 100
 		both := int(math.Round(2 * weight * requestsPerTick))
 		nc := split(r, both, rel.share)
+		gb, gc := burst(r, rel.burst), burst(r, rel.burst)
+		if rel.sharedBurst {
+			gc = gb
+		}
 		s := Sample{
-			Baseline: baseline.serve(r, both-nc, rel.baseRate, rel.resets),
-			Canary:   canary.serve(r, nc, rel.baseRate*rel.ratio, rel.resets),
+			Baseline: baseline.serve(r, both-nc, rel.baseRate*gb, rel.resets),
+			Canary:   canary.serve(r, nc, rel.baseRate*rel.ratio*gc, rel.resets),
 		}
 		var d Decision
 		st, d = c.Observe(st, s)
@@ -89,6 +99,19 @@ func simulate(r *rand.Rand, c CountConfig, rel release) outcome {
 		}
 	}
 	return out
+}
+
+// burst is a Gamma(k, 1/k) draw, the sum of k exponentials over k; 1
+// without bursts.
+func burst(r *rand.Rand, k int) float64 {
+	if k == 0 {
+		return 1
+	}
+	var sum float64
+	for range k {
+		sum += r.ExpFloat64()
+	}
+	return sum / float64(k)
 }
 
 // split is how many of n requests go to the canary: exact coin flips at one
@@ -175,19 +198,23 @@ func firstOf(at, other int) int {
 // arm and tick, a pod restart every 50 minutes), a restart whose counters
 // have already grown past their last values cannot be seen: the arm loses
 // what it counted before, and the split test rightly calls the tick a
-// mismatch (inconclusive, the safe side).
+// mismatch (inconclusive, the safe side). Bursts of errors common to both
+// arms cancel out: the test conditions on the total of bad events.
 func TestMonteCarloAA(t *testing.T) {
 	c := CountConfig{}.WithDefaults()
 	runs := monteCarloRuns()
 	for i, tc := range []struct {
-		baseRate, resets float64
+		name string
+		release
 	}{
-		{0.01, 0},
-		{0.003, 0},
-		{0.01, 0.02},
+		{"A/A at 1% errors", release{baseRate: 0.01}},
+		{"A/A at 0.3% errors", release{baseRate: 0.003}},
+		{"A/A at 1% errors, 2% restarts", release{baseRate: 0.01, resets: 0.02}},
+		{"A/A at 1% errors in bursts common to both arms (cv 50%)", release{baseRate: 0.01, burst: 4, sharedBurst: true}},
 	} {
-		name := fmt.Sprintf("A/A at %.1f%% errors, %.0f%% restarts", 100*tc.baseRate, 100*tc.resets)
-		fail, pass, _, _, mismatch := runReleases(c, release{baseRate: tc.baseRate, ratio: 1, share: 0.5, resets: tc.resets}, runs, uint64(1+i))
+		name := tc.name
+		tc.ratio, tc.share = 1, 0.5
+		fail, pass, _, _, mismatch := runReleases(c, tc.release, runs, uint64(1+i))
 		t.Logf("%s: false failures %s (alpha %.2f)", name, &fail, c.Alpha)
 		t.Logf("%s: early passes %s", name, &pass)
 		t.Logf("%s: sample-ratio mismatches %s (split alpha %.3f)", name, &mismatch, c.SplitAlpha)
@@ -195,6 +222,28 @@ func TestMonteCarloAA(t *testing.T) {
 		assert.Greater(t, pass.rate(), 0.5, "equal arms should mostly pass early")
 		if tc.resets == 0 {
 			assert.LessOrEqual(t, mismatch.rate(), c.SplitAlpha)
+		}
+	}
+}
+
+// Bursts that hit one arm and not the other (each arm's rate multiplied by
+// its own Gamma factor every tick, coefficient of variation 25%) break the
+// binomial model and fail equal arms far more often than alpha: that is why
+// Dispersion exists. An arm serves up to 15 bad events a tick here, so the
+// variance over the mean is at most 1 + 15/16 ≈ 2; declaring 2 restores the
+// bound.
+func TestMonteCarloBursts(t *testing.T) {
+	runs := monteCarloRuns()
+	rel := release{baseRate: 0.01, ratio: 1, share: 0.5, burst: 16}
+	for i, dispersion := range []float64{1, 2} {
+		c := CountConfig{Dispersion: dispersion}.WithDefaults()
+		fail, pass, _, _, _ := runReleases(c, rel, runs, uint64(40+i))
+		t.Logf("A/A at 1%% errors in bursts of one arm (cv 25%%), dispersion %g: false failures %s (alpha %.2f)", dispersion, &fail, c.Alpha)
+		t.Logf("A/A at 1%% errors in bursts of one arm (cv 25%%), dispersion %g: early passes %s", dispersion, &pass)
+		if dispersion == 1 {
+			assert.Greater(t, fail.rate(), c.Alpha, "the binomial model should not hold here")
+		} else {
+			assert.LessOrEqual(t, fail.rate(), c.Alpha)
 		}
 	}
 }
