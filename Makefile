@@ -40,7 +40,7 @@ test-crash: testbin ## Interrupt every write of every release scenario and print
 	SERIN_CRASH_FULL=1 SERIN_CRASH_REPORT=$(CURDIR)/_output/crash-report.txt $(GO) test -count=1 -timeout 120m -parallel 8 ./test/crash/...; \
 	status=$$?; cat _output/crash-report.txt 2>/dev/null; exit $$status
 
-# make test runs 1,000 simulated releases per scenario; this runs 10,000.
+# make test runs 500 simulated releases per scenario; this runs 10,000.
 test-judge: ## Monte Carlo releases of the statistical judge, with the measured rates (pkg/judge/RESULTS.md).
 	SERIN_JUDGE_FULL=1 $(GO) test -count=1 -v -run 'MonteCarlo' ./pkg/judge/
 

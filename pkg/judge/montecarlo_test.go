@@ -30,7 +30,7 @@ func monteCarloRuns() int {
 	if os.Getenv("SERIN_JUDGE_FULL") == "1" {
 		return 10000
 	}
-	return 1000
+	return 500
 }
 
 type release struct {
