@@ -28,6 +28,7 @@ func TestSmoke(t *testing.T) {
 	assert.Positive(t, res.lateness.total(), "the operator's lateness histogram was read")
 	assert.Positive(t, res.eventsPosted, "the bench waited for the operator's events")
 	assert.Zero(t, res.eventsDropped)
+	assert.GreaterOrEqual(t, res.eventsDelivered, 2*cfg.n, "the Canaries' Events counted: at least one per weight step")
 
 	// The audit log attributes requests to the operator's identity, and to
 	// the right phase: three Services per canary at init, route weights in
