@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"strings"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -110,8 +112,32 @@ func objects(objs []any) []runtime.Object {
 // fakeCLI is a cli over fake clientsets holding objs, writing to buffers.
 type fakeCLI struct {
 	*cli
-	stdout, stderr *bytes.Buffer
+	stdout, stderr *syncBuffer
 	serin          *serinfake.Clientset
+}
+
+// syncBuffer is a buffer that a command running in a goroutine writes
+// while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// renders counts the releases `get` printed.
+func (f fakeCLI) renders() int {
+	return strings.Count(f.stdout.String(), "Canary:      ")
 }
 
 func newFakeCLI(opts *options, objs ...runtime.Object) fakeCLI {
@@ -126,7 +152,7 @@ func newFakeCLI(opts *options, objs ...runtime.Object) fakeCLI {
 			kube = append(kube, o)
 		}
 	}
-	f := fakeCLI{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, serin: serinfake.NewSimpleClientset(serin...)}
+	f := fakeCLI{stdout: &syncBuffer{}, stderr: &syncBuffer{}, serin: serinfake.NewSimpleClientset(serin...)}
 	f.cli = &cli{
 		opts: opts, namespace: "test", out: f.stdout, errOut: f.stderr,
 		kube: kubefake.NewClientset(kube...), serin: f.serin, gateway: gatewayfake.NewClientset(gateway...),

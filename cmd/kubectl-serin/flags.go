@@ -117,6 +117,11 @@ func (o *options) connect(stdout, stderr io.Writer) (*cli, error) {
 		return nil, err
 	}
 	rest.UserAgent = "kubectl-serin"
+	// Every call is a short read or patch: a hung API server must not hold a
+	// CI job past the command's own --timeout by much.
+	if rest.Timeout == 0 {
+		rest.Timeout = 30 * time.Second
+	}
 	c := &cli{opts: o, namespace: namespace, out: stdout, errOut: stderr, color: colorful(stdout)}
 	if c.kube, err = kubernetes.NewForConfig(rest); err != nil {
 		return nil, err

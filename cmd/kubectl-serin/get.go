@@ -33,15 +33,14 @@ func runGet(ctx context.Context, c *cli) int {
 	name := c.opts.args[0]
 	var last string
 	for {
-		r, err := c.release(ctx, name)
-		if err != nil {
+		text, err := c.renderGet(ctx, name)
+		switch {
+		case err != nil && !c.opts.watch:
 			fmt.Fprintf(c.errOut, "kubectl serin get: %v\n", err)
 			return exitError
-		}
-		text, err := c.format(r, func() string { return renderRelease(r, c.color) })
-		if err != nil {
-			fmt.Fprintf(c.errOut, "kubectl serin get: %v\n", err)
-			return exitError
+		case err != nil:
+			// A watch outlives a restart of the API server or a deleted canary.
+			text = fmt.Sprintf("kubectl serin get: %v\n", err)
 		}
 		if text != last {
 			if last != "" {
@@ -59,6 +58,15 @@ func runGet(ctx context.Context, c *cli) int {
 		case <-time.After(c.opts.interval):
 		}
 	}
+}
+
+// renderGet reads the release and renders it as --output asks.
+func (c *cli) renderGet(ctx context.Context, name string) (string, error) {
+	r, err := c.release(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	return c.format(r, func() string { return renderRelease(r, c.color) })
 }
 
 // release reads one canary and what it drives.

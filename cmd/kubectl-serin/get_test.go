@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -125,4 +126,29 @@ func TestGetMissingCanary(t *testing.T) {
 	f := newFakeCLI(&options{name: "get", args: []string{"podinfo"}})
 	assert.Equal(t, exitError, runGet(t.Context(), f.cli))
 	assert.Contains(t, f.stderr.String(), `"podinfo" not found`)
+}
+
+// TestGetWatch prints the release again when it changes, and only then.
+func TestGetWatch(t *testing.T) {
+	cd := newCanary(withStatus(flaggerv1.CanaryPhaseProgressing, 10, 0))
+	f := newFakeCLI(&options{name: "get", args: []string{"podinfo"}, watch: true, interval: 5 * time.Millisecond}, cd)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	go func() { done <- runGet(ctx, f.cli) }()
+
+	advanced := cd.DeepCopy()
+	advanced.Status.CanaryWeight = 20
+	require.Eventually(t, func() bool {
+		return f.renders() == 1
+	}, 5*time.Second, 5*time.Millisecond, "the first render")
+	require.NoError(t, f.serin.Tracker().Update(flaggerv1.SchemeGroupVersion.WithResource("canaries"), advanced, "test"))
+	require.Eventually(t, func() bool {
+		return f.renders() == 2
+	}, 5*time.Second, 5*time.Millisecond, "a render of the change")
+	cancel()
+	assert.Equal(t, exitOK, <-done)
+	out := f.stdout.String()
+	assert.Contains(t, out, "Weight:      10\n")
+	assert.Contains(t, out, "Weight:      20\n")
+	assert.Equal(t, 2, f.renders(), "no render without a change")
 }

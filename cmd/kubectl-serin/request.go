@@ -61,18 +61,21 @@ func runRequest(ctx context.Context, c *cli) int {
 	if !c.opts.wait {
 		return exitOK
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
-	defer cancel()
+	deadline := time.NewTimer(c.opts.timeout)
+	defer deadline.Stop()
 	for {
 		a, err := c.acknowledgement(ctx, name, id)
 		if err == nil && a.state != pending {
 			return a.report(c)
 		}
 		select {
-		case <-ctx.Done():
+		case <-deadline.C:
 			fmt.Fprintf(c.errOut, "kubectl serin %s: %s not acknowledged within %s: %s\n",
 				c.opts.name, id, c.opts.timeout, a.describe(err))
 			return exitTimeout
+		case <-ctx.Done():
+			fmt.Fprintf(c.errOut, "kubectl serin %s: interrupted; %s stays pending\n", c.opts.name, id)
+			return exitError
 		case <-time.After(c.opts.interval):
 		}
 	}

@@ -35,8 +35,10 @@ func statusFlags(o *options) {
 // installed without analysis.
 func runStatus(ctx context.Context, c *cli) int {
 	name := c.opts.args[0]
-	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
-	defer cancel()
+	// The deadline is a timer, not the context of the reads: a read near the
+	// deadline ends normally rather than failing with it.
+	deadline := time.NewTimer(c.opts.timeout)
+	defer deadline.Stop()
 	var last progress
 	var lastErr string
 	for {
@@ -61,15 +63,18 @@ func runStatus(ctx context.Context, c *cli) int {
 				}
 			}
 		}
-		if err != nil && ctx.Err() == nil && err.Error() != lastErr {
+		if err != nil && err.Error() != lastErr {
 			fmt.Fprintf(c.errOut, "kubectl serin status: %v (retrying)\n", err)
 			lastErr = err.Error()
 		}
 		select {
-		case <-ctx.Done():
+		case <-deadline.C:
 			fmt.Fprintf(c.errOut, "kubectl serin status: timed out after %s waiting for %s/%s: %s\n",
 				c.opts.timeout, c.namespace, name, last.describe())
 			return exitTimeout
+		case <-ctx.Done():
+			fmt.Fprintln(c.errOut, "kubectl serin status: interrupted")
+			return exitError
 		case <-time.After(c.opts.interval):
 		}
 	}
