@@ -42,8 +42,8 @@ Commands:
   abort NAME                     roll the current run back now
   retry NAME                     run the Failed revision again
 
-Flags of every command:
-  -n, --namespace NS   --context NAME   --kubeconfig PATH   -o, --output json|yaml
+Flags of every command: -n, --namespace NS   --context NAME   --kubeconfig PATH
+Of list and get:        -o, --output json|yaml
 Run 'kubectl serin COMMAND -h' for the flags of a command.
 `
 
@@ -71,11 +71,12 @@ var commands = map[string]command{
 // run parses args, builds the clients and runs the command; it returns the
 // process's exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return exitError
-		}
+		return exitError
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
 	cmd, ok := commands[args[0]]
