@@ -52,7 +52,7 @@ LDFLAGS_BASE="-s -w"
 log() { printf '%s testbin: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 print_paths() {
 	printf 'SERIN_TESTBIN=%s\n' "$DIR"
