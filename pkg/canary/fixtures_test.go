@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -29,6 +28,7 @@ import (
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/owners"
+	"github.com/serin-dev/serin/test/lib/secretlister"
 )
 
 const ns = "test"
@@ -84,7 +84,7 @@ func newFixtureWith(t *testing.T, mod func(*Config), objs ...runtime.Object) *fi
 		Deployments: appslisters.NewDeploymentLister(deps),
 		HPAs:        autoscalinglisters.NewHorizontalPodAutoscalerLister(hpas),
 		ConfigMaps:  corelisters.NewConfigMapLister(cms),
-		Secrets:     secretLister{corelisters.NewSecretLister(secrets)},
+		Secrets:     secretlister.Lister{SecretLister: corelisters.NewSecretLister(secrets)},
 		Clock:       testingclock.NewFakePassiveClock(testNow),
 		NewID: func() string {
 			f.ids++
@@ -294,22 +294,4 @@ func configObjects() []runtime.Object {
 func errConflict() error {
 	return apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "deployments"}, "podinfo-primary",
 		errors.New("the object has been modified"))
-}
-
-// secretLister reads Secrets from a typed lister, as SecretGetter.
-type secretLister struct{ lister corelisters.SecretLister }
-
-func (l secretLister) Get(namespace, name string) (*corev1.Secret, error) {
-	return l.lister.Secrets(namespace).Get(name)
-}
-
-func (l secretLister) ControlledBy(namespace string, uid types.UID) ([]*corev1.Secret, error) {
-	all, err := l.lister.Secrets(namespace).List(labels.Everything())
-	var out []*corev1.Secret
-	for _, s := range all {
-		if ref := metav1.GetControllerOf(s); ref != nil && ref.UID == uid {
-			out = append(out, s)
-		}
-	}
-	return out, err
 }

@@ -13,11 +13,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	kubeinformers "k8s.io/client-go/informers"
 	kubefake "k8s.io/client-go/kubernetes/fake"
-	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	testingclock "k8s.io/utils/clock/testing"
@@ -38,6 +35,7 @@ import (
 	"github.com/serin-dev/serin/pkg/telemetry"
 	"github.com/serin-dev/serin/pkg/webhook"
 	"github.com/serin-dev/serin/test/lib/must"
+	"github.com/serin-dev/serin/test/lib/secretlister"
 )
 
 // fixture is a controller over fake clientsets, with real informers fed by
@@ -66,7 +64,7 @@ func newFixture(t *testing.T) *fixture {
 	routes := gatewayFactory.Gateway().V1().HTTPRoutes()
 	rt, err := router.New(router.ProviderGatewayAPIV1, router.Config{GatewayClient: f.gateway, HTTPRouteListerV1: routes.Lister()})
 	require.NoError(t, err)
-	secrets := secretLister{kubeFactory.Core().V1().Secrets().Lister()}
+	secrets := secretlister.Lister{SecretLister: kubeFactory.Core().V1().Secrets().Lister()}
 	workload, err := canary.NewDeployments(canary.Config{
 		KubeClient:  f.kube,
 		Deployments: kubeFactory.Apps().V1().Deployments().Lister(),
@@ -417,23 +415,4 @@ func TestNewRevisionIsUrgent(t *testing.T) {
 	require.NoError(t, f.ctrl.sync(ctx, f.key))
 	assert.False(t, f.ctrl.urgent(f.key), "the sync has seen the new revision")
 	f.syncUntil(t, flaggerv1.CanaryPhaseProgressing, nil)
-}
-
-// secretLister reads Secrets from a typed lister, as canary.SecretGetter;
-// the operator reads them through pkg/secretcache.
-type secretLister struct{ lister corelisters.SecretLister }
-
-func (l secretLister) Get(namespace, name string) (*corev1.Secret, error) {
-	return l.lister.Secrets(namespace).Get(name)
-}
-
-func (l secretLister) ControlledBy(namespace string, uid types.UID) ([]*corev1.Secret, error) {
-	all, err := l.lister.Secrets(namespace).List(labels.Everything())
-	var out []*corev1.Secret
-	for _, s := range all {
-		if ref := metav1.GetControllerOf(s); ref != nil && ref.UID == uid {
-			out = append(out, s)
-		}
-	}
-	return out, err
 }

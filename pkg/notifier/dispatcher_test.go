@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -18,6 +17,7 @@ import (
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	listers "github.com/serin-dev/serin/pkg/client/listers/flagger/v1beta1"
+	"github.com/serin-dev/serin/test/lib/secretlister"
 )
 
 // dispatcherFor returns a Dispatcher over listers holding objs (providers
@@ -33,7 +33,7 @@ func dispatcherFor(t *testing.T, cfg DispatcherConfig, objs ...any) *Dispatcher 
 		}
 	}
 	cfg.AlertProviders = listers.NewAlertProviderLister(newIndexer(t, providers...))
-	cfg.Secrets = secretLister{corelisters.NewSecretLister(newIndexer(t, secrets...))}
+	cfg.Secrets = secretlister.Lister{SecretLister: corelisters.NewSecretLister(newIndexer(t, secrets...))}
 	if cfg.Notifier == (Config{}) {
 		cfg.Notifier = testConfig()
 	}
@@ -250,7 +250,7 @@ func TestNotifiersAreCached(t *testing.T) {
 	secrets := newIndexer(t, newSecret("test", "url", map[string]string{"address": rcv.URL + "/a"}))
 	d, err := NewDispatcher(DispatcherConfig{
 		AlertProviders: listers.NewAlertProviderLister(newIndexer(t, newProvider("test", "chat", TypeSlack, "", withSecretRef("url")))),
-		Secrets:        secretLister{corelisters.NewSecretLister(secrets)},
+		Secrets:        secretlister.Lister{SecretLister: corelisters.NewSecretLister(secrets)},
 		Notifier:       testConfig(),
 	})
 	require.NoError(t, err)
@@ -278,11 +278,4 @@ func TestDeliveryErrorUnwraps(t *testing.T) {
 	err := error(&DeliveryError{Provider: "test/chat", Type: TypeSlack, Err: cause})
 	assert.ErrorIs(t, err, cause)
 	assert.EqualError(t, err, "alert provider test/chat (slack): boom")
-}
-
-// secretLister reads Secrets from a typed lister, as SecretGetter.
-type secretLister struct{ lister corelisters.SecretLister }
-
-func (l secretLister) Get(namespace, name string) (*corev1.Secret, error) {
-	return l.lister.Secrets(namespace).Get(name)
 }
