@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -17,6 +15,7 @@ import (
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	serinfake "github.com/serin-dev/serin/pkg/client/clientset/versioned/fake"
+	"github.com/serin-dev/serin/test/lib/syncbuf"
 )
 
 // t0 is the fixed "now" of the rendering tests.
@@ -112,27 +111,8 @@ func objects(objs []any) []runtime.Object {
 // fakeCLI is a cli over fake clientsets holding objs, writing to buffers.
 type fakeCLI struct {
 	*cli
-	stdout, stderr *syncBuffer
+	stdout, stderr *syncbuf.Buffer
 	serin          *serinfake.Clientset
-}
-
-// syncBuffer is a buffer that a command running in a goroutine writes
-// while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // renders counts the releases `get` printed.
@@ -152,7 +132,7 @@ func newFakeCLI(opts *options, objs ...runtime.Object) fakeCLI {
 			kube = append(kube, o)
 		}
 	}
-	f := fakeCLI{stdout: &syncBuffer{}, stderr: &syncBuffer{}, serin: serinfake.NewSimpleClientset(serin...)}
+	f := fakeCLI{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, serin: serinfake.NewSimpleClientset(serin...)}
 	f.cli = &cli{
 		opts: opts, namespace: "test", out: f.stdout, errOut: f.stderr,
 		kube: kubefake.NewClientset(kube...), serin: f.serin, gateway: gatewayfake.NewClientset(gateway...),

@@ -1,7 +1,6 @@
 package crash
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/operator"
+	"github.com/serin-dev/serin/test/lib/syncbuf"
 )
 
 // Bounds of a run, in clock jumps (each to the next timer, or a minute).
@@ -49,7 +49,7 @@ type run struct {
 	world  *world
 	prom   *promServer
 	hooks  *hooks
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 
 	killed    atomic.Bool
 	operators int
@@ -113,7 +113,7 @@ func execute(ctx context.Context, e *env, scn *scenario, m mode, k int, ref *res
 		clock:  newTimeline(),
 		act:    newActivity(),
 		writes: &writes{},
-		logs:   &syncBuffer{},
+		logs:   &syncbuf.Buffer{},
 		marks:  map[string]bool{},
 	}
 	if err := r.setUp(ctx); err != nil {
@@ -132,7 +132,7 @@ func execute(ctx context.Context, e *env, scn *scenario, m mode, k int, ref *res
 	if !scn.bootstrap {
 		ok, err := r.drive(ctx, func(v view) bool { return v.phase == flaggerv1.CanaryPhaseInitialized }, bootstrapJumps)
 		if err != nil || !ok {
-			return nil, fmt.Errorf("%s: the canary was not initialised (%v): %s", r.ns, err, r.logs.tail(20))
+			return nil, fmt.Errorf("%s: the canary was not initialised (%v): %s", r.ns, err, r.logs.Tail(20))
 		}
 		r.jumps = 0
 		begin = r.clock.Now()
@@ -153,7 +153,7 @@ func execute(ctx context.Context, e *env, scn *scenario, m mode, k int, ref *res
 	res.wall = time.Since(start)
 	res.check(scn, ref)
 	if len(res.violations) > 0 {
-		res.logs = r.logs.tail(40)
+		res.logs = r.logs.Tail(40)
 	}
 	return res, nil
 }
@@ -384,27 +384,4 @@ func short(image string) string {
 		return image[i+1:]
 	}
 	return image
-}
-
-// syncBuffer collects an operator's logs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// tail returns the last n lines.
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	lines := strings.Split(strings.TrimRight(b.buf.String(), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
