@@ -118,6 +118,11 @@ type CanaryAnalysis struct {
 	// Alerts are the alert providers notified of the release's progress.
 	// +optional
 	Alerts []CanaryAlert `json:"alerts,omitempty"`
+
+	// Judge compares the canary with a baseline, sequentially, for the
+	// metrics that set compare (Serin only).
+	// +optional
+	Judge *CanaryJudge `json:"judge,omitempty"`
 }
 
 // SessionAffinity configures cookie-based stickiness to the canary.
@@ -199,6 +204,11 @@ type CanaryMetric struct {
 	// {{ variables.<key> }}.
 	// +optional
 	TemplateVariables map[string]string `json:"templateVariables,omitempty"`
+
+	// Compare judges the metric against the baseline instead of against
+	// thresholdRange; it needs analysis.judge.baseline (Serin only).
+	// +optional
+	Compare *MetricComparison `json:"compare,omitempty"`
 }
 
 // CanaryThresholdRange is the accepted range of a metric's value; either

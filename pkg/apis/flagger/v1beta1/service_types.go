@@ -136,6 +136,11 @@ type CanaryService struct {
 	// Services that Serin must not touch.
 	// +optional
 	UnmanagedMetadata *UnmanagedMetadata `json:"unmanagedMetadata,omitempty"`
+
+	// Route sets the kind and name of the generated route and the template
+	// it is rendered from (Serin only).
+	// +optional
+	Route *CanaryRoute `json:"route,omitempty"`
 }
 
 // StringMatch matches a string exactly, by prefix, by suffix or by RE2

@@ -79,6 +79,39 @@ type CanaryStatus struct {
 	// +optional
 	LastHandledRequest string `json:"lastHandledRequest,omitempty"`
 
+	// Paused is set by a pause request (kubectl serin pause) and cleared by
+	// a resume request: the analysis holds its step, and moves no traffic,
+	// until resumed. Serin only.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+
+	// Run numbers the analysis runs of this canary, one per revision
+	// analysed; the history of the current and the last few runs is in the
+	// ConfigMap named in History. Serin only.
+	// +optional
+	Run int `json:"run,omitempty"`
+
+	// History names the ConfigMap, owned by the canary, that keeps every
+	// check of the current and the last few runs (kubectl serin explain).
+	// Serin only.
+	// +optional
+	History string `json:"history,omitempty"`
+
+	// Checks are the latest result of each metric and webhook of the current
+	// run. Serin only.
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=name
+	// +optional
+	Checks []CheckResult `json:"checks,omitempty"`
+
+	// Judge is the state of each metric compared with the baseline in the
+	// current run. Serin only.
+	// +listType=map
+	// +listMapKey=metric
+	// +optional
+	Judge []JudgeState `json:"judge,omitempty"`
+
 	// LastTransitionTime is when the status was last written.
 	// +optional
 	LastTransitionTime metav1.Time `json:"lastTransitionTime,omitempty"`
