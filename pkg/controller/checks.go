@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -54,7 +55,7 @@ func (k *checks) CheckMetric(ctx context.Context, metric flaggerv1.CanaryMetric)
 	if err != nil {
 		return err
 	}
-	value, err := provider.RunQuery(ctx, query)
+	value, err := provider.RunQuery(ctx, query, time.Time{})
 	switch {
 	case errors.Is(err, metrics.ErrNoValues):
 		return errors.New(metrics.NoValuesMessage(k.cd, metric, providerType, err))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,9 +18,11 @@ type countingProvider struct {
 	closed bool
 }
 
-func (p *countingProvider) RunQuery(context.Context, string) (float64, error) { return 0, nil }
-func (p *countingProvider) IsOnline(context.Context) (bool, error)            { return true, nil }
-func (p *countingProvider) closeIdleConnections()                             { p.closed = true }
+func (p *countingProvider) RunQuery(context.Context, string, time.Time) (float64, error) {
+	return 0, nil
+}
+func (p *countingProvider) IsOnline(context.Context) (bool, error) { return true, nil }
+func (p *countingProvider) closeIdleConnections()                  { p.closed = true }
 
 func newCountingCache(size int) (*ProviderCache, *int) {
 	builds := 0

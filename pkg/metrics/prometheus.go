@@ -62,10 +62,10 @@ func newPrometheus(cfg ProviderConfig) (*prometheus, error) {
 // (whichever the server lists last) and passes or fails on it: a query
 // that returns several series is ambiguous, and fails the check with an
 // error that says so and how to aggregate it.
-func (p *prometheus) RunQuery(ctx context.Context, query string) (float64, error) {
+func (p *prometheus) RunQuery(ctx context.Context, query string, at time.Time) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	value, _, _, err := p.api.Query(ctx, compact(query), time.Time{})
+	value, _, _, err := p.api.Query(ctx, compact(query), at)
 	if err != nil {
 		return 0, queryError(err)
 	}
@@ -96,7 +96,7 @@ func (p *prometheus) RunQuery(ctx context.Context, query string) (float64, error
 
 // IsOnline runs vector(1) and expects 1.
 func (p *prometheus) IsOnline(ctx context.Context) (bool, error) {
-	v, err := p.RunQuery(ctx, onlineQuery)
+	v, err := p.RunQuery(ctx, onlineQuery, time.Time{})
 	if err != nil {
 		return false, fmt.Errorf("running query failed: %w", err)
 	}

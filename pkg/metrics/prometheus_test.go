@@ -115,7 +115,7 @@ func TestPrometheusRunQuery(t *testing.T) {
 			srv := serve(t, &fakePrometheus{status: tt.status, body: tt.body})
 			p := newTestProvider(t, ProviderConfig{Address: srv.URL})
 
-			got, err := p.RunQuery(t.Context(), "up")
+			got, err := p.RunQuery(t.Context(), "up", time.Time{})
 			switch {
 			case tt.noValues:
 				require.ErrorIs(t, err, ErrNoValues)
@@ -135,9 +135,31 @@ func TestPrometheusSendsCompactQuery(t *testing.T) {
 	f := &fakePrometheus{status: 200, body: success("scalar", `[1,"1"]`)}
 	p := newTestProvider(t, ProviderConfig{Address: serve(t, f).URL})
 
-	_, err := p.RunQuery(t.Context(), "\n  sum(\n\trate(x[1m])\n  )\n")
+	_, err := p.RunQuery(t.Context(), "\n  sum(\n\trate(x[1m])\n  )\n", time.Time{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"sum( rate(x[1m]) )"}, f.queries)
+}
+
+func TestPrometheusSendsEvaluationTime(t *testing.T) {
+	tests := map[string]struct {
+		at   time.Time
+		want string
+	}{
+		"zero time is the server's now": {want: ""},
+		"a recorded time is sent":       {at: time.Unix(1700000000, 500e6), want: "1700000000.5"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			f := &fakePrometheus{status: 200, body: success("scalar", `[1,"1"]`)}
+			p := newTestProvider(t, ProviderConfig{Address: serve(t, f).URL})
+
+			_, err := p.RunQuery(t.Context(), "x", tt.at)
+			require.NoError(t, err)
+			require.Len(t, f.requests, 1)
+			require.NoError(t, f.requests[0].ParseForm())
+			assert.Equal(t, tt.want, f.requests[0].Form.Get("time"))
+		})
+	}
 }
 
 func TestPrometheusAddressUnderPath(t *testing.T) {
@@ -147,7 +169,7 @@ func TestPrometheusAddressUnderPath(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	got, err := newTestProvider(t, ProviderConfig{Address: srv.URL + "/prometheus"}).RunQuery(t.Context(), "x")
+	got, err := newTestProvider(t, ProviderConfig{Address: srv.URL + "/prometheus"}).RunQuery(t.Context(), "x", time.Time{})
 	require.NoError(t, err)
 	assert.Equal(t, 7.0, got)
 }
@@ -185,7 +207,7 @@ func TestPrometheusAuthAndHeaders(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := &fakePrometheus{status: 200, body: success("scalar", `[1,"1"]`)}
 			tt.cfg.Address = serve(t, f).URL
-			_, err := newTestProvider(t, tt.cfg).RunQuery(t.Context(), "x")
+			_, err := newTestProvider(t, tt.cfg).RunQuery(t.Context(), "x", time.Time{})
 			require.NoError(t, err)
 
 			req := f.lastRequest(t)
@@ -207,7 +229,7 @@ func TestPrometheusHeaders(t *testing.T) {
 		Address: serve(t, f).URL,
 		Headers: http.Header{"X-Scope-Orgid": {"tenant-a"}, "X-Multi": {"1", "2"}},
 	})
-	_, err := p.RunQuery(t.Context(), "x")
+	_, err := p.RunQuery(t.Context(), "x", time.Time{})
 	require.NoError(t, err)
 
 	req := f.lastRequest(t)
@@ -220,7 +242,7 @@ func TestPrometheusTimeout(t *testing.T) {
 	p := newTestProvider(t, ProviderConfig{Address: serve(t, f).URL, Timeout: 50 * time.Millisecond})
 
 	start := time.Now()
-	_, err := p.RunQuery(t.Context(), "x")
+	_, err := p.RunQuery(t.Context(), "x", time.Time{})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 2*time.Second)
 }
@@ -231,7 +253,7 @@ func TestPrometheusCallerCancellation(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(20*time.Millisecond, cancel)
-	_, err := p.RunQuery(ctx, "x")
+	_, err := p.RunQuery(ctx, "x", time.Time{})
 	require.ErrorIs(t, err, context.Canceled)
 }
 
@@ -241,10 +263,10 @@ func TestPrometheusInsecureSkipVerify(t *testing.T) {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 
-	_, err := newTestProvider(t, ProviderConfig{Address: srv.URL}).RunQuery(t.Context(), "x")
+	_, err := newTestProvider(t, ProviderConfig{Address: srv.URL}).RunQuery(t.Context(), "x", time.Time{})
 	require.ErrorContains(t, err, "certificate")
 
-	got, err := newTestProvider(t, ProviderConfig{Address: srv.URL, InsecureSkipVerify: true}).RunQuery(t.Context(), "x")
+	got, err := newTestProvider(t, ProviderConfig{Address: srv.URL, InsecureSkipVerify: true}).RunQuery(t.Context(), "x", time.Time{})
 	require.NoError(t, err)
 	assert.Equal(t, 1.0, got)
 }
@@ -317,7 +339,7 @@ func TestNewProviderErrors(t *testing.T) {
 
 func TestPrometheusLongErrorBodyIsCut(t *testing.T) {
 	f := &fakePrometheus{status: 502, body: "<html>" + strings.Repeat("é", 2000) + "</html>"}
-	_, err := newTestProvider(t, ProviderConfig{Address: serve(t, f).URL}).RunQuery(t.Context(), "x")
+	_, err := newTestProvider(t, ProviderConfig{Address: serve(t, f).URL}).RunQuery(t.Context(), "x", time.Time{})
 	require.ErrorContains(t, err, "server error: 502: <html>")
 	assert.Less(t, len(err.Error()), 600)
 	assert.True(t, utf8.ValidString(err.Error()))

@@ -12,9 +12,12 @@ import (
 
 // Provider runs queries against a metrics backend.
 type Provider interface {
-	// RunQuery runs an instant query and returns its single value. It returns
-	// an error wrapping ErrNoValues when the result is empty or NaN.
-	RunQuery(ctx context.Context, query string) (float64, error)
+	// RunQuery runs an instant query evaluated at a time (the zero time: the
+	// backend's now) and returns its single value. It returns an error
+	// wrapping ErrNoValues when the result is empty or NaN. The time is
+	// explicit so that a recorded check can be asked again as it was
+	// (kubectl serin replay).
+	RunQuery(ctx context.Context, query string, at time.Time) (float64, error)
 	// IsOnline reports whether the backend answers queries.
 	IsOnline(ctx context.Context) (bool, error)
 }

@@ -43,7 +43,7 @@ func TestSeedTemplatesOnSimulatedTraffic(t *testing.T) {
 		}
 	}
 	query := func(c require.TestingT, name, target string) float64 {
-		v, err := provider.RunQuery(t.Context(), rendered[name+"/"+target])
+		v, err := provider.RunQuery(t.Context(), rendered[name+"/"+target], time.Time{})
 		require.NoError(c, err)
 		return v
 	}
