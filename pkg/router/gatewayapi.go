@@ -55,7 +55,7 @@ func (r *GatewayAPIRouter) Reconcile(ctx context.Context, cd *flaggerv1.Canary, 
 	if err != nil {
 		return fmt.Errorf("HTTPRoute %s.%s get error: %w", apex, cd.Namespace, err)
 	}
-	routes, found := routesFromSpec(&live.Spec, primary, canary)
+	routes, found := routesFromSpec(&live.Spec, primary, canary, BaselineServiceName(cd))
 	if !found {
 		// A rule that lost its primary or canary backend (another writer)
 		// is rebuilt at the weight the status records, so that a run in
@@ -83,7 +83,7 @@ func (r *GatewayAPIRouter) GetRoutes(_ context.Context, cd *flaggerv1.Canary) (R
 	if err := checkAccepted(live); err != nil {
 		return Routes{}, err
 	}
-	routes, found := routesFromSpec(&live.Spec, primary, canary)
+	routes, found := routesFromSpec(&live.Spec, primary, canary, BaselineServiceName(cd))
 	if !found {
 		return Routes{}, fmt.Errorf("HTTPRoute %s.%s has no rule with backends %s and %s", apex, cd.Namespace, primary, canary)
 	}
@@ -94,8 +94,8 @@ func (r *GatewayAPIRouter) GetRoutes(_ context.Context, cd *flaggerv1.Canary) (R
 // creates it), writing only when the desired route differs from the live
 // one.
 func (r *GatewayAPIRouter) SetRoutes(ctx context.Context, cd *flaggerv1.Canary, routes Routes) error {
-	if routes.Primary < 0 || routes.Canary < 0 {
-		return fmt.Errorf("invalid weights primary=%d canary=%d", routes.Primary, routes.Canary)
+	if routes.Primary < 0 || routes.Canary < 0 || routes.Baseline < 0 {
+		return fmt.Errorf("invalid weights primary=%d canary=%d baseline=%d", routes.Primary, routes.Canary, routes.Baseline)
 	}
 	apex, _, _ := cd.GetServiceNames()
 	live, err := r.routes.get(cd.Namespace, apex)

@@ -24,7 +24,8 @@ import (
 //     stick to that backend, and after a run the previous cookie is expired;
 //   - the weighted rule: the mapped service.match (intersected with the A/B
 //     conditions, if any) to the primary and canary backends at the given
-//     weights, mirroring to the canary when routes.Mirrored is set;
+//     weights, then the baseline backend when there is one (see
+//     withBaseline), mirroring to the canary when routes.Mirrored is set;
 //   - with A/B conditions, a fallback rule sending the rest to the primary.
 //
 // Every rule carries the service filters and timeouts.
@@ -57,9 +58,11 @@ func DesiredHTTPRouteSpec(cd *flaggerv1.Canary, routes Routes) (gatewayv1.HTTPRo
 			weightedMatches, ab = mergeMatches(abMatches, svcMatches), true
 		}
 	}
-	weighted := rule(copyMatches(weightedMatches),
-		backend(primary, svc.Port, routes.Primary),
-		backend(canary, svc.Port, routes.Canary))
+	weightedRefs := []gatewayv1.HTTPBackendRef{backend(primary, svc.Port, routes.Primary), backend(canary, svc.Port, routes.Canary)}
+	if withBaseline(cd, routes) {
+		weightedRefs = append(weightedRefs, backend(BaselineServiceName(cd), svc.Port, routes.Baseline))
+	}
+	weighted := rule(copyMatches(weightedMatches), weightedRefs...)
 	if routes.Mirrored {
 		// Unlike Flagger, which mirrors only when analysis.iterations > 0
 		// (so a weighted canary's mirror stage never saw its mirror and

@@ -10,17 +10,14 @@ import (
 )
 
 // routesFromSpec reads the traffic split of a live route: the weights of
-// the last rule whose two backends are the primary and the canary (the A/B
-// fallback rule has one backend and is skipped), and whether any rule
-// mirrors to the canary. found is false when no rule splits traffic.
-func routesFromSpec(spec *gatewayv1.HTTPRouteSpec, primary, canary string) (routes Routes, found bool) {
+// the last rule whose backends are the primary and the canary, and maybe
+// the baseline (the A/B fallback rule has one backend and is skipped), and
+// whether any rule mirrors to the canary. found is false when no rule
+// splits traffic.
+func routesFromSpec(spec *gatewayv1.HTTPRouteSpec, primary, canary, baseline string) (routes Routes, found bool) {
 	for _, rule := range spec.Rules {
-		if len(rule.BackendRefs) == 2 {
-			p, pok := backendWeight(rule.BackendRefs, primary)
-			c, cok := backendWeight(rule.BackendRefs, canary)
-			if pok && cok {
-				routes.Primary, routes.Canary, found = p, c, true
-			}
+		if w, ok := splitWeights(rule.BackendRefs, primary, canary, baseline); ok {
+			routes.Primary, routes.Canary, routes.Baseline, found = w.Primary, w.Canary, w.Baseline, true
 		}
 		for _, f := range rule.Filters {
 			if f.Type == gatewayv1.HTTPRouteFilterRequestMirror && f.RequestMirror != nil &&
@@ -30,6 +27,24 @@ func routesFromSpec(spec *gatewayv1.HTTPRouteSpec, primary, canary string) (rout
 		}
 	}
 	return routes, found
+}
+
+// splitWeights reads the weights of a rule whose backends are exactly the
+// primary and the canary, or those two and the baseline.
+func splitWeights(refs []gatewayv1.HTTPBackendRef, primary, canary, baseline string) (Routes, bool) {
+	if len(refs) != 2 && len(refs) != 3 {
+		return Routes{}, false
+	}
+	p, pok := backendWeight(refs, primary)
+	c, cok := backendWeight(refs, canary)
+	if !pok || !cok {
+		return Routes{}, false
+	}
+	b, bok := backendWeight(refs, baseline)
+	if len(refs) == 3 && !bok {
+		return Routes{}, false
+	}
+	return Routes{Primary: p, Canary: c, Baseline: b}, true
 }
 
 func backendWeight(refs []gatewayv1.HTTPBackendRef, name string) (int, bool) {

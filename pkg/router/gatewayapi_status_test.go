@@ -75,16 +75,16 @@ func TestCheckAccepted(t *testing.T) {
 
 func TestRoutesFromSpec(t *testing.T) {
 	spec := buildSpec(t, newCanary(withInsiderAB()), Routes{Primary: 20, Canary: 80, Mirrored: true})
-	routes, found := routesFromSpec(&spec, "podinfo-primary", "podinfo-canary")
+	routes, found := routesFromSpec(&spec, "podinfo-primary", "podinfo-canary", "podinfo-baseline")
 	assert.True(t, found)
 	assert.Equal(t, Routes{Primary: 20, Canary: 80, Mirrored: true}, routes)
 
 	// A weight left to the API server's default is 1.
 	spec.Rules[0].BackendRefs[1].Weight = nil
-	routes, _ = routesFromSpec(&spec, "podinfo-primary", "podinfo-canary")
+	routes, _ = routesFromSpec(&spec, "podinfo-primary", "podinfo-canary", "podinfo-baseline")
 	assert.Equal(t, 1, routes.Canary)
 
-	_, found = routesFromSpec(&spec, "other-primary", "other-canary")
+	_, found = routesFromSpec(&spec, "other-primary", "other-canary", "other-baseline")
 	assert.False(t, found)
 }
 

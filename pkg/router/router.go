@@ -16,6 +16,12 @@ type Routes struct {
 	Primary int
 	// Canary is the weight of the canary backend, 0 to 100.
 	Canary int
+	// Baseline is the weight of the baseline backend, the Service
+	// "<svc>-baseline" on the service port (see BaselineServiceName), 0 to
+	// 100. The weighted rule carries that backend whenever Baseline > 0 or
+	// the analysis runs a judge baseline, at weight 0 between runs, so that
+	// the shape of the route does not change when a run starts or ends.
+	Baseline int
 	// Mirrored reports (or requests) a copy of the primary's traffic being
 	// sent to the canary.
 	Mirrored bool
