@@ -97,7 +97,7 @@ func (t *tick) waiting() {
 // Unlike Flagger, a canary in Waiting also honours its rollback hooks (in
 // Flagger the confirm-rollout gate returns first, so they never run there).
 func (t *tick) pending() {
-	policies := []policy{primaryReady, routesReadable}
+	policies := []policy{notPaused, primaryReady, routesReadable}
 	if t.st.Phase == v1beta1.CanaryPhaseWaiting {
 		policies = append([]policy{abortRequested}, append(policies, noManualRollback)...)
 	}
@@ -115,13 +115,14 @@ func (t *tick) pending() {
 	t.actOnAutoscaler(ResumeTargetAutoscaler{})
 	t.act(ScaleTargetFromZero{})
 	t.startRun()
+	t.newRun()
 }
 
 // analyse runs one analysis tick in Progressing or WaitingPromotion: the
 // gates in Flagger's order, then the checks, then the strategy's step.
 func (t *tick) analyse() {
 	t.act(EnsurePrimary{}, ReconcileRouting{})
-	if !t.passes(abortRequested, primaryReady, routesReadable, revisionUnchanged, canaryReady) {
+	if !t.passes(abortRequested, notPaused, primaryReady, routesReadable, revisionUnchanged, canaryReady) {
 		return
 	}
 	if t.promoteFull() {
@@ -166,6 +167,16 @@ func (t *tick) restart() {
 	t.normal(msgRestarting, targetID(t.cd))
 	t.act(SetRoutes{Primary: totalWeight})
 	t.startRun()
+	t.newRun()
+}
+
+// newRun numbers a run that analyses a revision and clears what the last
+// run recorded, so that status.checks and status.judge describe this run
+// only (the history keeps the last ones).
+func (t *tick) newRun() {
+	t.st.Run++
+	t.st.Checks = nil
+	t.st.Judge = nil
 }
 
 // startRun resets the run's counters and records the revision under test.

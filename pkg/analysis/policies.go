@@ -38,6 +38,8 @@ const (
 	ReasonNoSteps = "NoSteps"
 	// ReasonRouteDrift means another writer changed the route's weights.
 	ReasonRouteDrift = "RouteDrift"
+	// ReasonPaused means a pause request holds the canary.
+	ReasonPaused = "Paused"
 )
 
 // verdict is what a policy tells the phase handler to do.

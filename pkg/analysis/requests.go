@@ -11,7 +11,8 @@ import (
 // works the same way). A request is three annotations on the Canary, set
 // together (kubectl annotate, or kubectl serin):
 //
-//	serin.dev/request:          promote | promote-full | abort | retry
+//	serin.dev/request:          promote | promote-full | abort | retry |
+//	                            pause | resume
 //	serin.dev/request-id:       any token, new for each request
 //	serin.dev/request-revision: optional; the revision (status.lastAppliedSpec)
 //	                            the request is for
@@ -44,6 +45,14 @@ const (
 	RequestAbort = "abort"
 	// RequestRetry runs a Failed revision again, without a spec change.
 	RequestRetry = "retry"
+	// RequestPause holds the release where it is (status.paused) until a
+	// resume request: no check runs and no traffic moves. An abort request
+	// still rolls it back; promote, promote-full and retry are refused
+	// until it is resumed. A promotion under way (Promoting, Finalising) is
+	// not held: stopping halfway would leave the primary half-updated.
+	RequestPause = "pause"
+	// RequestResume lets a paused release go on from where it was held.
+	RequestResume = "resume"
 )
 
 // ReasonRequest means the tick was decided by a request.
@@ -53,7 +62,12 @@ const (
 	msgRequestIgnored       = "Request %s (%s) ignored: %s"
 	msgRequestOtherRevision = "it is for revision %s, and %s runs %s"
 	msgRequestPhase         = "nothing to %s while the canary is %s"
-	msgRequestUnknown       = "unknown request; use promote, promote-full, abort or retry"
+	msgRequestUnknown       = "unknown request; use promote, promote-full, abort, retry, pause or resume"
+	msgRequestPaused        = "the canary is paused; resume it first"
+	msgRequestNotPaused     = "the canary is not paused"
+	msgRequestAlreadyPaused = "the canary is already paused"
+	msgPauseRequest         = "Request pause (%s): %s holds here until resumed"
+	msgResumeRequest        = "Request resume (%s): %s goes on"
 	msgRequestFailedPromo   = "the last promotion failed and the canary serves all the traffic; push a new revision instead"
 	msgRequestNoFailed      = "the target no longer runs the failed revision"
 	msgGatesOpened          = "Request promote (%s): the waiting confirm gates open once"
@@ -110,6 +124,16 @@ func (t *tick) takeRequest() {
 		return
 	}
 	analysing := phase == v1beta1.CanaryPhaseProgressing || phase == v1beta1.CanaryPhaseWaitingPromotion
+	switch r.action {
+	case RequestPause, RequestResume:
+		t.pauseOrResume(r, phase, ignore)
+		return
+	case RequestPromote, RequestPromoteFull, RequestRetry:
+		if t.st.Paused {
+			ignore(msgRequestPaused)
+			return
+		}
+	}
 	switch r.action {
 	case RequestPromote, RequestAbort:
 		if !analysing && phase != v1beta1.CanaryPhaseWaiting {
@@ -193,4 +217,35 @@ func (t *tick) retryRequested() {
 	t.handled(t.req)
 	t.d.Reason = ReasonRequest
 	t.normal(msgRetry, t.req.id, targetID(t.cd))
+}
+
+// pauseOrResume handles a pause or resume request at once: it only sets
+// status.paused, which the notPaused policy reads on this tick and the next.
+func (t *tick) pauseOrResume(r request, phase v1beta1.CanaryPhase, ignore func(string)) {
+	pause := r.action == RequestPause
+	switch {
+	case phase == v1beta1.CanaryPhaseTerminating || phase == v1beta1.CanaryPhaseTerminated:
+		ignore(fmt.Sprintf(msgRequestPhase, r.action, phase))
+	case pause && t.st.Paused:
+		ignore(msgRequestAlreadyPaused)
+	case !pause && !t.st.Paused:
+		ignore(msgRequestNotPaused)
+	default:
+		t.st.Paused = pause
+		t.handled(r)
+		if pause {
+			t.normal(msgPauseRequest, r.id, canaryID(t.cd))
+		} else {
+			t.normal(msgResumeRequest, r.id, canaryID(t.cd))
+		}
+	}
+}
+
+// notPaused holds a paused canary: no check, no traffic step, no new run.
+// It does not warn on every tick: the pause request's event said why.
+func notPaused(t *tick) result {
+	if !t.st.Paused {
+		return passed
+	}
+	return result{verdict: wait, reason: ReasonPaused}
 }

@@ -147,7 +147,7 @@ func TestStepRequests(t *testing.T) {
 		obs:     observed(rev2, 70, 30),
 		phase:   v1beta1.CanaryPhaseProgressing,
 		handled: "r6",
-		event:   normal("Request rollback (r6) ignored: unknown request; use promote, promote-full, abort or retry"),
+		event:   normal("Request rollback (r6) ignored: unknown request; use promote, promote-full, abort, retry, pause or resume"),
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
