@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -29,6 +30,48 @@ type Model struct {
 	Interval string
 	// Variables are the metric's templateVariables.
 	Variables map[string]string
+
+	// Arm is the arm of a compared metric being queried (ArmPrimary,
+	// ArmBaseline or ArmCanary), set by ForArm; empty for every other query.
+	Arm string
+	// Workload is the Deployment of Arm, set by ForArm.
+	Workload string
+}
+
+// The arms of a metric compared with the baseline (analysis.metrics[].compare):
+// the judge queries its template once per arm.
+const (
+	ArmPrimary  = "primary"
+	ArmBaseline = "baseline"
+	ArmCanary   = "canary"
+)
+
+// arms are the values of Model.Arm that Render accepts besides "".
+var arms = []string{ArmPrimary, ArmBaseline, ArmCanary}
+
+// ForArm returns m for one arm of a compared metric: {{ arm }} renders as
+// arm and {{ workload }} as that arm's Deployment, <target>-primary,
+// <target>-baseline or <target> (the names pkg/canary gives them), so that
+// one template serves the three arms. Every other variable keeps its value;
+// in particular {{ target }} stays the target's name, as in Flagger, where
+// it always means the canary. An arm other than the three makes Render fail.
+//
+// A Model not made by ForArm (every query that is not a comparison) defines
+// neither function: a template that uses them fails as it does today
+// (function "arm" not defined), so Flagger templates render exactly as
+// before.
+func (m Model) ForArm(arm string) Model {
+	m.Arm = arm
+	m.Workload = ""
+	switch arm {
+	case ArmPrimary:
+		m.Workload = m.Target + "-primary"
+	case ArmBaseline:
+		m.Workload = m.Target + "-baseline"
+	case ArmCanary:
+		m.Workload = m.Target
+	}
+	return m
 }
 
 // NewModel builds the template model of one metric of a canary, applying
@@ -65,7 +108,7 @@ func (m Model) funcs() template.FuncMap {
 		vars = map[string]string{}
 	}
 	constant := func(s string) func() string { return func() string { return s } }
-	return template.FuncMap{
+	funcs := template.FuncMap{
 		"name":      constant(m.Name),
 		"namespace": constant(m.Namespace),
 		"target":    constant(m.Target),
@@ -75,6 +118,11 @@ func (m Model) funcs() template.FuncMap {
 		"interval":  constant(m.Interval),
 		"variables": func() map[string]string { return vars },
 	}
+	if m.Arm != "" {
+		funcs["arm"] = constant(m.Arm)
+		funcs["workload"] = constant(m.Workload)
+	}
+	return funcs
 }
 
 // maxQueryBytes bounds a rendered query; a real one is a few hundred bytes.
@@ -90,7 +138,14 @@ const maxQueryBytes = 1 << 20
 // could hang the operator's worker for good ({{ range 1000000000 }}, nested
 // ranges over the variables, templates that call each other twice at each
 // level), and no query needs them. Found by FuzzRender.
+//
+// A model for an arm (ForArm) adds {{ arm }} and {{ workload }}; an unknown
+// arm is an error whatever the query.
 func Render(query string, m Model) (string, error) {
+	if m.Arm != "" && !slices.Contains(arms, m.Arm) {
+		return "", fmt.Errorf("rendering query template: unknown arm %q (want %s, %s or %s)",
+			m.Arm, ArmPrimary, ArmBaseline, ArmCanary)
+	}
 	t, err := template.New("query").Option("missingkey=error").Funcs(m.funcs()).Parse(query)
 	if err != nil {
 		return "", fmt.Errorf("parsing query template: %w", err)

@@ -141,3 +141,56 @@ func TestCompact(t *testing.T) {
 	assert.Equal(t, `sum(rate(x{a="b"}[1m])) / 2`, compact("\n  sum(rate(x{a=\"b\"}[1m]))\n\t/   2\n"))
 	assert.Equal(t, "", compact(" \n\t "))
 }
+
+func TestRenderForArm(t *testing.T) {
+	query := `sum(rate(http_requests_total{pod=~"{{ workload }}-[0-9a-z]+-[0-9a-z]+",arm="{{ arm }}"}[{{ interval }}])) by ({{ target }})`
+	tests := []struct {
+		arm  string
+		want string
+	}{
+		{ArmPrimary, `sum(rate(http_requests_total{pod=~"podinfo-deploy-primary-[0-9a-z]+-[0-9a-z]+",arm="primary"}[2m])) by (podinfo-deploy)`},
+		{ArmBaseline, `sum(rate(http_requests_total{pod=~"podinfo-deploy-baseline-[0-9a-z]+-[0-9a-z]+",arm="baseline"}[2m])) by (podinfo-deploy)`},
+		{ArmCanary, `sum(rate(http_requests_total{pod=~"podinfo-deploy-[0-9a-z]+-[0-9a-z]+",arm="canary"}[2m])) by (podinfo-deploy)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arm, func(t *testing.T) {
+			m := fullModel()
+			got, err := Render(query, m.ForArm(tt.arm))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, fullModel(), m, "ForArm must not change its receiver")
+		})
+	}
+}
+
+func TestRenderForArmKeepsTheOtherVariables(t *testing.T) {
+	const query = "{{ name }} {{ namespace }} {{ target }} {{ service }} {{ ingress }} {{ route }} {{ interval }} {{ variables.direction }}"
+	plain, err := Render(query, fullModel())
+	require.NoError(t, err)
+	for _, arm := range arms {
+		got, err := Render(query, fullModel().ForArm(arm))
+		require.NoError(t, err)
+		assert.Equal(t, plain, got, arm)
+	}
+}
+
+func TestRenderWithoutArm(t *testing.T) {
+	// A query that is not a comparison renders as it did before arms
+	// existed: the two functions are as unknown as any other.
+	for _, query := range []string{"{{ arm }}", "{{ workload }}"} {
+		_, err := Render(query, fullModel())
+		require.Error(t, err, query)
+		assert.Contains(t, err.Error(), "not defined", query)
+	}
+}
+
+func TestRenderUnknownArm(t *testing.T) {
+	for _, arm := range []string{"Canary", "stable", "primary "} {
+		_, err := Render("{{ target }}", fullModel().ForArm(arm))
+		require.Error(t, err, arm)
+		assert.Contains(t, err.Error(), "unknown arm", arm)
+	}
+	// Switching arms recomputes the workload.
+	m := fullModel().ForArm(ArmBaseline).ForArm(ArmCanary)
+	assert.Equal(t, "podinfo-deploy", m.Workload)
+}
