@@ -39,6 +39,9 @@ type options struct {
 	timeout       time.Duration
 	interval      time.Duration
 	revision      string
+	run           int
+	sets          []string
+	metricsURL    string
 }
 
 func newOptions(name string, stderr io.Writer) *options {

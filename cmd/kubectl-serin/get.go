@@ -80,6 +80,9 @@ func (c *cli) release(ctx context.Context, name string) (release, error) {
 		Revision:           cd.Status.LastAppliedSpec,
 		PromotedRevision:   cd.Status.LastPromotedSpec,
 		LastHandledRequest: cd.Status.LastHandledRequest,
+		Run:                cd.Status.Run,
+		Paused:             cd.Status.Paused,
+		Checks:             cd.Status.Checks,
 		Gates:              gatesOf(cd),
 	}
 	for _, w := range []struct{ role, name string }{

@@ -1,7 +1,9 @@
 // Command kubectl-serin is the kubectl plugin of Serin: `kubectl serin`
-// shows releases (list, get, status) and steers them by hand (promote,
-// abort, retry) through the request annotations the operator acknowledges,
-// so that no spec field is toggled and a GitOps tool has nothing to revert.
+// shows releases (list, get, status), explains them from their history
+// (explain, replay), and steers them by hand (promote, abort, retry,
+// pause, resume) through the request annotations the operator
+// acknowledges, so that no spec field is toggled and a GitOps tool has
+// nothing to revert.
 //
 // It only reads and annotates: the operator does the work. Its exit codes
 // are for scripts and CI pipelines; see exitOK and the codes below.
@@ -41,9 +43,15 @@ Commands:
                                  rest of the analysis)
   abort NAME                     roll the current run back now
   retry NAME                     run the Failed revision again
+  pause NAME / resume NAME       hold the release where it is / let it go on
+  explain NAME [--run N]         the timeline of a run: each check's value, threshold,
+                                 verdict, and why it promoted or rolled back
+  replay NAME [--run N] [--set METRIC.max=V]
+                                 ask a run's queries again at their recorded times and
+                                 judge them again (exit 0 passes, 1 would roll back)
 
 Flags of every command: -n, --namespace NS   --context NAME   --kubeconfig PATH
-Of list and get:        -o, --output json|yaml
+Of list, get, explain and replay: -o, --output json|yaml
 Run 'kubectl serin COMMAND -h' for the flags of a command.
 `
 
@@ -66,6 +74,10 @@ var commands = map[string]command{
 	"promote": {flags: promoteFlags, run: runRequest},
 	"abort":   {flags: requestFlags, run: runRequest},
 	"retry":   {flags: requestFlags, run: runRequest},
+	"pause":   {flags: requestFlags, run: runRequest},
+	"resume":  {flags: requestFlags, run: runRequest},
+	"explain": {flags: explainFlags, run: runExplain},
+	"replay":  {flags: replayFlags, run: runReplay},
 }
 
 // run parses args, builds the clients and runs the command; it returns the

@@ -103,6 +103,12 @@ func renderRelease(r release, color bool) string {
 	fmt.Fprintf(&b, "Iterations:  %d\n", r.Iterations)
 	fmt.Fprintf(&b, "Checks:      %d/%d failed\n", r.FailedChecks, r.Threshold)
 	fmt.Fprintf(&b, "Revision:    %s (promoted %s)\n", dash(r.Revision), dash(r.PromotedRevision))
+	if r.Run > 0 {
+		fmt.Fprintf(&b, "Run:         %d (kubectl serin explain %s)\n", r.Run, r.Name)
+	}
+	if r.Paused {
+		fmt.Fprintf(&b, "Paused:      %s (kubectl serin resume %s)\n", paint("Waiting", color), r.Name)
+	}
 	if r.PendingRequest != "" {
 		fmt.Fprintf(&b, "Request:     %s pending\n", r.PendingRequest)
 	} else if r.LastHandledRequest != "" {
@@ -139,6 +145,17 @@ func renderRelease(r release, color bool) string {
 		_ = w.Flush()
 	}
 
+	if len(r.Checks) > 0 {
+		b.WriteString("\nChecks (latest of this run):\n")
+		w = tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
+		fmt.Fprintln(w, "  KIND\tNAME\tVALUE\tTHRESHOLD\tVERDICT\tAT")
+		for _, ch := range r.Checks {
+			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", ch.Kind, ch.Name, dash(ch.Value), dash(ch.Threshold),
+				paintVerdict(string(ch.Verdict), color), ch.EvaluatedAt.UTC().Format(time.RFC3339))
+		}
+		_ = w.Flush()
+	}
+
 	if len(r.Gates) > 0 {
 		b.WriteString("\nGates:\n")
 		for _, g := range r.Gates {
@@ -170,4 +187,15 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// paintVerdict colours a check's verdict: green passed, red anything else.
+func paintVerdict(v string, color bool) string {
+	switch {
+	case !color:
+		return v
+	case v == "Pass":
+		return green + v + reset
+	}
+	return red + v + reset
 }

@@ -42,6 +42,10 @@ func actionOf(o *options) string {
 		return analysis.RequestPromote
 	case o.name == "abort":
 		return analysis.RequestAbort
+	case o.name == "pause":
+		return analysis.RequestPause
+	case o.name == "resume":
+		return analysis.RequestResume
 	}
 	return analysis.RequestRetry
 }
@@ -94,10 +98,17 @@ func (c *cli) sendRequest(ctx context.Context, name, action string) (string, err
 	if err != nil {
 		return "", err
 	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
+	// Pause and resume hold or free the canary whatever revision it runs;
+	// the others are for the revision the user saw. null removes the
+	// annotation a former request left.
+	var revision any = cd.Status.LastAppliedSpec
+	if action == analysis.RequestPause || action == analysis.RequestResume {
+		revision = nil
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{
 		analysis.RequestAnnotation:         action,
 		analysis.RequestIDAnnotation:       id,
-		analysis.RequestRevisionAnnotation: cd.Status.LastAppliedSpec,
+		analysis.RequestRevisionAnnotation: revision,
 	}}})
 	if err != nil {
 		return "", err

@@ -29,13 +29,17 @@ type row struct {
 // release is one canary in `get`.
 type release struct {
 	row
-	Revision           string     `json:"revision,omitempty"`
-	PromotedRevision   string     `json:"promotedRevision,omitempty"`
-	LastHandledRequest string     `json:"lastHandledRequest,omitempty"`
-	Workloads          []workload `json:"workloads"`
-	Route              *route     `json:"route,omitempty"`
-	Gates              []gate     `json:"gates,omitempty"`
-	Events             []event    `json:"events,omitempty"`
+	Revision           string `json:"revision,omitempty"`
+	PromotedRevision   string `json:"promotedRevision,omitempty"`
+	LastHandledRequest string `json:"lastHandledRequest,omitempty"`
+	Run                int    `json:"run,omitempty"`
+	Paused             bool   `json:"paused,omitempty"`
+	// Checks are the latest result of each metric and webhook of the run.
+	Checks    []flaggerv1.CheckResult `json:"checks,omitempty"`
+	Workloads []workload              `json:"workloads"`
+	Route     *route                  `json:"route,omitempty"`
+	Gates     []gate                  `json:"gates,omitempty"`
+	Events    []event                 `json:"events,omitempty"`
 }
 
 // workload is the primary or the target Deployment.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
@@ -31,6 +33,8 @@ type checks struct {
 
 	cd  *flaggerv1.Canary
 	log *logrus.Entry
+	// records are the checks run, as they ran.
+	records records
 }
 
 // newChecks builds the checks of one tick of cd.
@@ -43,7 +47,9 @@ func (c *Controller) newChecks(cd *flaggerv1.Canary, log *logrus.Entry) *checks 
 var _ analysis.Checks = (*checks)(nil)
 
 func (k *checks) CallWebhook(ctx context.Context, hook flaggerv1.CanaryWebhook, phase flaggerv1.CanaryPhase) error {
+	start := time.Now()
 	err := k.webhooks.Call(ctx, hook, webhook.NewPayload(k.cd, phase, hook))
+	k.records.add(webhookRecord(hook, start, time.Since(start), err))
 	if err != nil {
 		k.metrics.observeWebhookError(string(hook.Type))
 	}
@@ -51,22 +57,37 @@ func (k *checks) CallWebhook(ctx context.Context, hook flaggerv1.CanaryWebhook, 
 }
 
 func (k *checks) CheckMetric(ctx context.Context, metric flaggerv1.CanaryMetric) error {
-	query, provider, providerType, err := k.resolve(metric)
+	r, err := k.resolve(metric)
 	if err != nil {
+		k.records.add(flaggerv1.CheckResult{Kind: flaggerv1.MetricCheck, Name: metric.Name,
+			EvaluatedAt: metav1.NewTime(evaluationTime()), Threshold: metrics.ThresholdText(metric),
+			Verdict: flaggerv1.CheckError, Message: firstLine(err.Error())})
 		return err
 	}
-	value, err := provider.RunQuery(ctx, query, time.Time{})
+	at, start := evaluationTime(), time.Now()
+	value, err := r.provider.RunQuery(ctx, r.query, at)
+	rec := metricRecord(metric, r, at, time.Since(start))
+	rec.Threshold = metrics.ThresholdText(metric)
+	defer func() { k.records.add(rec) }()
 	switch {
 	case errors.Is(err, metrics.ErrNoValues):
-		return errors.New(metrics.NoValuesMessage(k.cd, metric, providerType, err))
+		rec.Verdict = flaggerv1.CheckNoData
+		msg := metrics.NoValuesMessage(k.cd, metric, r.providerType, err)
+		rec.Message = firstLine(msg)
+		return errors.New(msg)
 	case err != nil:
-		k.metrics.observeProviderError(providerType)
-		return errors.New(metrics.QueryErrorMessage(metric, err))
-	}
-	k.metrics.observeMetricValue(k.cd, metric.Name, value)
-	if ok, msg := metrics.Check(k.cd, metric, value); !ok {
+		k.metrics.observeProviderError(r.providerType)
+		msg := metrics.QueryErrorMessage(metric, err)
+		rec.Verdict, rec.Message = flaggerv1.CheckError, firstLine(msg)
 		return errors.New(msg)
 	}
+	k.metrics.observeMetricValue(k.cd, metric.Name, value)
+	rec.Value = strconv.FormatFloat(value, 'g', -1, 64)
+	if ok, msg := metrics.Check(k.cd, metric, value); !ok {
+		rec.Verdict, rec.Message = flaggerv1.CheckFail, firstLine(msg)
+		return errors.New(msg)
+	}
+	rec.Verdict = flaggerv1.CheckPass
 	return nil
 }
 
@@ -77,81 +98,89 @@ func (k *checks) ProbeMetricProviders(ctx context.Context) error {
 	}
 	var errs []error
 	for _, metric := range an.Metrics {
-		_, provider, _, err := k.resolve(metric)
+		r, err := k.resolve(metric)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if ok, err := provider.IsOnline(ctx); !ok || err != nil {
+		if ok, err := r.provider.IsOnline(ctx); !ok || err != nil {
 			errs = append(errs, fmt.Errorf("metric %s: provider is offline: %v", metric.Name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// resolved is a metric's rendered query and the provider that runs it.
+type resolved struct {
+	query        string
+	provider     metrics.Provider
+	providerType string
+	// address is the provider's, recorded so that the query can be asked
+	// again (kubectl serin replay).
+	address string
+}
+
 // resolve returns a metric's rendered query and the provider that runs it.
 // Errors carry Flagger's event texts.
-func (k *checks) resolve(metric flaggerv1.CanaryMetric) (string, metrics.Provider, string, error) {
+func (k *checks) resolve(metric flaggerv1.CanaryMetric) (resolved, error) {
 	model := metrics.NewModel(k.cd, metric)
 	switch metrics.KindOf(metric) {
 	case metrics.KindRequestSuccessRate, metrics.KindRequestDuration:
 		query, err := metrics.BuiltinQuery(metric.Name, model)
 		if err != nil {
-			return "", nil, "", fmt.Errorf("Metric query failed for %s: %v", metric.Name, err)
+			return resolved{}, fmt.Errorf("Metric query failed for %s: %v", metric.Name, err)
 		}
-		provider, err := k.defaultProvider()
-		return query, provider, metrics.TypePrometheus, err
+		return k.defaultProvider(query)
 	case metrics.KindQuery:
-		provider, err := k.defaultProvider()
-		return metric.Query, provider, metrics.TypePrometheus, err
+		return k.defaultProvider(metric.Query)
 	case metrics.KindTemplate:
 		return k.fromTemplate(metric, model)
 	}
-	return "", nil, "", errors.New(metrics.UnusableMetricMessage)
+	return resolved{}, errors.New(metrics.UnusableMetricMessage)
 }
 
 // defaultProvider is the Prometheus of spec.metricsServer or -metrics-server.
-func (k *checks) defaultProvider() (metrics.Provider, error) {
+func (k *checks) defaultProvider(query string) (resolved, error) {
 	address := k.cd.Spec.MetricsServer
 	if address == "" {
 		address = k.metricsServer
 	}
 	provider, err := k.providers.Provider(metrics.ProviderConfig{Type: metrics.TypePrometheus, Address: address})
 	if err != nil {
-		return nil, fmt.Errorf("Prometheus client error: %v", err)
+		return resolved{}, fmt.Errorf("Prometheus client error: %v", err)
 	}
-	return provider, nil
+	return resolved{query: query, provider: provider, providerType: metrics.TypePrometheus, address: address}, nil
 }
 
 // fromTemplate reads the MetricTemplate and its secret from the listers.
-func (k *checks) fromTemplate(metric flaggerv1.CanaryMetric, model metrics.Model) (string, metrics.Provider, string, error) {
+func (k *checks) fromTemplate(metric flaggerv1.CanaryMetric, model metrics.Model) (resolved, error) {
 	ns := metric.TemplateRef.Namespace
 	if ns == "" {
 		ns = k.cd.Namespace
 	}
 	name := metric.TemplateRef.Name
 	if k.noCrossNamespaceRefs && isCrossNamespace(k.cd, ns) {
-		return "", nil, "", crossNamespaceError("metric "+metric.Name+" templateRef", "MetricTemplate", ns, name)
+		return resolved{}, crossNamespaceError("metric "+metric.Name+" templateRef", "MetricTemplate", ns, name)
 	}
 	tmpl, err := k.templates.MetricTemplates(ns).Get(name)
 	if err != nil {
-		return "", nil, "", fmt.Errorf("Metric template %s.%s error: %v", name, ns, err)
+		return resolved{}, fmt.Errorf("Metric template %s.%s error: %v", name, ns, err)
 	}
 	var credentials map[string][]byte
 	if ref := tmpl.Spec.Provider.SecretRef; ref != nil {
 		secret, err := k.secrets.Get(ns, ref.Name)
 		if err != nil {
-			return "", nil, "", fmt.Errorf("Metric template %s.%s secret %s error: %v", name, ns, ref.Name, err)
+			return resolved{}, fmt.Errorf("Metric template %s.%s secret %s error: %v", name, ns, ref.Name, err)
 		}
 		credentials = secret.Data
 	}
 	provider, err := k.providers.Provider(metrics.ConfigFromTemplate(tmpl.Spec.Provider, credentials))
 	if err != nil {
-		return "", nil, "", fmt.Errorf("Metric template %s.%s provider %s error: %v", name, ns, tmpl.Spec.Provider.Type, err)
+		return resolved{}, fmt.Errorf("Metric template %s.%s provider %s error: %v", name, ns, tmpl.Spec.Provider.Type, err)
 	}
 	query, err := metrics.Render(tmpl.Spec.Query, model)
 	if err != nil {
-		return "", nil, "", fmt.Errorf("Metric template %s.%s query render error: %v", name, ns, err)
+		return resolved{}, fmt.Errorf("Metric template %s.%s query render error: %v", name, ns, err)
 	}
-	return query, provider, tmpl.Spec.Provider.Type, nil
+	return resolved{query: query, provider: provider, providerType: tmpl.Spec.Provider.Type, address: tmpl.Spec.Provider.Address}, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/history"
 	"github.com/serin-dev/serin/pkg/syncerr"
 	"github.com/serin-dev/serin/pkg/webhook"
 )
@@ -67,6 +68,11 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if stopped(ctx) {
 		return context.Cause(ctx) // see stopped: nothing was changed yet
 	}
+	tickChecks := k.records.take()
+	decision.Status.Checks = latestChecks(decision.Status.Checks, tickChecks)
+	if decision.Status.Run > 0 {
+		decision.Status.History = history.Name(cd.Name)
+	}
 
 	a := c.newApplier(cd, rt, k, decision.Status)
 	cd, applyErr := a.apply(ctx, decision.Actions)
@@ -104,6 +110,12 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	for _, alert := range decision.Alerts {
 		c.sendAlert(ctx, cd, log, alert)
+	}
+	hctx, hcancel := context.WithTimeout(context.WithoutCancel(ctx), statusWriteTimeout)
+	err = c.appendHistory(hctx, cd, decision.Status, append(tickChecks, k.records.take()...), append(decision.Events, a.events...))
+	hcancel()
+	if err != nil {
+		log.WithError(err).Warn("history: this tick's entry is lost")
 	}
 	if afterErr != nil {
 		c.recordEvent(ctx, cd, log, analysis.Event{Type: corev1.EventTypeWarning, Reason: analysis.EventReason, Message: afterErr.Error()})

@@ -3,6 +3,8 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
@@ -141,4 +143,28 @@ func QueryErrorMessage(metric flaggerv1.CanaryMetric, err error) string {
 	default:
 		return UnusableMetricMessage
 	}
+}
+
+// ThresholdText is the accepted range of a metric as Check applies it, for
+// records and the explain view: "min 99", "max 500ms", "min 1 max 2".
+func ThresholdText(metric flaggerv1.CanaryMetric) string {
+	kind := KindOf(metric)
+	format := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	if kind == KindRequestDuration {
+		format = formatMillis
+	}
+	if tr := metric.ThresholdRange; tr != nil {
+		var parts []string
+		if tr.Min != nil {
+			parts = append(parts, "min "+format(*tr.Min))
+		}
+		if tr.Max != nil {
+			parts = append(parts, "max "+format(*tr.Max))
+		}
+		return strings.Join(parts, " ")
+	}
+	if kind == KindRequestSuccessRate {
+		return "min " + format(metric.Threshold)
+	}
+	return "max " + format(metric.Threshold)
 }

@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 	}
 
 	kubeFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0, kubeinformers.WithNamespace(cfg.Namespace),
-		kubeinformers.WithTransform(stripManagedFields))
+		kubeinformers.WithTransform(kubeTransform))
 	flaggerFactory := informers.NewSharedInformerFactoryWithOptions(flagger, 0, informers.WithNamespace(cfg.Namespace),
 		informers.WithTransform(stripManagedFields))
 	gatewayFactory := gatewayinformers.NewSharedInformerFactoryWithOptions(gateway, 0, gatewayinformers.WithNamespace(cfg.Namespace),
