@@ -52,7 +52,7 @@ var operatorAllowList = map[string][]string{
 	// (pkg/canary/configs_sync.go); Secrets also hold the credentials of
 	// MetricTemplates and AlertProviders. Secrets are watched by metadata
 	// and the data of the ones in use read with get (pkg/secretcache).
-	"configmaps": {"list", "watch", "create", "update", "delete"},
+	"configmaps": {"get", "list", "watch", "create", "update", "delete"},
 	"secrets":    {"get", "list", "watch", "create", "update", "delete"},
 	// The HTTPRoute informers (v1 and v1beta1 share the resource) and the
 	// route Serin owns (pkg/router/gatewayapi_client.go).
