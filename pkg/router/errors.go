@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 var (
@@ -31,13 +32,18 @@ var (
 // not be shifted until it has: the parent may still be serving an older
 // split.
 type RouteNotAcceptedError struct {
+	// Kind is the kind of the route, HTTPRoute or GRPCRoute.
+	Kind string
 	// Route is the route as name.namespace.
 	Route string
 	// Parent is the parent reference as [namespace/]name.
 	Parent string
-	// Status is the status of the parent's Accepted condition.
+	// Condition is the type of the failed condition: Accepted, or
+	// ResolvedRefs (GRPCRoutes).
+	Condition string
+	// Status is the status of the parent's failed condition.
 	Status metav1.ConditionStatus
-	// Reason is the reason of the parent's Accepted condition.
+	// Reason is the reason of the parent's failed condition.
 	Reason string
 	// ObservedGeneration is the route generation the condition was computed for.
 	ObservedGeneration int64
@@ -45,10 +51,15 @@ type RouteNotAcceptedError struct {
 	Generation int64
 }
 
-// Error words the failure like Flagger's readiness gate does.
+// Error words the failure like Flagger's readiness gate does, naming the
+// condition when it is not Accepted.
 func (e *RouteNotAcceptedError) Error() string {
-	return fmt.Sprintf("HTTPRoute %s parent %s is not ready (status: %s, reason: %s, observed generation: %d, current generation: %d)",
-		e.Route, e.Parent, e.Status, e.Reason, e.ObservedGeneration, e.Generation)
+	cond := ""
+	if e.Condition != "" && e.Condition != string(gatewayv1.RouteConditionAccepted) {
+		cond = e.Condition + " "
+	}
+	return fmt.Sprintf("%s %s parent %s is not ready (%sstatus: %s, reason: %s, observed generation: %d, current generation: %d)",
+		e.Kind, e.Route, e.Parent, cond, e.Status, e.Reason, e.ObservedGeneration, e.Generation)
 }
 
 // Is makes errors.Is(err, ErrRouteNotAccepted) true.
@@ -72,3 +83,28 @@ func (e *UnsupportedError) Error() string {
 
 // Permanent implements syncerr.Refusal: only a change of the Canary helps.
 func (e *UnsupportedError) Permanent() bool { return true }
+
+// ForeignRouteError reports that the live route name of a canary that sets
+// spec.service.route is taken by a route the canary does not control. The
+// router never overwrites it; deleting or renaming either side resolves it
+// (the route informer wakes the canary). It matches ErrNotControlled.
+type ForeignRouteError struct {
+	// Kind and Route (name.namespace) name the route.
+	Kind, Route string
+	// Owner says who holds it: its controller ("Canary podinfo-v2"), else
+	// the field managers that wrote its spec ("kubectl-client-side-apply,
+	// argocd-controller"), else "unknown".
+	Owner string
+}
+
+// Error implements error.
+func (e *ForeignRouteError) Error() string {
+	return fmt.Sprintf("spec.service.route.name: %s %s exists and is not controlled by this canary (owner: %s); "+
+		"choose another route.name or delete that route", e.Kind, e.Route, e.Owner)
+}
+
+// Is makes errors.Is(err, ErrNotControlled) true.
+func (e *ForeignRouteError) Is(target error) bool { return target == ErrNotControlled }
+
+// Permanent implements syncerr.Refusal: the canary waits for a change.
+func (e *ForeignRouteError) Permanent() bool { return true }

@@ -26,12 +26,15 @@ var Providers = []string{ProviderGatewayAPIV1, ProviderGatewayAPIV1beta1}
 // Config holds what New needs to build a mesh router. Only the lister of
 // the selected API version is required.
 type Config struct {
-	// GatewayClient writes HTTPRoutes.
+	// GatewayClient writes HTTPRoutes and GRPCRoutes.
 	GatewayClient gatewayclient.Interface
 	// HTTPRouteListerV1 reads gateway.networking.k8s.io/v1 HTTPRoutes.
 	HTTPRouteListerV1 gatewaylistersv1.HTTPRouteLister
 	// HTTPRouteListerV1beta1 reads gateway.networking.k8s.io/v1beta1 HTTPRoutes.
 	HTTPRouteListerV1beta1 gatewaylistersv1beta1.HTTPRouteLister
+	// GRPCRouteListerV1 reads GRPCRoutes; nil when the cluster does not
+	// serve them, and a GRPCRoute canary is then refused.
+	GRPCRouteListerV1 gatewaylistersv1.GRPCRouteLister
 }
 
 // New returns the mesh router for a provider (a Canary's spec.provider or
@@ -44,12 +47,21 @@ func New(provider string, cfg Config) (Interface, error) {
 		if cfg.GatewayClient == nil || cfg.HTTPRouteListerV1 == nil {
 			return nil, fmt.Errorf("router %q needs GatewayClient and HTTPRouteListerV1", provider)
 		}
-		return &GatewayAPIRouter{routes: v1Routes{client: cfg.GatewayClient.GatewayV1(), lister: cfg.HTTPRouteListerV1}}, nil
+		r := &GatewayAPIRouter{http: newHTTPFlow(v1Routes{client: cfg.GatewayClient.GatewayV1(), lister: cfg.HTTPRouteListerV1})}
+		if cfg.GRPCRouteListerV1 != nil {
+			r.grpc = newGRPCFlow(grpcRoutes{client: cfg.GatewayClient.GatewayV1(), lister: cfg.GRPCRouteListerV1})
+		} else {
+			r.noGRPC = "is not served by the cluster: install the Gateway API standard CRDs (v1.1 or later)"
+		}
+		return r, nil
 	case ProviderGatewayAPIV1beta1:
 		if cfg.GatewayClient == nil || cfg.HTTPRouteListerV1beta1 == nil {
 			return nil, fmt.Errorf("router %q needs GatewayClient and HTTPRouteListerV1beta1", provider)
 		}
-		return &GatewayAPIRouter{routes: v1beta1Routes{client: cfg.GatewayClient.GatewayV1beta1(), lister: cfg.HTTPRouteListerV1beta1}}, nil
+		return &GatewayAPIRouter{
+			http:   newHTTPFlow(v1beta1Routes{client: cfg.GatewayClient.GatewayV1beta1(), lister: cfg.HTTPRouteListerV1beta1}),
+			noGRPC: "has no v1beta1 version: use spec.provider " + ProviderGatewayAPIV1,
+		}, nil
 	}
 	return nil, fmt.Errorf("%w %q: supported are %s and %s", ErrUnsupportedProvider, provider,
 		strings.Join(Providers, ", "), ProviderGatewayAPI)

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/tools/cache"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 	gatewaylistersv1 "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1"
 	gatewaylistersv1beta1 "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1beta1"
@@ -25,7 +26,8 @@ func TestNew(t *testing.T) {
 	} {
 		r, err := New(provider, full)
 		require.NoError(t, err, provider)
-		assert.IsType(t, want, r.(*GatewayAPIRouter).routes, provider)
+		flow := r.(*GatewayAPIRouter).http.(*kindRouter[*gatewayv1.HTTPRoute, gatewayv1.HTTPRouteSpec])
+		assert.IsType(t, want, flow.store, provider)
 	}
 
 	for _, provider := range []string{"", "istio", "kubernetes", "gatewayapi:v1alpha2", "gatewayapi:v1beta1x", "GatewayAPI"} {

@@ -78,13 +78,21 @@ type gatewayEnv struct {
 	gvr     schema.GroupVersionResource
 	gvk     schema.GroupVersionKind
 	router  Interface
+	// grpcIndexer backs the GRPCRoute lister (gatewayapi:v1 only).
+	grpcIndexer cache.Indexer
 }
+
+var (
+	grpcRoutesGVR = gatewayv1.SchemeGroupVersion.WithResource("grpcroutes")
+	grpcRouteGVK  = gatewayv1.SchemeGroupVersion.WithKind("GRPCRoute")
+)
 
 func newGatewayEnv(t *testing.T, provider string) *gatewayEnv {
 	t.Helper()
 	e := &gatewayEnv{
-		client:  gatewayfake.NewClientset(),
-		indexer: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}),
+		client:      gatewayfake.NewClientset(),
+		indexer:     cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}),
+		grpcIndexer: cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}),
 	}
 	gv := gatewayv1.SchemeGroupVersion
 	if provider == ProviderGatewayAPIV1beta1 {
@@ -95,6 +103,7 @@ func newGatewayEnv(t *testing.T, provider string) *gatewayEnv {
 		GatewayClient:          e.client,
 		HTTPRouteListerV1:      gatewaylistersv1.NewHTTPRouteLister(e.indexer),
 		HTTPRouteListerV1beta1: gatewaylistersv1beta1.NewHTTPRouteLister(e.indexer),
+		GRPCRouteListerV1:      gatewaylistersv1.NewGRPCRouteLister(e.grpcIndexer),
 	})
 	require.NoError(t, err)
 	e.router = r
@@ -105,12 +114,39 @@ func newGatewayEnv(t *testing.T, provider string) *gatewayEnv {
 func (e *gatewayEnv) sync(t *testing.T) {
 	t.Helper()
 	syncIndexer(t, e.client.Tracker(), e.gvr, e.gvk, e.indexer)
+	syncIndexer(t, e.client.Tracker(), grpcRoutesGVR, grpcRouteGVK, e.grpcIndexer)
+}
+
+// grpcRoute returns the stored GRPCRoute name.test.
+func (e *gatewayEnv) grpcRoute(t *testing.T, name string) *gatewayv1.GRPCRoute {
+	t.Helper()
+	obj, err := e.client.Tracker().Get(grpcRoutesGVR, "test", name)
+	require.NoError(t, err)
+	return obj.(*gatewayv1.GRPCRoute).DeepCopy()
+}
+
+// putGRPC stores a GRPCRoute as a user or gateway controller would, then
+// syncs.
+func (e *gatewayEnv) putGRPC(t *testing.T, route *gatewayv1.GRPCRoute) {
+	t.Helper()
+	if _, err := e.client.Tracker().Get(grpcRoutesGVR, route.Namespace, route.Name); err == nil {
+		require.NoError(t, e.client.Tracker().Update(grpcRoutesGVR, route, route.Namespace))
+	} else {
+		require.NoError(t, e.client.Tracker().Create(grpcRoutesGVR, route, route.Namespace))
+	}
+	e.sync(t)
 }
 
 // route returns the stored route podinfo.test as a v1 object.
 func (e *gatewayEnv) route(t *testing.T) *gatewayv1.HTTPRoute {
 	t.Helper()
-	obj, err := e.client.Tracker().Get(e.gvr, "test", "podinfo")
+	return e.routeNamed(t, "podinfo")
+}
+
+// routeNamed returns the stored HTTPRoute name.test as a v1 object.
+func (e *gatewayEnv) routeNamed(t *testing.T, name string) *gatewayv1.HTTPRoute {
+	t.Helper()
+	obj, err := e.client.Tracker().Get(e.gvr, "test", name)
 	require.NoError(t, err)
 	switch r := obj.(type) {
 	case *gatewayv1.HTTPRoute:

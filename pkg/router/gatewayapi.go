@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -14,32 +12,51 @@ import (
 	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
-// GatewayAPIRouter splits a canary's traffic with a Gateway API HTTPRoute
-// named after the apex Service, in the Canary's namespace, whose backends
-// are the primary and canary Services. One implementation serves both
-// gatewayapi:v1 and gatewayapi:v1beta1; build it with New.
+// GatewayAPIRouter splits a canary's traffic with a Gateway API route in
+// the Canary's namespace, whose backends are the primary and canary
+// Services: an HTTPRoute by default, a GRPCRoute with
+// spec.service.route.kind (gatewayapi:v1 only), named after the apex
+// Service or spec.service.route.name, generated from the Canary's service
+// fields or rendered from spec.service.route.templateRef. One
+// implementation serves both gatewayapi:v1 and gatewayapi:v1beta1; build it
+// with New.
 //
 // Unlike Flagger's v1beta1 router, the v1beta1 flavour is not a reduced
 // copy: timeouts, CORS and the acceptance gate work the same in both,
 // since both API versions serve the same route type.
 type GatewayAPIRouter struct {
-	routes routeClient
+	http routeFlow
+	// grpc is nil when GRPCRoutes cannot be served; noGRPC says why.
+	grpc   routeFlow
+	noGRPC string
 }
 
 var _ Interface = (*GatewayAPIRouter)(nil)
 
-// Reconcile creates the HTTPRoute, controlled by the Canary and owned by
-// the target too (target.Owner), with all traffic on the primary, or brings
-// an existing one back to the Canary's spec; a route the Canary controls
-// gets the target's owner reference when it lacks it (created by an older
-// Serin, or by Flagger).
+// flow returns the flow of the canary's route kind.
+func (r *GatewayAPIRouter) flow(cd *flaggerv1.Canary) (routeFlow, error) {
+	if RouteKind(cd) != flaggerv1.GRPCRouteKind {
+		return r.http, nil
+	}
+	if r.grpc == nil {
+		return nil, syncerr.Invalid("spec.service.route.kind", "GRPCRoute %s", r.noGRPC)
+	}
+	return r.grpc, nil
+}
+
+// Reconcile creates the route, controlled by the Canary and owned by the
+// target too (target.Owner), with all traffic on the primary, or brings an
+// existing one back to the Canary's spec (and template); a route the Canary
+// controls gets the target's owner reference when it lacks it (created by
+// an older Serin, or by Flagger).
 // The live weights and mirror are read back and kept, so drift correction
 // never moves traffic; unlike Flagger, which rewrote weights to 100/0
 // whenever anything else had drifted.
 //
 // An existing route without a controller is adopted as it is (its owners
-// are left alone, so deleting the Canary does not delete it); a route
-// controlled by another object is an ErrNotControlled error.
+// are left alone, so deleting the Canary does not delete it) unless the
+// canary sets spec.service.route (see strictOwnership); a route controlled
+// by another object is an ErrNotControlled error.
 func (r *GatewayAPIRouter) Reconcile(ctx context.Context, cd *flaggerv1.Canary, target Target) error {
 	if len(cd.Spec.Service.GatewayRefs) == 0 {
 		return syncerr.Permanent(fmt.Errorf("spec.service.gatewayRefs: %w", ErrNoGatewayRefs))
@@ -47,65 +64,38 @@ func (r *GatewayAPIRouter) Reconcile(ctx context.Context, cd *flaggerv1.Canary, 
 	if err := validOwner(target); err != nil {
 		return err
 	}
-	apex, primary, canary := cd.GetServiceNames()
-	live, err := r.routes.get(cd.Namespace, apex)
-	if apierrors.IsNotFound(err) {
-		return r.create(ctx, cd, apex, target.Owner)
-	}
+	f, err := r.flow(cd)
 	if err != nil {
-		return fmt.Errorf("HTTPRoute %s.%s get error: %w", apex, cd.Namespace, err)
+		return err
 	}
-	routes, found := routesFromSpec(&live.Spec, primary, canary, BaselineServiceName(cd))
-	if !found {
-		// A rule that lost its primary or canary backend (another writer)
-		// is rebuilt at the weight the status records, so that a run in
-		// progress keeps its weight instead of falling back to 0.
-		w := min(max(cd.Status.CanaryWeight, 0), 100)
-		routes = Routes{Primary: 100 - w, Canary: w}
-	}
-	refs := live.OwnerReferences
-	if metav1.IsControlledBy(live, cd) {
-		refs = owners.AddTarget(target.Owner)(refs)
-	}
-	return r.apply(ctx, cd, live, routes, refs)
+	return f.reconcile(ctx, cd, target)
 }
 
 // GetRoutes reads the traffic split from the cached route. It returns a
 // *RouteNotAcceptedError while a parent has not accepted the current
-// generation (see checkAccepted), and an error when no rule splits
-// traffic between the primary and the canary.
-func (r *GatewayAPIRouter) GetRoutes(_ context.Context, cd *flaggerv1.Canary) (Routes, error) {
-	apex, primary, canary := cd.GetServiceNames()
-	live, err := r.routes.get(cd.Namespace, apex)
+// generation (GRPCRoutes: or not resolved its references; see
+// checkParents), and an error when no rule splits traffic between the
+// primary and the canary.
+func (r *GatewayAPIRouter) GetRoutes(ctx context.Context, cd *flaggerv1.Canary) (Routes, error) {
+	f, err := r.flow(cd)
 	if err != nil {
-		return Routes{}, fmt.Errorf("HTTPRoute %s.%s get error: %w", apex, cd.Namespace, err)
-	}
-	if err := checkAccepted(live); err != nil {
 		return Routes{}, err
 	}
-	routes, found := routesFromSpec(&live.Spec, primary, canary, BaselineServiceName(cd))
-	if !found {
-		return Routes{}, fmt.Errorf("HTTPRoute %s.%s has no rule with backends %s and %s", apex, cd.Namespace, primary, canary)
-	}
-	return routes, nil
+	return f.getRoutes(ctx, cd)
 }
 
 // SetRoutes applies a traffic split to the existing route (Reconcile
 // creates it), writing only when the desired route differs from the live
-// one.
+// one. A templated route is rendered from the template as it is now.
 func (r *GatewayAPIRouter) SetRoutes(ctx context.Context, cd *flaggerv1.Canary, routes Routes) error {
 	if routes.Primary < 0 || routes.Canary < 0 || routes.Baseline < 0 {
 		return fmt.Errorf("invalid weights primary=%d canary=%d baseline=%d", routes.Primary, routes.Canary, routes.Baseline)
 	}
-	apex, _, _ := cd.GetServiceNames()
-	live, err := r.routes.get(cd.Namespace, apex)
+	f, err := r.flow(cd)
 	if err != nil {
-		return fmt.Errorf("HTTPRoute %s.%s get error: %w", apex, cd.Namespace, err)
+		return err
 	}
-	if err := r.apply(ctx, cd, live, routes, live.OwnerReferences); err != nil {
-		return fmt.Errorf("%w while setting weights", err)
-	}
-	return nil
+	return f.setRoutes(ctx, cd, routes)
 }
 
 // Finalize does nothing, as in Flagger: a route the router created goes
@@ -113,55 +103,67 @@ func (r *GatewayAPIRouter) SetRoutes(ctx context.Context, cd *flaggerv1.Canary, 
 // removed, see pkg/owners), and an adopted route is left as it is.
 func (r *GatewayAPIRouter) Finalize(context.Context, *flaggerv1.Canary) error { return nil }
 
-func (r *GatewayAPIRouter) create(ctx context.Context, cd *flaggerv1.Canary, name string, target metav1.OwnerReference) error {
-	spec, err := DesiredHTTPRouteSpec(cd, Routes{Primary: 100})
+// RewriteOwners applies rw to the owner references of the route cd
+// controls, writing it if that changes them; an adopted route is left
+// alone.
+func (r *GatewayAPIRouter) RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, rw owners.Rewrite) error {
+	f, err := r.flow(cd)
 	if err != nil {
-		return fmt.Errorf("HTTPRoute %s.%s not created: %w", name, cd.Namespace, err)
+		return nil // no route of that kind can exist
 	}
-	labels, annotations := desiredRouteMetadata(cd)
-	route := &gatewayv1.HTTPRoute{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:            name,
-			Namespace:       cd.Namespace,
-			Labels:          labels,
-			Annotations:     annotations,
-			OwnerReferences: owners.Of(cd, target),
-		},
-		Spec: spec,
-	}
-	if err := r.routes.create(ctx, route); err != nil {
-		return fmt.Errorf("HTTPRoute %s.%s create error: %w", name, cd.Namespace, err)
-	}
-	return nil
+	return f.rewriteOwners(ctx, cd, rw)
 }
 
-// apply makes live match the Canary with the given split and owner
-// references, updating it only when the spec or the metadata differs.
-func (r *GatewayAPIRouter) apply(ctx context.Context, cd *flaggerv1.Canary, live *gatewayv1.HTTPRoute, routes Routes,
-	refs []metav1.OwnerReference) error {
-	if owner := metav1.GetControllerOf(live); owner != nil && owner.UID != cd.UID {
-		return fmt.Errorf("HTTPRoute %s.%s: %w %s %s", live.Name, live.Namespace, ErrNotControlled, owner.Kind, owner.Name)
+// newHTTPFlow is the HTTPRoute flow over a store of either API version.
+func newHTTPFlow(store routeStore[*gatewayv1.HTTPRoute]) routeFlow {
+	return &kindRouter[*gatewayv1.HTTPRoute, gatewayv1.HTTPRouteSpec]{
+		kind:  "HTTPRoute",
+		store: store,
+		newRoute: func(m metav1.ObjectMeta, s gatewayv1.HTTPRouteSpec) *gatewayv1.HTTPRoute {
+			return &gatewayv1.HTTPRoute{ObjectMeta: m, Spec: s}
+		},
+		spec: func(r *gatewayv1.HTTPRoute) *gatewayv1.HTTPRouteSpec { return &r.Spec },
+		state: func(r *gatewayv1.HTTPRoute) routeState {
+			return routeState{Kind: "HTTPRoute", Name: r.Name + "." + r.Namespace, Generation: r.Generation,
+				ParentRefs: r.Spec.ParentRefs, Parents: r.Status.Parents}
+		},
+		desired: func(cd *flaggerv1.Canary, tmpl *gatewayv1.HTTPRouteSpec, routes Routes) (gatewayv1.HTTPRouteSpec, error) {
+			if tmpl != nil {
+				return RenderHTTPRouteSpec(cd, tmpl, routes)
+			}
+			return DesiredHTTPRouteSpec(cd, routes)
+		},
+		routes: func(cd *flaggerv1.Canary, spec *gatewayv1.HTTPRouteSpec) (Routes, bool) {
+			_, primary, canary := cd.GetServiceNames()
+			return routesFromSpec(spec, primary, canary, BaselineServiceName(cd))
+		},
+		equal: specEqual,
 	}
-	spec, err := DesiredHTTPRouteSpec(cd, routes)
-	if err != nil {
-		return fmt.Errorf("HTTPRoute %s.%s not updated: %w", live.Name, live.Namespace, err)
+}
+
+// newGRPCFlow is the GRPCRoute flow (gateway.networking.k8s.io/v1 only).
+func newGRPCFlow(store routeStore[*gatewayv1.GRPCRoute]) routeFlow {
+	return &kindRouter[*gatewayv1.GRPCRoute, gatewayv1.GRPCRouteSpec]{
+		kind:  "GRPCRoute",
+		store: store,
+		newRoute: func(m metav1.ObjectMeta, s gatewayv1.GRPCRouteSpec) *gatewayv1.GRPCRoute {
+			return &gatewayv1.GRPCRoute{ObjectMeta: m, Spec: s}
+		},
+		spec: func(r *gatewayv1.GRPCRoute) *gatewayv1.GRPCRouteSpec { return &r.Spec },
+		state: func(r *gatewayv1.GRPCRoute) routeState {
+			return routeState{Kind: "GRPCRoute", Name: r.Name + "." + r.Namespace, Generation: r.Generation,
+				ParentRefs: r.Spec.ParentRefs, Parents: r.Status.Parents, Resolved: true}
+		},
+		desired: func(cd *flaggerv1.Canary, tmpl *gatewayv1.GRPCRouteSpec, routes Routes) (gatewayv1.GRPCRouteSpec, error) {
+			if tmpl != nil {
+				return RenderGRPCRouteSpec(cd, tmpl, routes)
+			}
+			return DesiredGRPCRouteSpec(cd, routes)
+		},
+		routes: func(cd *flaggerv1.Canary, spec *gatewayv1.GRPCRouteSpec) (Routes, bool) {
+			_, primary, canary := cd.GetServiceNames()
+			return routesFromGRPCSpec(spec, primary, canary, BaselineServiceName(cd))
+		},
+		equal: grpcSpecEqual,
 	}
-	labels, annotations := desiredRouteMetadata(cd)
-	labels = mergeMetadata(live.Labels, labels)
-	annotations = mergeMetadata(live.Annotations, annotations)
-	if specEqual(&live.Spec, &spec) &&
-		equality.Semantic.DeepEqual(live.Labels, labels) &&
-		equality.Semantic.DeepEqual(live.Annotations, annotations) &&
-		equality.Semantic.DeepEqual(live.OwnerReferences, refs) {
-		return nil
-	}
-	route := live.DeepCopy()
-	route.Spec = spec
-	route.Labels = labels
-	route.Annotations = annotations
-	route.OwnerReferences = refs
-	if err := r.routes.update(ctx, route); err != nil {
-		return fmt.Errorf("HTTPRoute %s.%s update error: %w", live.Name, live.Namespace, err)
-	}
-	return nil
 }

@@ -12,17 +12,10 @@ import (
 	gatewaylistersv1beta1 "sigs.k8s.io/gateway-api/pkg/client/listers/apis/v1beta1"
 )
 
-// routeClient is the only part of the Gateway API router that differs
+// The stores are the only part of the Gateway API router that differs
 // between API versions. In the upstream module v1beta1.HTTPRoute is defined
 // as v1.HTTPRoute and every type inside it is an alias, so converting
 // between the two is a pointer conversion, not a copy.
-type routeClient interface {
-	// get reads the route from the lister; the result is shared with the
-	// cache and must not be modified.
-	get(namespace, name string) (*gatewayv1.HTTPRoute, error)
-	create(ctx context.Context, route *gatewayv1.HTTPRoute) error
-	update(ctx context.Context, route *gatewayv1.HTTPRoute) error
-}
 
 // v1Routes serves gateway.networking.k8s.io/v1 HTTPRoutes.
 type v1Routes struct {
@@ -44,6 +37,14 @@ func (r v1Routes) update(ctx context.Context, route *gatewayv1.HTTPRoute) error 
 	return err
 }
 
+func (r v1Routes) managers(ctx context.Context, namespace, name string) ([]metav1.ManagedFieldsEntry, error) {
+	route, err := r.client.HTTPRoutes(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return route.ManagedFields, nil
+}
+
 // v1beta1Routes serves gateway.networking.k8s.io/v1beta1 HTTPRoutes.
 type v1beta1Routes struct {
 	client gatewayclientv1beta1.GatewayV1beta1Interface
@@ -63,4 +64,41 @@ func (r v1beta1Routes) create(ctx context.Context, route *gatewayv1.HTTPRoute) e
 func (r v1beta1Routes) update(ctx context.Context, route *gatewayv1.HTTPRoute) error {
 	_, err := r.client.HTTPRoutes(route.Namespace).Update(ctx, (*gatewayv1beta1.HTTPRoute)(route), metav1.UpdateOptions{})
 	return err
+}
+
+func (r v1beta1Routes) managers(ctx context.Context, namespace, name string) ([]metav1.ManagedFieldsEntry, error) {
+	route, err := r.client.HTTPRoutes(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return route.ManagedFields, nil
+}
+
+// grpcRoutes serves gateway.networking.k8s.io/v1 GRPCRoutes, which have no
+// v1beta1 version.
+type grpcRoutes struct {
+	client gatewayclientv1.GatewayV1Interface
+	lister gatewaylistersv1.GRPCRouteLister
+}
+
+func (r grpcRoutes) get(namespace, name string) (*gatewayv1.GRPCRoute, error) {
+	return r.lister.GRPCRoutes(namespace).Get(name)
+}
+
+func (r grpcRoutes) create(ctx context.Context, route *gatewayv1.GRPCRoute) error {
+	_, err := r.client.GRPCRoutes(route.Namespace).Create(ctx, route, metav1.CreateOptions{})
+	return err
+}
+
+func (r grpcRoutes) update(ctx context.Context, route *gatewayv1.GRPCRoute) error {
+	_, err := r.client.GRPCRoutes(route.Namespace).Update(ctx, route, metav1.UpdateOptions{})
+	return err
+}
+
+func (r grpcRoutes) managers(ctx context.Context, namespace, name string) ([]metav1.ManagedFieldsEntry, error) {
+	route, err := r.client.GRPCRoutes(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return route.ManagedFields, nil
 }

@@ -9,16 +9,17 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// routesFromSpec reads the traffic split of a live route: the weights of
-// the last rule whose backends are the primary and the canary, and maybe
-// the baseline (the A/B fallback rule has one backend and is skipped), and
-// whether any rule mirrors to the canary. found is false when no rule
-// splits traffic.
+// routesFromSpec reads the traffic split of a live HTTPRoute (see
+// routesFromRules) and whether any rule mirrors to the canary.
 func routesFromSpec(spec *gatewayv1.HTTPRouteSpec, primary, canary, baseline string) (routes Routes, found bool) {
-	for _, rule := range spec.Rules {
-		if w, ok := splitWeights(rule.BackendRefs, primary, canary, baseline); ok {
-			routes.Primary, routes.Canary, routes.Baseline, found = w.Primary, w.Canary, w.Baseline, true
+	rules := make([][]gatewayv1.BackendRef, len(spec.Rules))
+	for i, rule := range spec.Rules {
+		for _, b := range rule.BackendRefs {
+			rules[i] = append(rules[i], b.BackendRef)
 		}
+	}
+	routes, found = routesFromRules(rules, primary, canary, baseline)
+	for _, rule := range spec.Rules {
 		for _, f := range rule.Filters {
 			if f.Type == gatewayv1.HTTPRouteFilterRequestMirror && f.RequestMirror != nil &&
 				isLocalService(&f.RequestMirror.BackendRef, canary) {
@@ -29,25 +30,37 @@ func routesFromSpec(spec *gatewayv1.HTTPRouteSpec, primary, canary, baseline str
 	return routes, found
 }
 
-// splitWeights reads the weights of a rule whose backends are exactly the
-// primary and the canary, or those two and the baseline.
-func splitWeights(refs []gatewayv1.HTTPBackendRef, primary, canary, baseline string) (Routes, bool) {
-	if len(refs) != 2 && len(refs) != 3 {
-		return Routes{}, false
+// routesFromRules reads the weights of the last rule that holds both the
+// primary and the canary backend (the A/B fallback rule has the primary
+// alone and is skipped), and maybe the baseline. Other backends may share
+// the rule (a templated route keeps them, see expandBackends): the
+// router's three weights are then the template weight W of the apex times
+// each, so they are divided by W = their sum / 100; a rule where that sum
+// is 0 carries none of the split and is skipped too.
+func routesFromRules(rules [][]gatewayv1.BackendRef, primary, canary, baseline string) (routes Routes, found bool) {
+	for _, refs := range rules {
+		p, pok := backendWeight(refs, primary)
+		c, cok := backendWeight(refs, canary)
+		if !pok || !cok {
+			continue
+		}
+		b, bok := backendWeight(refs, baseline)
+		ours := 2
+		if bok {
+			ours++
+		}
+		if len(refs) == ours {
+			routes.Primary, routes.Canary, routes.Baseline, found = p, c, b, true
+			continue
+		}
+		if w := (p + c + b) / 100; w > 0 {
+			routes.Primary, routes.Canary, routes.Baseline, found = p/w, c/w, b/w, true
+		}
 	}
-	p, pok := backendWeight(refs, primary)
-	c, cok := backendWeight(refs, canary)
-	if !pok || !cok {
-		return Routes{}, false
-	}
-	b, bok := backendWeight(refs, baseline)
-	if len(refs) == 3 && !bok {
-		return Routes{}, false
-	}
-	return Routes{Primary: p, Canary: c, Baseline: b}, true
+	return routes, found
 }
 
-func backendWeight(refs []gatewayv1.HTTPBackendRef, name string) (int, bool) {
+func backendWeight(refs []gatewayv1.BackendRef, name string) (int, bool) {
 	for i := range refs {
 		if isLocalService(&refs[i].BackendObjectReference, name) {
 			if refs[i].Weight == nil {
@@ -65,50 +78,80 @@ func isLocalService(ref *gatewayv1.BackendObjectReference, name string) bool {
 		(ref.Kind == nil || *ref.Kind == "Service")
 }
 
-// checkAccepted is the parent readiness gate: it fails while a parent has
+// routeState is what the readiness gate reads of a live route of any kind.
+type routeState struct {
+	// Kind and Name (name.namespace) name the route in errors.
+	Kind, Name string
+	Generation int64
+	ParentRefs []gatewayv1.ParentReference
+	Parents    []gatewayv1.RouteParentStatus
+	// Resolved makes the gate wait for ResolvedRefs too (see checkParents).
+	Resolved bool
+}
+
+// checkParents is the parent readiness gate: it fails while a parent has
 // not accepted the route's current generation, so that weights read from
-// the spec are not taken as being served.
+// the spec are not taken as being served. With Resolved set (GRPCRoutes),
+// the parent must also report ResolvedRefs: Traefik, as the API requires,
+// keeps the weight of a reference it cannot resolve and answers UNAVAILABLE
+// for that share, so a step onto an unresolved canary would fail its calls
+// instead of measuring it.
 //
-// For each parentRef with status entries, at least one entry's Accepted
-// condition must be True and computed for the current generation. Unlike
-// Flagger, the gate tolerates real implementations: parents without a
-// status entry, entries without an Accepted condition and conditions
-// without an observedGeneration (Linkerd's policy controller never sets it)
-// do not block, and parentRefs are compared with their defaults applied.
-func checkAccepted(route *gatewayv1.HTTPRoute) error {
-	for i := range route.Spec.ParentRefs {
-		want := route.Spec.ParentRefs[i].DeepCopy()
+// For each parentRef with status entries, at least one entry's conditions
+// must be True and computed for the current generation. Unlike Flagger, the
+// gate tolerates real implementations: parents without a status entry,
+// entries without the condition and conditions without an
+// observedGeneration (Linkerd's policy controller never sets it) do not
+// block, and parentRefs are compared with their defaults applied.
+func checkParents(route routeState) error {
+	types := []gatewayv1.RouteConditionType{gatewayv1.RouteConditionAccepted}
+	if route.Resolved {
+		types = append(types, gatewayv1.RouteConditionResolvedRefs)
+	}
+	for i := range route.ParentRefs {
+		want := route.ParentRefs[i].DeepCopy()
 		defaultParentRef(want)
-		var failed *metav1.Condition
-		accepted := false
-		for j := range route.Status.Parents {
-			got := route.Status.Parents[j].ParentRef.DeepCopy()
-			defaultParentRef(got)
-			if !equality.Semantic.DeepEqual(want, got) {
-				continue
-			}
-			cond := meta.FindStatusCondition(route.Status.Parents[j].Conditions, string(gatewayv1.RouteConditionAccepted))
-			switch {
-			case cond == nil:
-				continue
-			case cond.Status == metav1.ConditionTrue && (cond.ObservedGeneration == 0 || cond.ObservedGeneration >= route.Generation):
-				accepted = true
-			case failed == nil:
-				failed = cond
-			}
-		}
-		if !accepted && failed != nil {
-			return &RouteNotAcceptedError{
-				Route:              route.Name + "." + route.Namespace,
-				Parent:             parentName(want),
-				Status:             failed.Status,
-				Reason:             failed.Reason,
-				ObservedGeneration: failed.ObservedGeneration,
-				Generation:         route.Generation,
+		for _, typ := range types {
+			if err := checkCondition(route, want, string(typ)); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// checkCondition applies the gate to one condition type of one parent.
+func checkCondition(route routeState, want *gatewayv1.ParentReference, typ string) error {
+	var failed *metav1.Condition
+	for j := range route.Parents {
+		got := route.Parents[j].ParentRef.DeepCopy()
+		defaultParentRef(got)
+		if !equality.Semantic.DeepEqual(want, got) {
+			continue
+		}
+		cond := meta.FindStatusCondition(route.Parents[j].Conditions, typ)
+		switch {
+		case cond == nil:
+			continue
+		case cond.Status == metav1.ConditionTrue && (cond.ObservedGeneration == 0 || cond.ObservedGeneration >= route.Generation):
+			return nil
+		case failed == nil:
+			failed = cond
+		}
+	}
+	if failed == nil {
+		return nil
+	}
+	return &RouteNotAcceptedError{
+		Kind:               route.Kind,
+		Route:              route.Name,
+		Parent:             parentName(want),
+		Condition:          typ,
+		Status:             failed.Status,
+		Reason:             failed.Reason,
+		ObservedGeneration: failed.ObservedGeneration,
+		Generation:         route.Generation,
+	}
 }
 
 func parentName(p *gatewayv1.ParentReference) string {

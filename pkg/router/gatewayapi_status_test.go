@@ -58,7 +58,8 @@ func TestCheckAccepted(t *testing.T) {
 				Spec:       buildSpec(t, newCanary(), Routes{Primary: 100}),
 			}
 			route.Status.Parents = tt.parents
-			err := checkAccepted(route)
+			err := checkParents(routeState{Kind: "HTTPRoute", Name: route.Name + "." + route.Namespace, Generation: route.Generation,
+				ParentRefs: route.Spec.ParentRefs, Parents: route.Status.Parents})
 			if !tt.wantErr {
 				assert.NoError(t, err)
 				return

@@ -61,7 +61,7 @@ func desiredService(cd *flaggerv1.Canary, role serviceRole, target Target) *core
 		Spec: corev1.ServiceSpec{
 			Type:                corev1.ServiceTypeClusterIP,
 			Selector:            map[string]string{target.SelectorLabel: selectorValue},
-			Ports:               servicePorts(svc, target),
+			Ports:               servicePorts(cd, target),
 			TrafficDistribution: copyPtr(svc.TrafficDistribution),
 		},
 	}
@@ -72,9 +72,10 @@ func desiredService(cd *flaggerv1.Canary, role serviceRole, target Target) *core
 }
 
 // servicePorts returns the main port (name defaulting to http, target port
-// to the port) followed, with portDiscovery, by the target's other ports
+// to the port, appProtocol see servicePortAppProtocol) followed, with portDiscovery, by the target's other ports
 // sorted by name.
-func servicePorts(svc *flaggerv1.CanaryService, target Target) []corev1.ServicePort {
+func servicePorts(cd *flaggerv1.Canary, target Target) []corev1.ServicePort {
+	svc := &cd.Spec.Service
 	name := svc.GetPortName()
 	targetPort := svc.TargetPort
 	if targetPort.Type == intstr.Int && targetPort.IntVal == 0 {
@@ -85,7 +86,7 @@ func servicePorts(svc *flaggerv1.CanaryService, target Target) []corev1.ServiceP
 		Protocol:    corev1.ProtocolTCP,
 		Port:        svc.Port,
 		TargetPort:  targetPort,
-		AppProtocol: copyPtr(svc.AppProtocol),
+		AppProtocol: servicePortAppProtocol(cd),
 	}}
 	if !svc.PortDiscovery {
 		return ports

@@ -37,27 +37,3 @@ func (r *KubernetesRouter) RewriteOwners(ctx context.Context, cd *flaggerv1.Cana
 	}
 	return nil
 }
-
-// RewriteOwners applies rw to the owner references of the HTTPRoute cd
-// controls, writing it if that changes them; an adopted route is left
-// alone.
-func (r *GatewayAPIRouter) RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, rw owners.Rewrite) error {
-	apex, _, _ := cd.GetServiceNames()
-	live, err := r.routes.get(cd.Namespace, apex)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("HTTPRoute %s.%s get error: %w", apex, cd.Namespace, err)
-	}
-	refs, changed := rw.Changes(live.OwnerReferences)
-	if !metav1.IsControlledBy(live, cd) || !changed {
-		return nil
-	}
-	route := live.DeepCopy()
-	route.OwnerReferences = refs
-	if err := r.routes.update(ctx, route); err != nil {
-		return fmt.Errorf("HTTPRoute %s.%s owner references: %w", apex, cd.Namespace, err)
-	}
-	return nil
-}
