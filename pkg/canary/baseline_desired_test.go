@@ -13,6 +13,7 @@ import (
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/metrics"
+	"github.com/serin-dev/serin/pkg/router"
 )
 
 var podinfoSelector = Selector{Key: "app", Value: "podinfo"}
@@ -88,6 +89,7 @@ func TestBaselineNamesMatchTheArms(t *testing.T) {
 	cd.Spec.Service.Name = "frontend"
 	assert.Equal(t, "podinfo-baseline", BaselineName(cd))
 	assert.Equal(t, "frontend-baseline", baselineServiceName(cd))
+	assert.Equal(t, router.BaselineServiceName(cd), baselineServiceName(cd), "the route's baseline backend")
 	model := metrics.Model{Target: cd.Spec.TargetRef.Name}
 	assert.Equal(t, BaselineName(cd), model.ForArm(metrics.ArmBaseline).Workload, "{{ workload }} of the baseline arm")
 	assert.Equal(t, PrimaryName(cd), model.ForArm(metrics.ArmPrimary).Workload, "{{ workload }} of the primary arm")
