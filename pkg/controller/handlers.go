@@ -57,14 +57,17 @@ func (c *Controller) registerHandlers() error {
 			handler  cache.ResourceEventHandler
 		}{c.cfg.SecretInformer, cache.ResourceEventHandlerFuncs{UpdateFunc: c.configUpdated}})
 	}
+	if err := canaries.AddIndexers(cache.Indexers{routeIndex: indexByRoute}); err != nil {
+		return fmt.Errorf("add canary route indexer: %w", err)
+	}
 	for _, inf := range c.cfg.RouteInformers {
 		handlers = append(handlers, struct {
 			informer cache.SharedIndexInformer
 			handler  cache.ResourceEventHandler
 		}{inf, cache.ResourceEventHandlerFuncs{
-			AddFunc:    c.enqueueOwner,
-			UpdateFunc: func(_, obj any) { c.enqueueOwner(obj) },
-			DeleteFunc: c.enqueueOwner,
+			AddFunc:    c.routeEvent,
+			UpdateFunc: func(_, obj any) { c.routeEvent(obj) },
+			DeleteFunc: c.routeEvent,
 		}})
 	}
 	for _, h := range handlers {

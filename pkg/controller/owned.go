@@ -3,8 +3,13 @@ package controller
 import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/cache"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/router"
 )
 
 // Drift repair. An idle canary (Initialized, Succeeded, Failed) is synced
@@ -18,7 +23,10 @@ import (
 //     by controller reference);
 //   - the apex, -primary and -canary Services: serviceUpdated and
 //     serviceDeleted, found by name (serviceIndex);
-//   - the HTTPRoute: the route informers (enqueueOwner);
+//   - the route (HTTPRoute or GRPCRoute): the route informers, by
+//     controller reference (enqueueOwner) and by name (routeIndex), which
+//     also wakes a canary whose route template changed or whose route name
+//     a foreign route no longer holds;
 //   - the primary HorizontalPodAutoscaler: its deletion only, since an idle
 //     sync re-creates a missing copy but leaves an existing one alone
 //     (autoscaling changes ship with a release), and the HPA controller
@@ -77,5 +85,60 @@ func (c *Controller) enqueueByService(namespace, name string) {
 	}
 	for _, obj := range objs {
 		c.enqueue(obj)
+	}
+}
+
+// routeIndex indexes canaries by "<namespace>/<kind>/<name>" of their live
+// route and of their route template (spec.service.route), so that a route
+// event finds the canaries it concerns without a scan: a template edited in
+// Git reaches the live route when the canary next reconciles its routing,
+// with no polling, and a canary refused because a foreign route held its
+// route name is woken when that route goes.
+const routeIndex = "route"
+
+func indexByRoute(obj any) ([]string, error) {
+	cd, ok := obj.(*flaggerv1.Canary)
+	if !ok {
+		return nil, nil
+	}
+	kind := string(router.RouteKind(cd))
+	keys := []string{routeKey(cd.Namespace, kind, router.RouteName(cd))}
+	if t := router.RouteTemplate(cd); t != "" {
+		keys = append(keys, routeKey(cd.Namespace, kind, t))
+	}
+	return keys, nil
+}
+
+func routeKey(namespace, kind, name string) string {
+	return namespace + "/" + kind + "/" + name
+}
+
+// routeEvent wakes the canary that controls a route, and the canaries that
+// name it as their live route or their template.
+func (c *Controller) routeEvent(obj any) {
+	c.enqueueOwner(obj)
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	var kind flaggerv1.RouteKind
+	switch obj.(type) {
+	case *gatewayv1.HTTPRoute, *gatewayv1beta1.HTTPRoute:
+		kind = flaggerv1.HTTPRouteKind
+	case *gatewayv1.GRPCRoute:
+		kind = flaggerv1.GRPCRouteKind
+	default:
+		return
+	}
+	o, err := meta.Accessor(obj)
+	if err != nil {
+		return
+	}
+	objs, err := c.canaryIndexer.ByIndex(routeIndex, routeKey(o.GetNamespace(), string(kind), o.GetName()))
+	if err != nil {
+		c.log.WithError(err).Warn("Cannot look up canaries by route")
+		return
+	}
+	for _, cd := range objs {
+		c.enqueue(cd)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/test/lib/must"
@@ -185,4 +187,43 @@ func TestServiceOfAnotherCanaryWakesNothing(t *testing.T) {
 	require.NoError(t, f.kube.CoreV1().Services("test").Delete(ctx, "other", metav1.DeleteOptions{}))
 	time.Sleep(100 * time.Millisecond)
 	assert.Zero(t, f.ctrl.queue.Len())
+}
+
+// TestRouteTemplateWakesItsCanaries: a change to a route template (kept in
+// Git, never written by Serin) wakes the canaries that render it, found by
+// the route index; a route no canary names wakes nobody.
+func TestRouteTemplateWakesItsCanaries(t *testing.T) {
+	f := newFixture(t)
+	f.settleIdle(t)
+	ctx := context.Background()
+	web := testCanary()
+	web.Name, web.UID = "web", "uid-web"
+	web.Spec.Service.Route = &flaggerv1.CanaryRoute{Name: "web", TemplateRef: &flaggerv1.LocalObjectReference{Name: "web-template"}}
+	_, err := f.flagger.FlaggerV1beta1().Canaries("test").Create(ctx, web, metav1.CreateOptions{})
+	require.NoError(t, err)
+	must.Eventually(t, 5*time.Second, 5*time.Millisecond, func() (bool, error) {
+		objs, err := f.ctrl.canaryIndexer.ByIndex(routeIndex, "test/HTTPRoute/web-template")
+		return len(objs) == 1, err
+	}, "the canary indexed by its template")
+
+	for _, tc := range []struct {
+		route string
+		woken []cache.ObjectName
+	}{
+		{"unrelated", nil},
+		{"web-template", []cache.ObjectName{{Namespace: "test", Name: "web"}}},
+	} {
+		f.drain(t)
+		route := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Name: tc.route, Namespace: "test"}}
+		_, err = f.gateway.GatewayV1().HTTPRoutes("test").Create(ctx, route, metav1.CreateOptions{})
+		require.NoError(t, err)
+		time.Sleep(100 * time.Millisecond)
+		var woken []cache.ObjectName
+		for f.ctrl.queue.Len() > 0 {
+			key, _ := f.ctrl.queue.Get()
+			woken = append(woken, key)
+			f.ctrl.queue.Done(key)
+		}
+		assert.Equal(t, tc.woken, woken, tc.route)
+	}
 }

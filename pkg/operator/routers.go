@@ -13,16 +13,18 @@ import (
 
 // newRouters builds the Gateway API routers for the HTTPRoute versions the
 // cluster serves. The version of -mesh-provider must be served; a canary's
-// spec.provider may pick the other one if it is served too.
+// spec.provider may pick the other one if it is served too. GRPCRoutes are
+// watched when the cluster serves them (gateway-api v1.1 or later); without
+// them a GRPCRoute canary is refused.
 func newRouters(kube kubernetes.Interface, gateway gatewayclient.Interface, factory gatewayinformers.SharedInformerFactory,
 	meshProvider string) (map[string]router.Interface, []cache.SharedIndexInformer, error) {
-	served := func(groupVersion string) bool {
+	served := func(groupVersion, resource string) bool {
 		list, err := kube.Discovery().ServerResourcesForGroupVersion(groupVersion)
 		if err != nil {
 			return false
 		}
 		for _, r := range list.APIResources {
-			if r.Name == "httproutes" {
+			if r.Name == resource {
 				return true
 			}
 		}
@@ -31,13 +33,17 @@ func newRouters(kube kubernetes.Interface, gateway gatewayclient.Interface, fact
 	cfg := router.Config{GatewayClient: gateway}
 	var informers []cache.SharedIndexInformer
 	providers := map[string]string{}
-	if served("gateway.networking.k8s.io/v1") {
+	if served("gateway.networking.k8s.io/v1", "httproutes") {
 		cfg.HTTPRouteListerV1 = factory.Gateway().V1().HTTPRoutes().Lister()
 		informers = append(informers, factory.Gateway().V1().HTTPRoutes().Informer())
 		providers[router.ProviderGatewayAPIV1] = router.ProviderGatewayAPIV1
 		providers[router.ProviderGatewayAPI] = router.ProviderGatewayAPIV1
+		if served("gateway.networking.k8s.io/v1", "grpcroutes") {
+			cfg.GRPCRouteListerV1 = factory.Gateway().V1().GRPCRoutes().Lister()
+			informers = append(informers, factory.Gateway().V1().GRPCRoutes().Informer())
+		}
 	}
-	if served("gateway.networking.k8s.io/v1beta1") {
+	if served("gateway.networking.k8s.io/v1beta1", "httproutes") {
 		cfg.HTTPRouteListerV1beta1 = factory.Gateway().V1beta1().HTTPRoutes().Lister()
 		informers = append(informers, factory.Gateway().V1beta1().HTTPRoutes().Informer())
 		providers[router.ProviderGatewayAPIV1beta1] = router.ProviderGatewayAPIV1beta1

@@ -54,9 +54,12 @@ var operatorAllowList = map[string][]string{
 	// and the data of the ones in use read with get (pkg/secretcache).
 	"configmaps": {"get", "list", "watch", "create", "update", "delete"},
 	"secrets":    {"get", "list", "watch", "create", "update", "delete"},
-	// The HTTPRoute informers (v1 and v1beta1 share the resource) and the
-	// route Serin owns (pkg/router/gatewayapi_client.go).
-	"httproutes.gateway.networking.k8s.io": {"list", "watch", "create", "update", "delete"},
+	// The HTTPRoute informers (v1 and v1beta1 share the resource), the
+	// GRPCRoute informer and the routes Serin owns
+	// (pkg/router/gatewayapi_client.go); get names the field managers of a
+	// route Serin refuses to overwrite.
+	"httproutes.gateway.networking.k8s.io": {"get", "list", "watch", "create", "update", "delete"},
+	"grpcroutes.gateway.networking.k8s.io": {"get", "list", "watch", "create", "update", "delete"},
 	// the operator's event recorder (pkg/operator, pkg/events): create, and patch
 	// to count repeats.
 	"events": {"create", "patch"},
