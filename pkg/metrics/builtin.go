@@ -14,6 +14,11 @@ const (
 	// RequestDuration is the 99th percentile of the canary's request
 	// duration, in seconds (thresholds are in milliseconds).
 	RequestDuration = flaggerv1.BuiltinRequestDuration
+	// GRPCErrorRate is the percentage of the canary's gRPC calls answered
+	// with a status other than OK, as Traefik counts them (Serin only; see
+	// grpcErrorRateQuery). A metric of that name without a templateRef or
+	// query is this builtin; its threshold is a maximum.
+	GRPCErrorRate = "grpc-error-rate"
 )
 
 // Builtin queries used with the Gateway API provider. Like Flagger's HTTP
@@ -43,6 +48,34 @@ histogram_quantile(0.99,
 )`
 )
 
+// The gRPC error rate. podinfo's gRPC server, like most, exports no metric
+// of its own, so unlike the HTTP builtins this one reads the gateway's:
+// Traefik (v3.6) counts every call in traefik_service_requests_total with
+// protocol="grpc" and, for gRPC, puts the grpc-status of the answer in the
+// code label instead of the HTTP status (always 200 for gRPC): 0 is OK, 14
+// UNAVAILABLE (what Traefik answers itself for a backend it cannot reach).
+// Its Gateway API provider names the backend of a GRPCRoute reference
+// "<namespace>-<service>-<port>-grpc". A canary without errors has no
+// series with code!="0", hence the "or vector(0)"; a canary without calls
+// has none at all, and the query returns no value (the analysis halts as for
+// the HTTP builtins). Other gateways need a MetricTemplate.
+const (
+	grpcCanary = `service=~"{{ namespace }}-{{ service }}-canary-[0-9]+-grpc@kubernetesgateway", protocol="grpc"`
+
+	grpcErrorRateQuery = `
+(
+  sum(
+    rate(traefik_service_requests_total{` + grpcCanary + `, code!="0"}[{{ interval }}])
+  )
+  or vector(0)
+)
+/
+sum(
+  rate(traefik_service_requests_total{` + grpcCanary + `}[{{ interval }}])
+)
+* 100`
+)
+
 // BuiltinQuery renders the PromQL of a builtin metric for a model.
 func BuiltinQuery(name string, m Model) (string, error) {
 	switch name {
@@ -50,6 +83,8 @@ func BuiltinQuery(name string, m Model) (string, error) {
 		return Render(successRateQuery, m)
 	case RequestDuration:
 		return Render(durationQuery, m)
+	case GRPCErrorRate:
+		return Render(grpcErrorRateQuery, m)
 	default:
 		return "", fmt.Errorf("%q is not a builtin metric", name)
 	}
@@ -71,6 +106,9 @@ const (
 	KindQuery
 	// KindTemplate is a query from a MetricTemplate.
 	KindTemplate
+	// KindGRPCErrorRate is the builtin gRPC error rate, in percent; its
+	// threshold is a maximum.
+	KindGRPCErrorRate
 )
 
 // KindOf classifies a metric. A templateRef wins over an inline query, which
@@ -87,6 +125,8 @@ func KindOf(metric flaggerv1.CanaryMetric) Kind {
 		return KindRequestSuccessRate
 	case metric.IsBuiltin():
 		return KindRequestDuration
+	case metric.TemplateRef == nil && metric.Query == "" && metric.Name == GRPCErrorRate:
+		return KindGRPCErrorRate
 	default:
 		return KindUnusable
 	}

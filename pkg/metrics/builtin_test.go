@@ -12,10 +12,13 @@ import (
 func TestBuiltinQuery(t *testing.T) {
 	model := NewModel(newCanary(), newMetric(RequestSuccessRate))
 	pods := `kubernetes_namespace="test", kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`
+	grpcCalls := `service=~"test-podinfo-canary-[0-9]+-grpc@kubernetesgateway", protocol="grpc"`
 	tests := map[string]string{
 		RequestSuccessRate: `sum( rate(http_request_duration_seconds_count{` + pods + `, status!~"5.*"}[1m]) ) / ` +
 			`sum( rate(http_request_duration_seconds_count{` + pods + `}[1m]) ) * 100`,
 		RequestDuration: `histogram_quantile(0.99, sum( rate(http_request_duration_seconds_bucket{` + pods + `}[1m]) ) by (le) )`,
+		GRPCErrorRate: `( sum( rate(traefik_service_requests_total{` + grpcCalls + `, code!="0"}[1m]) ) or vector(0) ) / ` +
+			`sum( rate(traefik_service_requests_total{` + grpcCalls + `}[1m]) ) * 100`,
 	}
 	for name, want := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -52,6 +55,8 @@ func TestKindOf(t *testing.T) {
 		{"query wins over a builtin name", newMetric(RequestDuration, withQuery("up")), KindQuery},
 		{"template wins over a query", newMetric("x", withTemplate("t"), withQuery("up")), KindTemplate},
 		{"nothing usable", newMetric("error-rate"), KindUnusable},
+		{"gRPC error rate", newMetric(GRPCErrorRate), KindGRPCErrorRate},
+		{"template wins over the gRPC error rate", newMetric(GRPCErrorRate, withTemplate("t")), KindTemplate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,3 +64,16 @@ func TestKindOf(t *testing.T) {
 		})
 	}
 }
+
+func TestGRPCErrorRateThresholdIsAMaximum(t *testing.T) {
+	metric := newMetric(GRPCErrorRate, func(m *flaggerv1.CanaryMetric) {
+		m.ThresholdRange = &flaggerv1.CanaryThresholdRange{Max: ptrFloat(1)}
+	})
+	ok, msg := Check(newCanary(), metric, 0)
+	assert.True(t, ok, msg)
+	ok, msg = Check(newCanary(), metric, 12)
+	assert.False(t, ok)
+	assert.Contains(t, msg, "grpc-error-rate 12.00 > 1")
+}
+
+func ptrFloat(v float64) *float64 { return &v }
