@@ -51,6 +51,11 @@ up() {
 	log "ready to run after $(($(date +%s) - start))s; the tutorial takes about 4 minutes"
 	"$BIN/demo" up -dir "$DIR" -serin "$BIN/serin" -loadtester "$BIN/loadtester"
 	log "make demo took $(($(date +%s) - start))s"
+	# The release as kubectl serin shows it, and why its last run rolled back.
+	log "kubectl serin get podinfo -n test"
+	"$0" "$BIN/kubectl-serin" get podinfo -n test
+	log "kubectl serin explain podinfo -n test"
+	"$0" "$BIN/kubectl-serin" explain podinfo -n test
 }
 
 case ${1:-} in

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -96,16 +97,22 @@ func outcome(run history.Run) (flaggerv1.CanaryPhase, string, error) {
 	default:
 		return last.Phase, "", errNoOutcome
 	}
-	// The event that explains a rollback is a warning ("Rolling back ...
-	// failed checks threshold reached 5"); a promotion ends with a normal
-	// one ("Promotion completed!").
+	// The event that explains a rollback is the first warning of the tick
+	// that rolled back ("Rolling back ... failed checks threshold reached
+	// 5", before "Canary failed! Scaling down"); a promotion ends with a
+	// normal one ("Promotion completed!").
 	for i := len(run.Entries) - 1; i >= 0; i-- {
 		es := run.Entries[i].Events
-		for j := len(es) - 1; j >= 0; j-- {
-			if last.Phase == flaggerv1.CanaryPhaseFailed && es[j].Type != "Warning" {
-				continue
+		if last.Phase == flaggerv1.CanaryPhaseFailed {
+			for _, e := range es {
+				if e.Type == "Warning" {
+					return last.Phase, e.Message, nil
+				}
 			}
-			return last.Phase, es[j].Message, nil
+			continue
+		}
+		if len(es) > 0 {
+			return last.Phase, es[len(es)-1].Message, nil
 		}
 	}
 	return last.Phase, "", nil
@@ -155,7 +162,7 @@ func whatLines(e history.Entry, color bool) []string {
 		var l string
 		switch ch.Kind {
 		case flaggerv1.MetricCheck:
-			l = fmt.Sprintf("metric %s = %s (%s): %s", ch.Name, dash(ch.Value), dash(ch.Threshold), paintVerdict(string(ch.Verdict), color))
+			l = fmt.Sprintf("metric %s = %s (%s): %s", ch.Name, shortValue(ch.Value), dash(ch.Threshold), paintVerdict(string(ch.Verdict), color))
 		default:
 			l = fmt.Sprintf("%s webhook %s: %s", ch.Type, ch.Name, paintVerdict(string(ch.Verdict), color))
 			if ch.Value != "" {
@@ -178,4 +185,14 @@ func whatLines(e history.Entry, color bool) []string {
 		lines = []string{"-"}
 	}
 	return lines
+}
+
+// shortValue prints a recorded value with 6 significant digits (the record
+// keeps them all; -o json shows them): 60.00000000000001 reads 60.
+func shortValue(v string) string {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return dash(v)
+	}
+	return strconv.FormatFloat(f, 'g', 6, 64)
 }

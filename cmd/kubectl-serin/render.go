@@ -107,7 +107,7 @@ func renderRelease(r release, color bool) string {
 		fmt.Fprintf(&b, "Run:         %d (kubectl serin explain %s)\n", r.Run, r.Name)
 	}
 	if r.Paused {
-		fmt.Fprintf(&b, "Paused:      %s (kubectl serin resume %s)\n", paint("Waiting", color), r.Name)
+		fmt.Fprintf(&b, "Paused:      %s (kubectl serin resume %s)\n", paint("yes", color), r.Name)
 	}
 	if r.PendingRequest != "" {
 		fmt.Fprintf(&b, "Request:     %s pending\n", r.PendingRequest)

@@ -229,12 +229,12 @@ func renderReplay(r replay, color bool) string {
 		if ch.Verdict != ch.RecordedVerdict {
 			mark = paintVerdict("DIFFERENT", color)
 		}
-		replayedText := dash(ch.Value) + " " + paintVerdict(ch.Verdict, color)
+		replayedText := shortValue(ch.Value) + " " + paintVerdict(ch.Verdict, color)
 		if ch.Error != "" {
 			replayedText += " (" + ch.Error + ")"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s %s\t%s\t%s\t%s\n", ch.Time.UTC().Format(time.TimeOnly), ch.Metric,
-			dash(ch.RecordedValue), paintVerdict(ch.RecordedVerdict, color), replayedText, ch.Threshold, mark)
+			shortValue(ch.RecordedValue), paintVerdict(ch.RecordedVerdict, color), replayedText, ch.Threshold, mark)
 	}
 	_ = w.Flush()
 	verdict := "would stay under the threshold"
