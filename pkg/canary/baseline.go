@@ -57,9 +57,12 @@ import (
 // long as judge.baseline is set, so that a run's start and end change
 // weights only. Its Service must exist all that time, or the route's
 // references do not resolve. RemoveBaseline therefore keeps (and creates,
-// and corrects) the Service while judge.baseline is set and the Canary is
-// not being deleted, and deletes it otherwise. A Service without pods costs
-// nothing; the pods are what a baseline must not leave behind.
+// and corrects) the Service while the route needs it (see keepsService),
+// and deletes it otherwise; and the Service has the route's owners, so that
+// it stays with a route that the target keeps serving after the Canary's
+// deletion. A Service without pods costs nothing; the pods are what a
+// baseline must not leave behind, and the Deployment's only owner is the
+// Canary.
 //
 // # Crash safety
 //
@@ -101,7 +104,7 @@ func (b *Baselines) EnsureBaseline(ctx context.Context, cd *flaggerv1.Canary) er
 	if err != nil {
 		return err
 	}
-	svcWritten, err := b.ensureService(ctx, cd, NewBaselineService(cd, primarySvc, sel))
+	svcWritten, err := b.ensureService(ctx, cd, NewBaselineService(cd, primarySvc, sel, targetOwner(target)))
 	if err != nil {
 		return err
 	}
@@ -162,8 +165,8 @@ func (b *Baselines) BaselineReady(cd *flaggerv1.Canary) error {
 }
 
 // RemoveBaseline brings the baseline to its state between runs: no
-// Deployment, and the Service kept while judge.baseline is set and the
-// Canary is not being deleted, deleted otherwise (see Baselines). It only
+// Deployment, and the Service kept while the route refers to it
+// (keepsService), deleted otherwise (see Baselines). It only
 // deletes what the Canary controls, and writes nothing when the baseline is
 // already in that state: the listers say so. A kept Service is created or
 // corrected as EnsureBaseline does, once the target and the primary Service
@@ -180,7 +183,7 @@ func (b *Baselines) RemoveBaseline(ctx context.Context, cd *flaggerv1.Canary) er
 			return err
 		}
 	}
-	if BaselineEnabled(cd) && cd.DeletionTimestamp == nil {
+	if keepsService(cd) {
 		return b.keepService(ctx, cd)
 	}
 	svcName := baselineServiceName(cd)
@@ -200,9 +203,19 @@ func (b *Baselines) RemoveBaseline(ctx context.Context, cd *flaggerv1.Canary) er
 	return nil
 }
 
+// keepsService reports whether the route refers to the baseline Service
+// between runs: while judge.baseline is set (the router's rule), unless the
+// Canary is being deleted with revertOnDeletion, whose finalizer reverts the
+// route and lets it go with the Canary. A Canary deleted without it leaves
+// the route serving the primary, owned by the target, baseline backend
+// included.
+func keepsService(cd *flaggerv1.Canary) bool {
+	return BaselineEnabled(cd) && (cd.DeletionTimestamp == nil || !cd.Spec.RevertOnDeletion)
+}
+
 // keepService creates or corrects the baseline Service between runs.
 func (b *Baselines) keepService(ctx context.Context, cd *flaggerv1.Canary) error {
-	_, sel, err := b.d.target(cd)
+	target, sel, err := b.d.target(cd)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -216,7 +229,7 @@ func (b *Baselines) keepService(ctx context.Context, cd *flaggerv1.Canary) error
 	if err != nil {
 		return err
 	}
-	_, err = b.ensureService(ctx, cd, NewBaselineService(cd, primarySvc, sel))
+	_, err = b.ensureService(ctx, cd, NewBaselineService(cd, primarySvc, sel, targetOwner(target)))
 	return err
 }
 

@@ -107,10 +107,16 @@ func NewBaselineDeployment(cd *flaggerv1.Canary, target, primary *appsv1.Deploym
 
 // NewBaselineService returns the baseline Service "<svc>-baseline", of type
 // ClusterIP: the primary Service's ports (node ports aside), headlessness
-// and traffic distribution, selecting the baseline's pods,
-// labelled as the router labels its Services ("<label>: <its name>"), and
-// owned by the Canary alone (see NewBaselineDeployment).
-func NewBaselineService(cd *flaggerv1.Canary, primarySvc *corev1.Service, sel Selector) *corev1.Service {
+// and traffic distribution, selecting the baseline's pods, labelled as the
+// router labels its Services ("<label>: <its name>").
+//
+// Its owners are those of the router's Services and of the route: the
+// Canary as controller, and target, the target's owner reference. The
+// route refers to it for as long as judge.baseline is set, also after the
+// Canary is deleted without revertOnDeletion, when the target keeps the
+// route serving. A Service without pods costs nothing; the pods, which the
+// Deployment owns, are what must not outlive the run.
+func NewBaselineService(cd *flaggerv1.Canary, primarySvc *corev1.Service, sel Selector, target metav1.OwnerReference) *corev1.Service {
 	name := baselineServiceName(cd)
 	ports := make([]corev1.ServicePort, len(primarySvc.Spec.Ports))
 	for i, p := range primarySvc.Spec.Ports {
@@ -122,7 +128,7 @@ func NewBaselineService(cd *flaggerv1.Canary, primarySvc *corev1.Service, sel Se
 			Name:            name,
 			Namespace:       cd.Namespace,
 			Labels:          withLabel(withoutToolkitKeys(primarySvc.Labels), sel.Key, name),
-			OwnerReferences: []metav1.OwnerReference{owners.Canary(cd)},
+			OwnerReferences: owners.Of(cd, target),
 		},
 		Spec: corev1.ServiceSpec{
 			Type:                corev1.ServiceTypeClusterIP,
@@ -231,9 +237,10 @@ func updatedBaseline(live, desired *appsv1.Deployment) *appsv1.Deployment {
 }
 
 // serviceDiffers reports whether a live baseline Service lacks the desired
-// selector, ports (node ports aside) or labels.
+// selector, ports (node ports aside), labels or target owner reference.
 func serviceDiffers(live, desired *corev1.Service) bool {
-	if !equality.Semantic.DeepEqual(live.Spec.Selector, desired.Spec.Selector) ||
+	if _, changed := addTargetOf(desired).Changes(live.OwnerReferences); changed ||
+		!equality.Semantic.DeepEqual(live.Spec.Selector, desired.Spec.Selector) ||
 		!equality.Semantic.DeepDerivative(desired.Labels, live.Labels) ||
 		len(live.Spec.Ports) != len(desired.Spec.Ports) {
 		return true
@@ -248,10 +255,12 @@ func serviceDiffers(live, desired *corev1.Service) bool {
 }
 
 // updatedService returns a copy of live with desired's selector, ports
-// (keeping live node ports of the same name and port) and labels. The
-// cluster IP and type are left: the first is immutable.
+// (keeping live node ports of the same name and port), labels and target
+// owner reference. The cluster IP and type are left: the first is
+// immutable.
 func updatedService(live, desired *corev1.Service) *corev1.Service {
 	out := live.DeepCopy()
+	out.OwnerReferences, _ = addTargetOf(desired).Changes(live.OwnerReferences)
 	out.Labels = mergeMaps(live.Labels, desired.Labels)
 	out.Spec.Selector = desired.Spec.Selector
 	out.Spec.Ports = make([]corev1.ServicePort, len(desired.Spec.Ports))
@@ -264,6 +273,14 @@ func updatedService(live, desired *corev1.Service) *corev1.Service {
 		out.Spec.Ports[i] = p
 	}
 	return out
+}
+
+// addTargetOf adds the target owner reference of a desired object (its
+// second, see owners.Of) to the live references, replacing that of a
+// target deleted and re-created under its name.
+func addTargetOf(desired metav1.Object) owners.Rewrite {
+	refs := desired.GetOwnerReferences()
+	return owners.AddTarget(refs[len(refs)-1])
 }
 
 // mergeMaps returns live's entries overwritten by desired's.

@@ -13,6 +13,7 @@ import (
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/metrics"
+	"github.com/serin-dev/serin/pkg/owners"
 	"github.com/serin-dev/serin/pkg/router"
 )
 
@@ -117,7 +118,7 @@ func newPrimaryService(mod ...func(*corev1.Service)) *corev1.Service {
 
 func TestNewBaselineService(t *testing.T) {
 	cd := newCanary()
-	svc := NewBaselineService(cd, newPrimaryService(), podinfoSelector)
+	svc := NewBaselineService(cd, newPrimaryService(), podinfoSelector, podinfoOwner)
 	assert.Equal(t, "podinfo-baseline", svc.Name)
 	assert.Equal(t, map[string]string{"app": "podinfo-baseline", "tier": "web"}, svc.Labels)
 	assert.Equal(t, map[string]string{"app": "podinfo-baseline"}, svc.Spec.Selector)
@@ -127,10 +128,10 @@ func TestNewBaselineService(t *testing.T) {
 	assert.Equal(t, intstr.FromString("grpc"), svc.Spec.Ports[1].TargetPort)
 	assert.Zero(t, svc.Spec.Ports[1].NodePort, "node ports are the primary's")
 	assert.Empty(t, svc.Spec.ClusterIP)
-	assert.Len(t, svc.OwnerReferences, 1)
+	assert.Equal(t, owners.Of(cd, podinfoOwner), svc.OwnerReferences, "the route's owners: the Service lives as long as the route")
 	assert.Equal(t, int32(30999), newPrimaryService().Spec.Ports[1].NodePort)
 
-	headless := NewBaselineService(cd, newPrimaryService(func(s *corev1.Service) { s.Spec.ClusterIP = corev1.ClusterIPNone }), podinfoSelector)
+	headless := NewBaselineService(cd, newPrimaryService(func(s *corev1.Service) { s.Spec.ClusterIP = corev1.ClusterIPNone }), podinfoSelector, podinfoOwner)
 	assert.Equal(t, corev1.ClusterIPNone, headless.Spec.ClusterIP)
 }
 
@@ -173,7 +174,7 @@ func TestDiffBaseline(t *testing.T) {
 }
 
 func TestServiceDiffers(t *testing.T) {
-	desired := NewBaselineService(newCanary(), newPrimaryService(), podinfoSelector)
+	desired := NewBaselineService(newCanary(), newPrimaryService(), podinfoSelector, podinfoOwner)
 	tests := []struct {
 		name string
 		edit func(*corev1.Service)
@@ -185,6 +186,8 @@ func TestServiceDiffers(t *testing.T) {
 		{"port", func(s *corev1.Service) { s.Spec.Ports[0].Port = 80 }, true},
 		{"port removed", func(s *corev1.Service) { s.Spec.Ports = s.Spec.Ports[:1] }, true},
 		{"label", func(s *corev1.Service) { s.Labels["app"] = "x" }, true},
+		{"canary owner only", func(s *corev1.Service) { s.OwnerReferences = s.OwnerReferences[:1] }, true},
+		{"target re-created", func(s *corev1.Service) { s.OwnerReferences[1].UID = "old" }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

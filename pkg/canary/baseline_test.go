@@ -297,7 +297,12 @@ func TestBaselineLeavesOthersObjectsAlone(t *testing.T) {
 
 func TestRemoveBaseline(t *testing.T) {
 	ctx := context.TODO()
-	deleted := judgeCanary(func(cd *flaggerv1.Canary) { cd.DeletionTimestamp = ptr.To(metav1.NewTime(testNow)) })
+	deleted := func(revert bool) *flaggerv1.Canary {
+		return judgeCanary(func(cd *flaggerv1.Canary) {
+			cd.DeletionTimestamp = ptr.To(metav1.NewTime(testNow))
+			cd.Spec.RevertOnDeletion = revert
+		})
+	}
 	tests := []struct {
 		name        string
 		cd          *flaggerv1.Canary
@@ -308,7 +313,8 @@ func TestRemoveBaseline(t *testing.T) {
 		}), true},
 		{"judge turned off", newCanary(), false},
 		{"analysis removed", newCanary(func(cd *flaggerv1.Canary) { cd.Spec.Analysis = nil }), false},
-		{"canary being deleted", deleted, false},
+		{"canary deleted with revertOnDeletion: the route goes", deleted(true), false},
+		{"canary deleted without: the route stays with the target", deleted(false), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

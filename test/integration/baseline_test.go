@@ -98,6 +98,7 @@ func TestBaselineAgainstTheAPIServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"app": "podinfo-0-baseline"}, svc.Spec.Selector)
 	assert.Equal(t, int32(9898), svc.Spec.Ports[0].Port)
+	assert.Equal(t, owners.Of(cd, md.Owner), svc.OwnerReferences, "the route's owners")
 
 	before := writes.Load()
 	for range 5 {
