@@ -41,7 +41,8 @@ import (
 //   - the deletion of the Canary: in the finalizer, before the owners are
 //     rewritten (a hand-over to the target would otherwise give it the
 //     baseline to keep). Without a finalizer, garbage collection removes
-//     the baseline with the Canary, its only owner.
+//     the baseline Deployment with the Canary, its only owner (the Service
+//     stays with the route, see below).
 //
 // A new revision mid-run needs no removal: the next EnsureBaseline gives the
 // baseline's pods the new run (BaselineRunAnnotation) and the Deployment
@@ -94,7 +95,10 @@ var ErrNotControlled = errors.New("exists and is not controlled by the canary")
 // readiness as BaselineReady does: nil when the route may send it traffic,
 // a *NotReadyError while it rolls out (Stuck past the progress deadline),
 // any other error when a read or write failed. A call that wrote anything
-// reports not ready: the listers have not seen the write yet.
+// reports not ready: the listers have not seen the write yet. A stuck
+// baseline (quota, a node shortage) will not serve: the compared metrics
+// have no baseline to be judged against, which the state machine treats as
+// it treats a stuck canary, or as an inconclusive judge, never as a pass.
 func (b *Baselines) EnsureBaseline(ctx context.Context, cd *flaggerv1.Canary) error {
 	target, sel, err := b.d.target(cd)
 	if err != nil {
