@@ -15,8 +15,8 @@ const (
 	// duration, in seconds (thresholds are in milliseconds).
 	RequestDuration = flaggerv1.BuiltinRequestDuration
 	// GRPCErrorRate is the percentage of the canary's gRPC calls answered
-	// with a status other than OK, as Traefik counts them (Serin only; see
-	// grpcErrorRateQuery). A metric of that name without a templateRef or
+	// with a status other than OK (and Unknown, which Traefik cannot tell
+	// from OK), as Traefik counts them (Serin only; see grpcErrorRateQuery). A metric of that name without a templateRef or
 	// query is this builtin; its threshold is a maximum.
 	GRPCErrorRate = "grpc-error-rate"
 )
@@ -51,21 +51,35 @@ histogram_quantile(0.99,
 // The gRPC error rate. podinfo's gRPC server, like most, exports no metric
 // of its own, so unlike the HTTP builtins this one reads the gateway's:
 // Traefik (v3.6) counts every call in traefik_service_requests_total with
-// protocol="grpc" and, for gRPC, puts the grpc-status of the answer in the
-// code label instead of the HTTP status (always 200 for gRPC): 0 is OK, 14
-// UNAVAILABLE (what Traefik answers itself for a backend it cannot reach).
-// Its Gateway API provider names the backend of a GRPCRoute reference
-// "<namespace>-<service>-<port>-grpc". A canary without errors has no
-// series with code!="0", hence the "or vector(0)"; a canary without calls
-// has none at all, and the query returns no value (the analysis halts as for
-// the HTTP builtins). Other gateways need a MetricTemplate.
+// protocol="grpc" and, for gRPC, puts a grpc-status in the code label
+// instead of the HTTP status. It reads that status from the response
+// headers only, which is measured on the real stack (test/traffic
+// TestGRPCCanaryWeightedThroughTraefik):
+//
+//   - an error a server answers without a message ("trailers-only", what
+//     grpc-go does for a handler's error) carries its grpc-status in the
+//     headers and is counted with its code: 14 for UNAVAILABLE;
+//   - a successful call carries grpc-status 0 in the HTTP/2 trailers, which
+//     Traefik's proxy hands on under another key, so it is counted as 2
+//     (Unknown), and so is a failure of Traefik's own (a 502 for a backend it
+//     cannot reach), which has no grpc-status at all.
+//
+// So the builtin counts the calls with a code other than 0 and 2: every
+// status a server returns except Unknown. A canary that answers Unknown, or
+// that Traefik cannot reach, is not seen by it (the gate on ResolvedRefs
+// covers an unresolved reference). Traefik's Gateway API provider names the
+// backend of a GRPCRoute reference "<namespace>-<service>-<port>-grpc". A
+// canary without errors has no such series, hence the "or vector(0)"; one
+// without calls has none at all, and the query returns no value (the
+// analysis halts as for the HTTP builtins). Other gateways need a
+// MetricTemplate.
 const (
 	grpcCanary = `service=~"{{ namespace }}-{{ service }}-canary-[0-9]+-grpc@kubernetesgateway", protocol="grpc"`
 
 	grpcErrorRateQuery = `
 (
   sum(
-    rate(traefik_service_requests_total{` + grpcCanary + `, code!="0"}[{{ interval }}])
+    rate(traefik_service_requests_total{` + grpcCanary + `, code!~"0|2"}[{{ interval }}])
   )
   or vector(0)
 )

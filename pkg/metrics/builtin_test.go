@@ -17,7 +17,7 @@ func TestBuiltinQuery(t *testing.T) {
 		RequestSuccessRate: `sum( rate(http_request_duration_seconds_count{` + pods + `, status!~"5.*"}[1m]) ) / ` +
 			`sum( rate(http_request_duration_seconds_count{` + pods + `}[1m]) ) * 100`,
 		RequestDuration: `histogram_quantile(0.99, sum( rate(http_request_duration_seconds_bucket{` + pods + `}[1m]) ) by (le) )`,
-		GRPCErrorRate: `( sum( rate(traefik_service_requests_total{` + grpcCalls + `, code!="0"}[1m]) ) or vector(0) ) / ` +
+		GRPCErrorRate: `( sum( rate(traefik_service_requests_total{` + grpcCalls + `, code!~"0|2"}[1m]) ) or vector(0) ) / ` +
 			`sum( rate(traefik_service_requests_total{` + grpcCalls + `}[1m]) ) * 100`,
 	}
 	for name, want := range tests {

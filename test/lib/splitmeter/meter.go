@@ -23,6 +23,11 @@ type Config struct {
 	Settle time.Duration
 	// IsCanary tells canary Pods from primary ones by name.
 	IsCanary func(pod string) bool
+	// Probe, if set, replaces the HTTP request (URL, Host and Header are
+	// then unused): it makes one call of another protocol (gRPC) and returns
+	// the Pod that answered and an HTTP-like code, 2xx for success, 0 for no
+	// answer.
+	Probe func(ctx context.Context) (pod string, code int)
 }
 
 // Meter sends the load and counts the answers until Stop.
@@ -107,6 +112,13 @@ func (m *Meter) run(ctx context.Context) {
 // send makes one request and reads which Pod answered.
 func (m *Meter) send() result {
 	r := result{sent: time.Now()}
+	if m.cfg.Probe != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		pod, code := m.cfg.Probe(ctx)
+		r.code, r.canary = code, m.cfg.IsCanary(pod)
+		return r
+	}
 	req, err := http.NewRequest(http.MethodGet, m.cfg.URL, nil)
 	if err != nil {
 		return r
