@@ -32,7 +32,19 @@ type SetRoutes struct {
 	Canary int
 	// Mirrored copies the requests to the canary.
 	Mirrored bool
+	// Baseline is the weight of the judge's baseline backend (see
+	// analysis.judge.baseline); Primary+Canary+Baseline is 100.
+	Baseline int
 }
+
+// EnsureBaseline creates the judge's <target>-baseline workload and Service,
+// or brings them up to date; a baseline still rolling out is not an error
+// (Observations.Baseline says when it is ready).
+type EnsureBaseline struct{}
+
+// RemoveBaseline removes the baseline's workload once the route gives it no
+// weight (its Service stays while the route refers to it).
+type RemoveBaseline struct{}
 
 // ScaleTargetToZero scales the target workload to zero replicas.
 type ScaleTargetToZero struct{}
@@ -126,3 +138,5 @@ func (ReleaseFromTarget) Describe() string          { return "release the canary
 func (HandOverToTarget) Describe() string           { return "hand the canary's objects over to the target" }
 func (AddFinalizer) Describe() string               { return "add the finalizer" }
 func (RemoveFinalizer) Describe() string            { return "remove the finalizer" }
+func (EnsureBaseline) Describe() string             { return "create or update the baseline" }
+func (RemoveBaseline) Describe() string             { return "remove the baseline" }

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/judge"
 )
 
 // t0 is the time of every tick that does not advance a clock.
@@ -31,6 +32,10 @@ type fakeChecks struct {
 	metrics map[string]error
 	probe   error
 	calls   []string
+	// verdicts are the judge's verdicts by metric (Continue if unlisted);
+	// compareErr fails CompareMetric.
+	verdicts   map[string]judge.Verdict
+	compareErr error
 }
 
 var _ Checks = (*fakeChecks)(nil)
@@ -59,6 +64,32 @@ func (f *fakeChecks) CallWebhook(_ context.Context, h v1beta1.CanaryWebhook, pha
 func (f *fakeChecks) CheckMetric(_ context.Context, m v1beta1.CanaryMetric) error {
 	f.calls = append(f.calls, "metric "+m.Name)
 	return f.metrics[m.Name]
+}
+
+// judged makes the judge decide verdict for a compared metric.
+func (f *fakeChecks) judged(name string, verdict judge.Verdict) *fakeChecks {
+	if f.verdicts == nil {
+		f.verdicts = map[string]judge.Verdict{}
+	}
+	f.verdicts[name] = verdict
+	return f
+}
+
+// CompareMetric answers the listed verdict and a state that counts the
+// ticks, "n=1", "n=2", ...
+func (f *fakeChecks) CompareMetric(_ context.Context, m v1beta1.CanaryMetric, index int, state string, final bool) (Comparison, error) {
+	f.calls = append(f.calls, fmt.Sprintf("compare %s final=%t", m.Name, final))
+	if f.compareErr != nil {
+		return Comparison{}, f.compareErr
+	}
+	n := 0
+	fmt.Sscanf(state, "n=%d", &n)
+	v, ok := f.verdicts[m.Name]
+	if !ok {
+		v = judge.Continue
+	}
+	return Comparison{State: fmt.Sprintf("n=%d", n+1), Decision: judge.Decision{Verdict: v, Reason: "Because",
+		Message: fmt.Sprintf("%s after %d ticks", v, n+1)}}, nil
 }
 
 func (f *fakeChecks) ProbeMetricProviders(context.Context) error {

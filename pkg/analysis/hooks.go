@@ -101,10 +101,17 @@ func (t *tick) rolloutChecks() bool {
 		}
 	}
 	for _, m := range metricsInOrder(t.an) {
+		if m.Compare != nil && judging(t.an) {
+			continue // judged against the baseline below, not against a threshold
+		}
 		if err := t.in.Checks.CheckMetric(t.ctx, m); err != nil {
 			t.warning("%s", err.Error())
 			return false
 		}
+	}
+	final := StrategyOf(t.an) == StrategyCanary && t.obs.Routes.Canary >= t.cd.GetMaxWeight()
+	if !t.judgeMetrics(final) {
+		return false
 	}
 	t.checked = true
 	return true

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/judge"
 )
 
 // Input is everything one tick of the state machine looks at.
@@ -54,6 +55,12 @@ type Observations struct {
 	// Routes are the weights currently set on the route, or why they cannot
 	// be read.
 	Routes Routes
+
+	// Baseline is the readiness of the judge's <target>-baseline workload,
+	// observed when analysis.judge.baseline is set or the workload exists;
+	// BaselineExists says whether it exists.
+	Baseline       Readiness
+	BaselineExists bool
 }
 
 // ReadyState says whether a workload is ready.
@@ -94,6 +101,8 @@ type Routes struct {
 	Canary int
 	// Mirrored is true when the route mirrors requests to the canary.
 	Mirrored bool
+	// Baseline is the weight of the judge's baseline backend.
+	Baseline int
 	// Err is set when the weights cannot be trusted: the route is missing or
 	// a parent has not accepted its current generation. Its text becomes a
 	// warning event and the tick waits.
@@ -116,7 +125,25 @@ type Checks interface {
 	// custom metric: error-rate". No data is a failure.
 	CheckMetric(ctx context.Context, metric v1beta1.CanaryMetric) error
 
+	// CompareMetric runs one tick of the judge for a metric with compare
+	// (analysis.metrics[index]): it asks the metric of the baseline and of
+	// the canary, folds the answers into state (the metric's
+	// status.judge[].state, "" for a new run) and decides. final asks a
+	// continuous metric for its one comparison (it is fixed-horizon);
+	// otherwise it only collects. An error (a query that failed, a
+	// template that is missing) fails the tick's checks as a metric's does.
+	CompareMetric(ctx context.Context, metric v1beta1.CanaryMetric, index int, state string, final bool) (Comparison, error)
+
 	// ProbeMetricProviders checks that the providers of the canary's metrics
 	// answer. Its result is only reported, never blocking.
 	ProbeMetricProviders(ctx context.Context) error
+}
+
+// Comparison is one tick of the judge for a metric: its new state and its
+// decision.
+type Comparison struct {
+	// State is the judge's state to store in status.judge[].state.
+	State string
+	// Decision is the verdict with the numbers behind it.
+	Decision judge.Decision
 }

@@ -77,8 +77,12 @@ func (t *tick) settle() {
 		}
 		want = Routes{Canary: totalWeight}
 	}
-	if r := t.obs.Routes; r.Err == nil && (r.Primary != want.Primary || r.Canary != want.Canary || r.Mirrored) {
+	r := t.obs.Routes
+	if r.Err == nil && (r.Primary != want.Primary || r.Canary != want.Canary || r.Mirrored) {
 		t.act(SetRoutes{Primary: want.Primary, Canary: want.Canary})
+	}
+	if r.Err == nil {
+		t.dropBaseline(false) // after the route write that gave it no weight
 	}
 	if !failedPromotion(t.st) {
 		t.actOnAutoscaler(PauseTargetAutoscaler{})
@@ -122,7 +126,7 @@ func (t *tick) pending() {
 // gates in Flagger's order, then the checks, then the strategy's step.
 func (t *tick) analyse() {
 	t.act(EnsurePrimary{}, ReconcileRouting{})
-	if !t.passes(abortRequested, notPaused, primaryReady, routesReadable, revisionUnchanged, canaryReady) {
+	if !t.passes(abortRequested, notPaused, primaryReady, routesReadable, revisionUnchanged, canaryReady, baselineReady) {
 		return
 	}
 	if t.promoteFull() {
@@ -136,7 +140,21 @@ func (t *tick) analyse() {
 		return
 	}
 	if !t.analysisPasses() {
+		if r := t.judgeFailure; r.verdict == rollback {
+			t.d.Reason = r.reason
+			t.apply(r)
+			return
+		}
 		t.st.FailedChecks++
+		return
+	}
+	if t.judgePassed {
+		t.st.CanaryWeight = t.obs.Routes.Canary
+		if t.confirmPromotion() {
+			t.d.Reason = ReasonJudgePassed
+			t.normal(msgJudgeEarly, targetID(t.cd))
+			t.promote()
+		}
 		return
 	}
 	switch StrategyOf(t.an) {

@@ -195,10 +195,13 @@ func routeOwned(t *tick) result {
 		return passed
 	}
 	w, r := min(max(t.st.CanaryWeight, 0), totalWeight), t.obs.Routes
-	if r.Canary == w || r.Canary == NextWeight(t.cd, w) {
+	next := NextWeight(t.cd, w)
+	if (r.Canary == w && r.Baseline == t.baselineWeight(w)) || (r.Canary == next && r.Baseline == t.baselineWeight(next)) {
 		return passed
 	}
-	t.act(SetRoutes{Primary: totalWeight - w, Canary: w, Mirrored: r.Mirrored})
+	split := t.split(w)
+	split.Mirrored = r.Mirrored
+	t.act(split)
 	return result{verdict: wait, reason: ReasonRouteDrift, message: fmt.Sprintf(msgRouteDrift, routeID(t.cd), r.Primary, r.Canary, totalWeight-w, w)}
 }
 

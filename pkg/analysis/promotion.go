@@ -20,6 +20,12 @@ func (t *tick) promoting() {
 	}
 	t.actOnAutoscaler(ReconcilePrimaryAutoscaler{})
 	r := t.obs.Routes
+	if r.Baseline > 0 {
+		// The tick that promoted moved it; another writer put it back.
+		r.Primary, r.Baseline = r.Primary+r.Baseline, 0
+		t.act(SetRoutes{Primary: r.Primary, Canary: r.Canary})
+	}
+	t.dropBaseline(false)
 	step := t.an.StepWeightPromotion
 	if step > 0 && r.Canary > 0 {
 		primary, canary := promotionStep(r, step)
@@ -113,6 +119,7 @@ func (t *tick) rollback(r result) {
 	t.act(SetRoutes{Primary: totalWeight})
 	t.warning(msgFailed, canaryID(t.cd))
 	t.retireTarget()
+	t.dropBaseline(true)
 	if t.st.Phase == v1beta1.CanaryPhaseWaiting {
 		t.recordRevision()
 	}
@@ -133,6 +140,9 @@ func (t *tick) announceRollback(r result) {
 	case ReasonManualRollback:
 		t.warning(msgRollbackManual, canaryID(t.cd))
 		t.alert(v1beta1.SeverityWarn, "%s", alertRollbackManual)
+	case ReasonJudgeFailed:
+		t.warning(msgRollbackJudge, canaryID(t.cd), r.message)
+		t.alert(v1beta1.SeverityError, alertRollbackJudge, r.message)
 	case ReasonRequest:
 		t.warning(msgAborted, canaryID(t.cd), r.message)
 		t.alert(v1beta1.SeverityWarn, "%s", alertAborted)

@@ -27,6 +27,10 @@ type tick struct {
 	checked bool
 	// req is the pending request the phase handler acts on (requests.go).
 	req request
+	// judgeFailure is the rollback the judge asks for on this tick, and
+	// judgePassed says that it promotes early (judge.go).
+	judgeFailure result
+	judgePassed  bool
 	d   Decision
 }
 

@@ -49,7 +49,7 @@ func (t *tick) advanceWeight(next int) {
 	if !t.confirmTrafficIncrease() {
 		return
 	}
-	t.act(SetRoutes{Primary: totalWeight - next, Canary: next})
+	t.act(t.split(next))
 	t.st.CanaryWeight = next
 	t.normal(msgAdvanceWeight, canaryID(t.cd), next)
 }
@@ -121,6 +121,12 @@ func (t *tick) promote() {
 		return
 	}
 	t.normal(msgCopying, targetID(t.cd), primaryID(t.cd))
+	if r := t.obs.Routes; r.Baseline > 0 {
+		// The analysis is over: the baseline's share goes back to the
+		// primary before the promotion starts, and its pods go after.
+		t.act(SetRoutes{Primary: totalWeight - r.Canary, Canary: r.Canary, Mirrored: r.Mirrored})
+	}
 	t.after(PromoteToPrimary{Revision: t.st.AppliedRevision()})
+	t.dropBaseline(true)
 	t.st.Phase = v1beta1.CanaryPhasePromoting
 }

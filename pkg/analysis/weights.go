@@ -49,13 +49,18 @@ func promotionStep(r Routes, step int) (primary, canary int) {
 // are relative (primary 1, canary 3 is 25/75), and another writer may have
 // set any of them; Step only ever reasons about shares of 100. A route that
 // sends nothing anywhere (0/0) stays 0/0.
+//
+// The judge's baseline backend is a third share: primary, canary and
+// baseline add up to 100.
 func asShares(r Routes) Routes {
-	p, c := max(r.Primary, 0), max(r.Canary, 0)
-	if p+c == totalWeight || p+c == 0 {
-		r.Primary, r.Canary = p, c
+	p, c, b := max(r.Primary, 0), max(r.Canary, 0), max(r.Baseline, 0)
+	sum := p + c + b
+	if sum == totalWeight || sum == 0 {
+		r.Primary, r.Canary, r.Baseline = p, c, b
 		return r
 	}
-	canary := (c*totalWeight + (p+c)/2) / (p + c)
-	r.Primary, r.Canary = totalWeight-canary, canary
+	canary := (c*totalWeight + sum/2) / sum
+	baseline := (b*totalWeight + sum/2) / sum
+	r.Primary, r.Canary, r.Baseline = max(totalWeight-canary-baseline, 0), canary, baseline
 	return r
 }

@@ -15,7 +15,7 @@ const analysisPath = "spec.analysis"
 // MaxBaselineWeight is the largest canary weight with a baseline: the
 // baseline takes as much as the canary from the primary (primary 100-2w,
 // baseline w, canary w).
-const MaxBaselineWeight = 50
+const MaxBaselineWeight = flaggerv1.MaxBaselineWeight
 
 // CountConfigFor returns the count test of a compared metric of the
 // analysis: judge.alpha, judge.beta and judge.minRequests, the metric's

@@ -85,19 +85,31 @@ func (c *Canary) GetProgressDeadline() time.Duration {
 
 // GetMaxWeight returns the canary weight at which the analysis ends: the last
 // stepWeights entry when stepWeights is set, else maxWeight, else 100.
+//
+// With the judge's baseline it is at most MaxBaselineWeight: the baseline
+// takes as much as the canary from the primary. Larger explicit values are
+// refused at validation; the default of 100 is capped here.
 func (c *Canary) GetMaxWeight() int {
 	a := c.GetAnalysis()
 	if a == nil {
 		return DefaultMaxWeight
 	}
+	limit := DefaultMaxWeight
+	if a.Judge != nil && a.Judge.Baseline {
+		limit = MaxBaselineWeight
+	}
 	if n := len(a.StepWeights); n > 0 {
-		return min(DefaultMaxWeight, a.StepWeights[n-1])
+		return min(limit, a.StepWeights[n-1])
 	}
 	if a.MaxWeight > 0 {
-		return a.MaxWeight
+		return min(limit, a.MaxWeight)
 	}
-	return DefaultMaxWeight
+	return limit
 }
+
+// MaxBaselineWeight is the largest canary weight of a run with the judge's
+// baseline (primary 100-2w, baseline w, canary w).
+const MaxBaselineWeight = 50
 
 // GetMetricInterval returns the metric's query window, 1m when unset.
 func (m *CanaryMetric) GetMetricInterval() string {
