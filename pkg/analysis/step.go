@@ -31,7 +31,7 @@ type tick struct {
 	// judgePassed says that it promotes early (judge.go).
 	judgeFailure result
 	judgePassed  bool
-	d   Decision
+	d            Decision
 }
 
 // Step runs one tick of the canary state machine and returns what the

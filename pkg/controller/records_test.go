@@ -33,7 +33,9 @@ func prometheusAnswering(t *testing.T, body string, times *[]string) string {
 }
 
 func TestCheckMetricRecordsWhatItAsked(t *testing.T) {
-	scalar := func(v string) string { return `{"status":"success","data":{"resultType":"scalar","result":[1,"` + v + `"]}}` }
+	scalar := func(v string) string {
+		return `{"status":"success","data":{"resultType":"scalar","result":[1,"` + v + `"]}}`
+	}
 	max1 := &flaggerv1.CanaryThresholdRange{Max: ptr.To(1.0)}
 	tests := map[string]struct {
 		body    string
