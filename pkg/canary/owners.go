@@ -3,6 +3,7 @@ package canary
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/history"
 	"github.com/serin-dev/serin/pkg/owners"
 )
 
@@ -70,6 +72,9 @@ func (c *Deployments) RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, r
 	if err != nil {
 		return err
 	}
+	// The baseline is the Canary's alone: it is removed before a hand-over,
+	// and garbage collection removes it with the Canary.
+	deps = slices.DeleteFunc(slices.Clone(deps), func(d *appsv1.Deployment) bool { return d.Name == BaselineName(cd) })
 	if err := rewriteControlled(ctx, cd, deps, rw, c.updateDeployment); err != nil {
 		return err
 	}
@@ -87,6 +92,8 @@ func (c *Deployments) RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, r
 	if err != nil {
 		return err
 	}
+	// The canary's history (pkg/history) goes with the Canary.
+	configMaps = slices.DeleteFunc(slices.Clone(configMaps), func(cm *corev1.ConfigMap) bool { return cm.Labels[history.Label] != "" })
 	if err := rewriteControlled(ctx, cd, configMaps, rw, c.updateConfigMap); err != nil {
 		return err
 	}

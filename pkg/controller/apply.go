@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/canary"
 	"github.com/serin-dev/serin/pkg/owners"
 	"github.com/serin-dev/serin/pkg/router"
 	"github.com/serin-dev/serin/pkg/syncerr"
@@ -19,8 +21,9 @@ import (
 // applier applies one decision's actions to the cluster, with nothing but
 // the plugins it writes through.
 type applier struct {
-	workload workloadWriter
-	services router.ServiceRouter
+	workload  workloadWriter
+	baselines Baselines
+	services  router.ServiceRouter
 	// updateCanary writes the canary's metadata (its finalizers).
 	updateCanary func(ctx context.Context, cd *flaggerv1.Canary) (*flaggerv1.Canary, error)
 
@@ -81,7 +84,17 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 		// route, so that a tick moving traffic writes the route once.
 		routed := a.cd.DeepCopy()
 		routed.Status = a.status
-		return a.rt.SetRoutes(ctx, routed, router.Routes{Primary: act.Primary, Canary: act.Canary, Mirrored: act.Mirrored})
+		return a.rt.SetRoutes(ctx, routed, router.Routes{Primary: act.Primary, Canary: act.Canary, Mirrored: act.Mirrored,
+			Baseline: act.Baseline})
+	case analysis.EnsureBaseline:
+		err := a.baselines.EnsureBaseline(ctx, a.cd)
+		var notReady *canary.NotReadyError
+		if errors.As(err, &notReady) {
+			return nil // observed as the baseline's readiness on this tick and the next
+		}
+		return err
+	case analysis.RemoveBaseline:
+		return a.baselines.RemoveBaseline(ctx, a.cd)
 	case analysis.ScaleTargetToZero:
 		return workload.ScaleToZero(ctx, a.cd)
 	case analysis.ScaleTargetFromZero:
@@ -177,7 +190,7 @@ func eventType(t string) string {
 
 // newApplier builds the applier of one decision of cd.
 func (c *Controller) newApplier(cd *flaggerv1.Canary, rt router.Interface, k *checks, status flaggerv1.CanaryStatus) *applier {
-	return &applier{workload: c.cfg.Plugins.Workload, services: c.cfg.Plugins.Services, updateCanary: c.updateCanary,
+	return &applier{workload: c.cfg.Plugins.Workload, baselines: c.cfg.Plugins.Baselines, services: c.cfg.Plugins.Services, updateCanary: c.updateCanary,
 		cd: cd, rt: rt, checks: k, status: status}
 }
 

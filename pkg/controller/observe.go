@@ -47,7 +47,16 @@ func (c *Controller) observe(ctx context.Context, cd *flaggerv1.Canary, rt route
 		return obs, fmt.Errorf("canary readiness: %w", err)
 	}
 	routes, err := rt.GetRoutes(ctx, cd)
-	obs.Routes = analysis.Routes{Primary: routes.Primary, Canary: routes.Canary, Mirrored: routes.Mirrored, Err: err}
+	obs.Routes = analysis.Routes{Primary: routes.Primary, Canary: routes.Canary, Mirrored: routes.Mirrored,
+		Baseline: routes.Baseline, Err: err}
+	if b := c.cfg.Plugins.Baselines; b != nil {
+		obs.BaselineExists = b.BaselineLeft(cd)
+		if canary.BaselineEnabled(cd) {
+			if obs.Baseline, err = readiness(b.BaselineReady(cd)); err != nil {
+				return obs, err
+			}
+		}
+	}
 	return obs, nil
 }
 

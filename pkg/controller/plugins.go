@@ -27,6 +27,9 @@ import (
 type Plugins struct {
 	// Workload manages the target and primary Deployments.
 	Workload Workload
+	// Baselines manages the judge's baselines (analysis.judge.baseline);
+	// nil refuses canaries that ask for one.
+	Baselines Baselines
 	// Services manages the apex, primary and canary Services.
 	Services router.ServiceRouter
 	// Routers are the mesh routers by provider name.
@@ -113,4 +116,20 @@ func (c *Controller) routerFor(cd *flaggerv1.Canary) (router.Interface, error) {
 	}
 	return nil, syncerr.Permanent(fmt.Errorf("spec.provider %q is not supported by Serin: use %s", provider,
 		strings.Join(router.Providers, " or ")))
+}
+
+// Baselines is what the controller asks of the judge's baselines
+// (pkg/canary): observe reads through BaselineReady and BaselineLeft, the
+// applier writes through the others.
+type Baselines interface {
+	// EnsureBaseline creates or corrects the baseline; a baseline rolling
+	// out is a *canary.NotReadyError, not a failure.
+	EnsureBaseline(ctx context.Context, cd *flaggerv1.Canary) error
+	// RemoveBaseline removes the baseline's pods (and its Service once the
+	// route no longer refers to it).
+	RemoveBaseline(ctx context.Context, cd *flaggerv1.Canary) error
+	// BaselineReady is nil when the route may send the baseline traffic.
+	BaselineReady(cd *flaggerv1.Canary) error
+	// BaselineLeft reports whether RemoveBaseline has work to do.
+	BaselineLeft(cd *flaggerv1.Canary) bool
 }

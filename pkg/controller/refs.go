@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/canary"
+	"github.com/serin-dev/serin/pkg/judge"
 	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
@@ -50,7 +52,18 @@ func crossNamespaceError(field, kind, namespace, name string) error {
 // in cd; nil when the flag is off. A canary being deleted is not refused:
 // its finalizer must go even if its spec is invalid.
 func (c *Controller) refusedRefs(cd *flaggerv1.Canary) error {
-	if !c.cfg.NoCrossNamespaceRefs || cd.DeletionTimestamp != nil {
+	if cd.DeletionTimestamp != nil {
+		return nil
+	}
+	// The judge's settings the CRD cannot check (the strategy it needs,
+	// the ratios' syntax), each error naming its field.
+	if err := judge.ValidateJudge(cd.GetAnalysis()); err != nil {
+		return syncerr.Permanent(err)
+	}
+	if canary.BaselineEnabled(cd) && c.cfg.Plugins.Baselines == nil {
+		return syncerr.Invalid("spec.analysis.judge.baseline", "this operator runs without baselines")
+	}
+	if !c.cfg.NoCrossNamespaceRefs {
 		return nil
 	}
 	return syncerr.Permanent(crossNamespaceRefs(cd))

@@ -209,6 +209,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		Alerts:       alerts,
 		Releases:     releases,
 		Workload:     workload,
+		Baselines:    workload.Baselines(kubeFactory.Core().V1().Services().Lister()),
 		Services:     router.NewKubernetesRouter(kube, kubeFactory.Core().V1().Services().Lister()),
 		Routers:      routers,
 		Metrics:      metrics.NewProviderCache(metrics.DefaultCacheSize),

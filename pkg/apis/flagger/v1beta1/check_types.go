@@ -14,7 +14,7 @@ const (
 )
 
 // CheckVerdict is the outcome of a recorded check.
-// +kubebuilder:validation:Enum=Pass;Fail;Error;NoData;Skipped
+// +kubebuilder:validation:Enum=Pass;Fail;Error;NoData;Skipped;Continue;Inconclusive
 type CheckVerdict string
 
 const (
@@ -31,6 +31,12 @@ const (
 	CheckNoData CheckVerdict = "NoData"
 	// CheckSkipped means the check was not run at this step.
 	CheckSkipped CheckVerdict = "Skipped"
+	// CheckContinue means the judge has usable data but no decision yet.
+	CheckContinue CheckVerdict = "Continue"
+	// CheckInconclusive means the judge cannot decide on the data (too
+	// little traffic, a traffic split that does not match the weights); it
+	// is never a pass.
+	CheckInconclusive CheckVerdict = "Inconclusive"
 )
 
 // CheckResult is one check of an analysis step as Serin ran it: enough to
