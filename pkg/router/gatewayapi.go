@@ -68,7 +68,23 @@ func (r *GatewayAPIRouter) Reconcile(ctx context.Context, cd *flaggerv1.Canary, 
 	if err != nil {
 		return err
 	}
-	return f.reconcile(ctx, cd, target)
+	if err := f.reconcile(ctx, cd, target); err != nil {
+		return err
+	}
+	// Once the live route is right, the routes of an earlier name or kind
+	// go. Unlike Flagger, whose route name never changes.
+	for _, other := range []routeFlow{r.http, r.grpc} {
+		keep := ""
+		if other == f {
+			keep = RouteName(cd)
+		}
+		if other != nil {
+			if err := other.prune(ctx, cd, keep); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // GetRoutes reads the traffic split from the cached route. It returns a

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 	gatewayclientv1 "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/typed/apis/v1"
@@ -37,6 +39,14 @@ func (r v1Routes) update(ctx context.Context, route *gatewayv1.HTTPRoute) error 
 	return err
 }
 
+func (r v1Routes) list(namespace string) ([]*gatewayv1.HTTPRoute, error) {
+	return r.lister.HTTPRoutes(namespace).List(labels.Everything())
+}
+
+func (r v1Routes) delete(ctx context.Context, namespace, name string, uid types.UID) error {
+	return r.client.HTTPRoutes(namespace).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+}
+
 func (r v1Routes) managers(ctx context.Context, namespace, name string) ([]metav1.ManagedFieldsEntry, error) {
 	route, err := r.client.HTTPRoutes(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -66,6 +76,19 @@ func (r v1beta1Routes) update(ctx context.Context, route *gatewayv1.HTTPRoute) e
 	return err
 }
 
+func (r v1beta1Routes) list(namespace string) ([]*gatewayv1.HTTPRoute, error) {
+	routes, err := r.lister.HTTPRoutes(namespace).List(labels.Everything())
+	out := make([]*gatewayv1.HTTPRoute, len(routes))
+	for i := range routes {
+		out[i] = (*gatewayv1.HTTPRoute)(routes[i])
+	}
+	return out, err
+}
+
+func (r v1beta1Routes) delete(ctx context.Context, namespace, name string, uid types.UID) error {
+	return r.client.HTTPRoutes(namespace).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+}
+
 func (r v1beta1Routes) managers(ctx context.Context, namespace, name string) ([]metav1.ManagedFieldsEntry, error) {
 	route, err := r.client.HTTPRoutes(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -93,6 +116,14 @@ func (r grpcRoutes) create(ctx context.Context, route *gatewayv1.GRPCRoute) erro
 func (r grpcRoutes) update(ctx context.Context, route *gatewayv1.GRPCRoute) error {
 	_, err := r.client.GRPCRoutes(route.Namespace).Update(ctx, route, metav1.UpdateOptions{})
 	return err
+}
+
+func (r grpcRoutes) list(namespace string) ([]*gatewayv1.GRPCRoute, error) {
+	return r.lister.GRPCRoutes(namespace).List(labels.Everything())
+}
+
+func (r grpcRoutes) delete(ctx context.Context, namespace, name string, uid types.UID) error {
+	return r.client.GRPCRoutes(namespace).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 }
 
 func (r grpcRoutes) managers(ctx context.Context, namespace, name string) ([]metav1.ManagedFieldsEntry, error) {

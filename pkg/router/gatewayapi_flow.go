@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/owners"
@@ -23,6 +24,8 @@ type routeFlow interface {
 	getRoutes(ctx context.Context, cd *flaggerv1.Canary) (Routes, error)
 	setRoutes(ctx context.Context, cd *flaggerv1.Canary, routes Routes) error
 	rewriteOwners(ctx context.Context, cd *flaggerv1.Canary, rw owners.Rewrite) error
+	// prune deletes the routes of this kind that cd controls, but keep.
+	prune(ctx context.Context, cd *flaggerv1.Canary, keep string) error
 }
 
 // routeObject is a live route: *gatewayv1.HTTPRoute or *gatewayv1.GRPCRoute.
@@ -38,6 +41,11 @@ type routeStore[R routeObject] interface {
 	get(namespace, name string) (R, error)
 	create(ctx context.Context, route R) error
 	update(ctx context.Context, route R) error
+	// list reads the routes of a namespace from the lister (shared with the
+	// cache).
+	list(namespace string) ([]R, error)
+	// delete deletes a route if it still has uid.
+	delete(ctx context.Context, namespace, name string, uid types.UID) error
 	// managers reads the route from the API server for its managedFields,
 	// which the informers strip: only a refusal names them, so only a
 	// refusal pays the request.
@@ -145,6 +153,27 @@ func (k *kindRouter[R, S]) rewriteOwners(ctx context.Context, cd *flaggerv1.Cana
 	route.SetOwnerReferences(refs)
 	if err := k.store.update(ctx, route); err != nil {
 		return fmt.Errorf("%s %s.%s owner references: %w", k.kind, name, cd.Namespace, err)
+	}
+	return nil
+}
+
+// prune deletes the routes of this kind that cd controls other than keep
+// ("" keeps none): the live route of an earlier spec.service.route.name or
+// kind, which would otherwise stay attached to the Gateway with the weights
+// it had when it was left. Adopted routes are not cd's and stay.
+func (k *kindRouter[R, S]) prune(ctx context.Context, cd *flaggerv1.Canary, keep string) error {
+	routes, err := k.store.list(cd.Namespace)
+	if err != nil {
+		return fmt.Errorf("%s list error: %w", k.kind, err)
+	}
+	for _, route := range routes {
+		if route.GetName() == keep || !metav1.IsControlledBy(route, cd) {
+			continue
+		}
+		err := k.store.delete(ctx, cd.Namespace, route.GetName(), route.GetUID())
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return fmt.Errorf("%s %s.%s (left by an earlier route name or kind) delete error: %w", k.kind, route.GetName(), cd.Namespace, err)
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8stesting "k8s.io/client-go/testing"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -245,4 +246,30 @@ func TestManagerNames(t *testing.T) {
 		{Manager: "argocd-controller", Operation: metav1.ManagedFieldsOperationUpdate},
 	}))
 	assert.Equal(t, "unknown", managerNames([]metav1.ManagedFieldsEntry{{Manager: "traefik", Subresource: "status"}}))
+}
+
+func TestReconcilePrunesRoutesOfAnEarlierNameOrKind(t *testing.T) {
+	e := newGatewayEnv(t, ProviderGatewayAPIV1)
+	ctx := context.TODO()
+	cd := newCanary(withService(func(s *flaggerv1.CanaryService) { s.Route = &flaggerv1.CanaryRoute{Name: "web"} }))
+	reconciled(t, e, cd)
+	e.put(t, &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Name: "someone-elses", Namespace: "test"}})
+
+	cd.Spec.Service.Route.Name = "web-v2"
+	reconciled(t, e, cd)
+	_, err := e.client.Tracker().Get(e.gvr, "test", "web")
+	assert.True(t, apierrors.IsNotFound(err), "the route of the earlier name is deleted: %v", err)
+	assert.True(t, metav1.IsControlledBy(e.routeNamed(t, "web-v2"), cd))
+	e.routeNamed(t, "someone-elses")
+
+	cd.Spec.Service.Route.Kind = flaggerv1.GRPCRouteKind
+	reconciled(t, e, cd)
+	_, err = e.client.Tracker().Get(e.gvr, "test", "web-v2")
+	assert.True(t, apierrors.IsNotFound(err), "the HTTPRoute goes when the kind changes: %v", err)
+	assert.True(t, metav1.IsControlledBy(e.grpcRoute(t, "web-v2"), cd))
+	e.routeNamed(t, "someone-elses")
+
+	before := len(e.client.Actions())
+	require.NoError(t, e.router.Reconcile(ctx, cd, podinfoTarget))
+	assert.Len(t, e.client.Actions(), before, "nothing to write or delete once settled")
 }
