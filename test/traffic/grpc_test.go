@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -48,7 +49,7 @@ func TestGRPCCanaryWeightedThroughTraefik(t *testing.T) {
 	// Before the release every call goes to the primary: a few answered UNAVAILABLE by the
 	// server, to see how Traefik counts them.
 	sc.callStatus(t, "Unavailable", unavailableCalls)
-	m := sc.grpcMeter(t)
+	m := sc.grpcMeter(t, nil)
 	require.NoError(t, env.Release(t.Context(), sc.ns, "ghcr.io/stefanprodan/podinfo:6.0.1", nil))
 	cd := sc.followGRPC(t, m)
 	require.Equal(t, flaggerv1.CanaryPhaseSucceeded, cd.Status.Phase)
@@ -127,7 +128,7 @@ func newGRPCScenario(t *testing.T, ns string, edits ...func(*unstructured.Unstru
 	}))
 	_, err = env.WaitPhase(ctx, ns, 3*time.Minute, flaggerv1.CanaryPhaseInitialized)
 	require.NoError(t, err)
-	probe := sc.grpcProbe(t)
+	probe := sc.grpcProbe(t, nil)
 	must.Eventually(t, time.Minute, 250*time.Millisecond, func() (bool, error) {
 		pod, code := probe(ctx)
 		return code == 200, fmt.Errorf("gRPC call answered %d by %q", code, pod)
@@ -136,16 +137,20 @@ func newGRPCScenario(t *testing.T, ns string, edits ...func(*unstructured.Unstru
 }
 
 // grpcProbe returns a splitmeter probe that calls podinfo's InfoService/Info through the
-// gateway on one HTTP/2 connection (Traefik balances each call), and reads the answering
-// Pod's host name. Without podinfo's generated stubs: the empty request is an Empty, and the
-// response's first field, the host name, reads as a StringValue's.
-func (sc *scenario) grpcProbe(t *testing.T) func(ctx context.Context) (string, int) {
+// gateway on one HTTP/2 connection (Traefik balances each call), with metadata md if not nil,
+// and reads the answering Pod's host name. Without podinfo's generated stubs: the empty
+// request is an Empty, and the response's first field, the host name, reads as a
+// StringValue's.
+func (sc *scenario) grpcProbe(t *testing.T, md metadata.MD) func(ctx context.Context) (string, int) {
 	t.Helper()
 	conn, err := grpc.NewClient("passthrough:///"+strings.TrimPrefix(env.Stack.GatewayURL, "http://"),
 		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority(sc.host))
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return func(ctx context.Context) (string, int) {
+		if md != nil {
+			ctx = metadata.NewOutgoingContext(ctx, md)
+		}
 		var info wrapperspb.StringValue
 		if err := conn.Invoke(ctx, "/info.InfoService/Info", &emptypb.Empty{}, &info); err != nil {
 			return "", grpcFailure + int(status.Code(err))
@@ -154,9 +159,10 @@ func (sc *scenario) grpcProbe(t *testing.T) func(ctx context.Context) (string, i
 	}
 }
 
-// grpcMeter starts steady gRPC calls through the gateway; it stops with the test.
-func (sc *scenario) grpcMeter(t *testing.T) *splitmeter.Meter {
-	m := splitmeter.Start(splitmeter.Config{RPS: meterRPS, IsCanary: isCanary, Probe: sc.grpcProbe(t)}, "before the release", 0)
+// grpcMeter starts steady gRPC calls through the gateway, with metadata md if not nil; it
+// stops with the test.
+func (sc *scenario) grpcMeter(t *testing.T, md metadata.MD) *splitmeter.Meter {
+	m := splitmeter.Start(splitmeter.Config{RPS: meterRPS, IsCanary: isCanary, Probe: sc.grpcProbe(t, md)}, "before the release", 0)
 	t.Cleanup(m.Stop)
 	return m
 }
