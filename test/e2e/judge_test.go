@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,7 +82,8 @@ func testJudgeRollback(t *testing.T) {
 
 	seenBaselineWeight := waitBaselineWeight(t, ns)
 	waitPhase(t, ns, flaggerv1.CanaryPhaseFailed, 4*time.Minute)
-	t.Logf("rolled back %s after the new revision", time.Since(start).Round(time.Second))
+	t.Logf("rolled back %s after the new revision; events:\n%s", time.Since(start).Round(time.Second),
+		strings.Join(eventMessages(t, ns), "\n"))
 	assert.Greater(t, seenBaselineWeight, 0, "the baseline took traffic")
 	requireEvents(t, ns,
 		"Rolling back podinfo."+ns+": judge: errors:",
@@ -107,7 +109,8 @@ func testJudgeAA(t *testing.T) {
 	setImage(t, ns, "ghcr.io/stefanprodan/podinfo:6.0.1")
 
 	waitPhase(t, ns, flaggerv1.CanaryPhaseSucceeded, 5*time.Minute)
-	t.Logf("promoted %s after the new revision", time.Since(start).Round(time.Second))
+	t.Logf("promoted %s after the new revision; events:\n%s", time.Since(start).Round(time.Second),
+		strings.Join(eventMessages(t, ns), "\n"))
 	requireEvents(t, ns, "Judge: every compared metric passed; promoting podinfo."+ns+" before its last step")
 	waitNoBaselineDeployment(t, ns)
 }
