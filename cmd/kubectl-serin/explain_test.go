@@ -119,3 +119,18 @@ func TestApplySets(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `test/podinfo has no metric "latency"`)
 }
+
+func TestReplaySaysWhenPrometheusCannotBeReached(t *testing.T) {
+	c := &cli{opts: &options{}}
+	cd := &flaggerv1.Canary{ObjectMeta: metav1.ObjectMeta{Name: "podinfo", Namespace: "test"},
+		Spec: flaggerv1.CanarySpec{Analysis: &flaggerv1.CanaryAnalysis{Threshold: 1, Metrics: []flaggerv1.CanaryMetric{
+			{Name: "error-rate", ThresholdRange: &flaggerv1.CanaryThresholdRange{Max: ptr.To(1.0)}},
+		}}}}
+	run := history.Run{Number: 1, Entries: []history.Entry{{Checks: []flaggerv1.CheckResult{{
+		Kind: flaggerv1.MetricCheck, Name: "error-rate", Type: "prometheus", Query: "vector(1)",
+		Address: "http://127.0.0.1:1", EvaluatedAt: metav1.NewTime(tick0), Value: "0.5", Verdict: flaggerv1.CheckPass,
+	}}}}}
+	_, err := c.replayRun(t.Context(), cd, run)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is http://127.0.0.1:1 reachable from here? try kubectl port-forward and --metrics-url")
+}

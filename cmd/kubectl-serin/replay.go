@@ -175,7 +175,11 @@ func (c *cli) replayRun(ctx context.Context, cd *flaggerv1.Canary, run history.R
 			case errors.Is(err, metrics.ErrNoValues):
 				rp.Verdict = string(flaggerv1.CheckNoData)
 			case err != nil:
-				rp.Verdict, rp.Error = string(flaggerv1.CheckError), err.Error()
+				// The query ran when it was recorded: an error now is most
+				// likely a Prometheus this machine cannot reach.
+				return r, fmt.Errorf("metric %s at %s: %w (is %s reachable from here? "+
+					"try kubectl port-forward and --metrics-url http://localhost:9090)",
+					ch.Name, ch.EvaluatedAt.UTC().Format(time.RFC3339), err, c.replayAddress(ch))
 			default:
 				rp.Value = strconv.FormatFloat(value, 'g', -1, 64)
 				rp.Verdict = string(flaggerv1.CheckPass)
@@ -199,12 +203,17 @@ func (c *cli) replayRun(ctx context.Context, cd *flaggerv1.Canary, run history.R
 	return r, nil
 }
 
-// replayProvider is the Prometheus a record was asked of, or --metrics-url.
-func (c *cli) replayProvider(cache map[string]metrics.Provider, ch flaggerv1.CheckResult) (metrics.Provider, error) {
-	address := ch.Address
+// replayAddress is the Prometheus a record was asked of, or --metrics-url.
+func (c *cli) replayAddress(ch flaggerv1.CheckResult) string {
 	if c.opts.metricsURL != "" {
-		address = c.opts.metricsURL
+		return c.opts.metricsURL
 	}
+	return ch.Address
+}
+
+// replayProvider is the provider of replayAddress.
+func (c *cli) replayProvider(cache map[string]metrics.Provider, ch flaggerv1.CheckResult) (metrics.Provider, error) {
+	address := c.replayAddress(ch)
 	if ch.Type != "" && ch.Type != metrics.TypePrometheus {
 		return nil, fmt.Errorf("metric %s was asked of a %s provider; replay asks Prometheus only", ch.Name, ch.Type)
 	}
