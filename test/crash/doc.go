@@ -6,7 +6,10 @@
 // skipAnalysis, blue/green, A/B testing, weighted mirroring, a failed
 // promotion, a progress deadline, revertOnDeletion, a new revision in the
 // middle of the analysis and one during the promoting tick, and the
-// canary's initialisation) first runs without a fault. The harness counts
+// canary's initialisation), and each release of the judge of issue 14 (an
+// A/A release with and without early promotion, a rollback at three times
+// the baseline's errors, a new revision and the Canary's deletion in the
+// middle of a judged run), first runs without a fault. The harness counts
 // the API writes of that run: every POST, PUT, PATCH and DELETE of the
 // operator except Events (posted asynchronously by their own lanes, never
 // read back by the state machine) and Leases (leader election is off
@@ -38,7 +41,10 @@
 // ProgressDeadlineExceeded; it accepts every HTTPRoute for its parents as a
 // Gateway controller would. Metrics come from an
 // httptest server speaking the Prometheus HTTP API, webhooks from another,
-// both answering what the scenario scripts. The operator and the world
+// both answering what the scenario scripts. The judge's per-arm counter
+// queries name the arm's Deployment; the server answers cumulative counts
+// that grow with fake time, the arm's route weight and the error share of
+// the image its Deployment runs (armCounters). The operator and the world
 // share a fake clock that the harness jumps to the next timer whenever
 // the run is quiet — no request, webhook call or metric query in flight,
 // every write seen back by the harness' watches, the operator's workqueue
@@ -68,7 +74,12 @@
 //     Promoting, Finalising or Succeeded) and the metrics server was asked
 //     about while the target ran it (skipAnalysis asks nothing);
 //  5. nothing wedges: the release ends within twice the clock jumps of the
-//     fault-free run, plus forty.
+//     fault-free run, plus forty;
+//  6. the judge's baseline is never left behind: no route version gives it
+//     weight unless the canary is Progressing or WaitingPromotion, and no
+//     podinfo-baseline Deployment is left once the release has ended (but
+//     one that only the deleted Canary owns: garbage collection's, which
+//     this tier does not run).
 //
 // A run that breaks an invariant fails, unless a known problem, described
 // by its symptom in knownItems, explains every one of its violations: it

@@ -24,6 +24,9 @@ const (
 	imageErrors  = "ghcr.io/stefanprodan/podinfo:6.0.1-errors" // answers 50% errors
 	imageCrashes = "ghcr.io/stefanprodan/podinfo:6.0.1-crash"  // pods never ready
 	imageQuota   = "ghcr.io/stefanprodan/podinfo:6.0.1-quota"  // no room for the primary's pods
+	// imageWorse fails three times as many requests as the others, 3%
+	// instead of 1%, in the counters of the judge's compared metrics.
+	imageWorse = "ghcr.io/stefanprodan/podinfo:6.0.1-worse"
 )
 
 // analysisInterval is fake time: any value costs the same wall time.

@@ -84,6 +84,8 @@ type result struct {
 	versions   []string
 	unready    []string
 	unanalysed []string
+	// baseline are the violations of the judge's baseline invariants.
+	baseline   []string
 	violations []string
 	logs       string
 }
@@ -181,7 +183,7 @@ func (r *run) setUp(ctx context.Context) error {
 		}
 		return imageOf(&d.Spec.Template)
 	}
-	r.prom = newPrometheus(r.act, targetImage, r.scn.errorRate)
+	r.prom = newPrometheus(r.act, r.clock, targetImage, r.scn.errorRate, newArmCounters(r.world, r.scn.badFraction))
 	r.hooks = newHooks(r.act, func(name string) int {
 		if r.scn.hook == nil {
 			return http.StatusOK
@@ -191,8 +193,10 @@ func (r *run) setUp(ctx context.Context) error {
 	if _, err := r.env.kube.AppsV1().Deployments(r.ns).Create(ctx, target(r.ns), metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	if _, err := r.env.flagger.FlaggerV1beta1().MetricTemplates(r.ns).Create(ctx, errorRateTemplate(r.ns, r.prom.URL), metav1.CreateOptions{}); err != nil {
-		return err
+	for _, mt := range append(judgeTemplates(r.ns, r.prom.URL), errorRateTemplate(r.ns, r.prom.URL)) {
+		if _, err := r.env.flagger.FlaggerV1beta1().MetricTemplates(r.ns).Create(ctx, mt, metav1.CreateOptions{}); err != nil {
+			return err
+		}
 	}
 	return r.startOperator(ctx)
 }
@@ -351,6 +355,10 @@ func (r *run) result(done bool, begin time.Time) *result {
 	if r.scn.want == deleted && v.targetReady == 0 {
 		res.violations = append(res.violations, "the target was not restored (no ready pod)")
 	}
+	res.baseline = r.rec.baselineViolations(done)
+	if r.scn.early && v.maxCanary >= r.maxWeight() {
+		res.violations = append(res.violations, fmt.Sprintf("the canary reached %d%%, the analysis' maxWeight: the judge did not decide early", v.maxCanary))
+	}
 	return res
 }
 
@@ -371,6 +379,7 @@ func (res *result) check(scn *scenario, ref *result) {
 	for _, img := range res.unanalysed {
 		v = append(v, "the primary ran an unanalysed template: "+img)
 	}
+	v = append(v, res.baseline...)
 	if ref != nil && strings.Join(res.shapes, "\n") != strings.Join(ref.shapes, "\n") {
 		v = append(v, fmt.Sprintf("route weights differ from the fault-free run:\n    got  %s\n    want %s",
 			strings.Join(res.shapes, " → "), strings.Join(ref.shapes, " → ")))
@@ -384,4 +393,13 @@ func short(image string) string {
 		return image[i+1:]
 	}
 	return image
+}
+
+// maxWeight is the analysis' maxWeight of the scenario's Canary.
+func (r *run) maxWeight() int {
+	cd := seedCanary(r.ns, r.hooks)
+	if r.scn.canary != nil {
+		r.scn.canary(cd)
+	}
+	return cd.Spec.Analysis.MaxWeight
 }

@@ -33,6 +33,12 @@ type scenario struct {
 	broken func(deployment, image string) bool
 	// errorRate is what the metrics say of the target's image.
 	errorRate func(image string) float64
+	// badFraction is the share of an arm's requests that fail, by the
+	// image its Deployment runs, in the judge's per-arm counters.
+	badFraction func(image string) float64
+	// early: the release ends before the route gives the canary the
+	// analysis' maxWeight (a judge that decides at its first chance).
+	early bool
 	// hook answers a webhook call (200 when nil).
 	hook func(r *run, name string, v view) int
 	// bootstrap makes the Canary's creation the release: its writes are
@@ -64,8 +70,12 @@ func errorsOf(image string) float64 {
 	return 0
 }
 
-// scenarios are the releases of issue 12, each interrupted at every write.
-var scenarios = []*scenario{
+// scenarios are the releases of issue 12 and those of the judge (issue
+// 14), each interrupted at every write.
+var scenarios = append(releaseScenarios, judgeScenarios...)
+
+// releaseScenarios are the releases of issue 12.
+var releaseScenarios = []*scenario{
 	{
 		name:      "initialization",
 		bootstrap: true,

@@ -7,22 +7,26 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+
+	"k8s.io/utils/clock"
 )
 
 // onlineQuery is the query the operator probes a provider with.
 const onlineQuery = "vector(1)"
 
-// promServer answers the Prometheus HTTP API's instant queries with the
-// scenario's error rate for the image the target runs at that moment, and
-// remembers which images were queried: the evidence that a template went
-// through the analysis.
+// promServer answers the Prometheus HTTP API's instant queries: a judge's
+// per-arm counter query (one that names a deployment) from the arm's
+// counters, any other with the scenario's error rate for the image the
+// target runs at that moment. It remembers which target images were
+// queried: the evidence that a template went through the analysis.
 type promServer struct {
 	*httptest.Server
 	mu      sync.Mutex
 	queried map[string]int
 }
 
-func newPrometheus(act *activity, target func() string, errorRate func(image string) float64) *promServer {
+func newPrometheus(act *activity, clk clock.PassiveClock, target func() string, errorRate func(image string) float64,
+	arms *armCounters) *promServer {
 	p := &promServer{queried: map[string]int{}}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		defer act.begin()()
@@ -34,7 +38,9 @@ func newPrometheus(act *activity, target func() string, errorRate func(image str
 			p.queried[img]++
 			p.mu.Unlock()
 			value = 0
-			if errorRate != nil {
+			if v, ok := arms.answer(query, clk.Now()); ok {
+				value = v
+			} else if errorRate != nil {
 				value = errorRate(img)
 			}
 		}

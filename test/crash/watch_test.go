@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -28,7 +29,7 @@ const (
 )
 
 // backends maps the route's Services to the Deployments behind them.
-var backends = map[string]string{"podinfo-primary": primaryName, "podinfo-canary": targetName}
+var backends = map[string]string{"podinfo-primary": primaryName, "podinfo-canary": targetName, "podinfo-baseline": baselineName}
 
 // recorder watches the run's Deployments, HTTPRoutes and Canaries and
 // replays every version it sees in the order the API server wrote them
@@ -71,6 +72,13 @@ type recorder struct {
 	// unready are the violations of "no weight to an unready Deployment".
 	unready   []string
 	lastBadAt string
+	// baselineBad are the violations of "weight to the baseline only
+	// during an analysis"; maxCanary is the largest canary weight routed.
+	baselineBad     []string
+	lastBaselineBad string
+	maxCanary       int
+	// canaryUID is the Canary's, to recognise what it owns once deleted.
+	canaryUID types.UID
 	// versions lists every version replayed, in short, for the reports.
 	versions []string
 	lastOf   map[string]string
@@ -146,6 +154,7 @@ func (r *recorder) drain() {
 	for _, ev := range r.pending {
 		r.apply(ev)
 		r.checkTraffic(ev.rv)
+		r.checkBaseline(ev.rv)
 		r.note(ev)
 	}
 	r.pending = nil
@@ -188,7 +197,7 @@ func (r *recorder) apply(ev observed) {
 			r.phases = appendNew(r.phases, "deleted")
 			return
 		}
-		r.cd = o
+		r.cd, r.canaryUID = o, o.UID
 		st := o.Status
 		if st.Phase == "" {
 			return
@@ -292,6 +301,8 @@ type view struct {
 	// targetReplicas is the target's spec.replicas.
 	targetReplicas int32
 	canaryGone     bool
+	// maxCanary is the largest canary weight the route has given so far.
+	maxCanary int
 }
 
 // view drains the events received and returns the current state.
@@ -316,6 +327,7 @@ func (r *recorder) view() view {
 	if r.route != nil {
 		v.canaryWeight = canaryWeightOf(r.route)
 	}
+	v.maxCanary = r.maxCanary
 	return v
 }
 
@@ -349,7 +361,8 @@ func (r *recorder) history() (shapes, phases, primary, unready, versions []strin
 }
 
 // shape renders a route's backends and mirrors, e.g.
-// "primary=75,canary=25 | primary=100 mirror(canary,50%)".
+// "primary=75,canary=25 | primary=100 mirror(canary,50%)", or with the
+// judge's baseline "primary=80,canary=10,baseline=10".
 func shape(route *gatewayv1.HTTPRoute) string {
 	var rules []string
 	for _, rule := range route.Spec.Rules {

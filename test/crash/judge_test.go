@@ -1,0 +1,127 @@
+package crash
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+)
+
+// judgeMissing, when set, names what the judge's scenarios wait for: they
+// skip until it lands.
+var judgeMissing = "the judge's wiring in pkg/controller (Checks.CompareMetric, the EnsureBaseline and RemoveBaseline actions) has not landed"
+
+// baselineName is the judge's baseline Deployment, and its Service's name
+// in the route.
+const baselineName = "podinfo-baseline"
+
+// judgeTemplates are the judge's count templates, one query per arm: the
+// cumulative bad events ("errors") and requests ("requests") of the arm's
+// Deployment, as armCounters answers them.
+func judgeTemplates(ns, address string) []*flaggerv1.MetricTemplate {
+	template := func(name, query string) *flaggerv1.MetricTemplate {
+		return &flaggerv1.MetricTemplate{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: flaggerv1.MetricTemplateSpec{
+				Provider: flaggerv1.MetricTemplateProvider{Type: "prometheus", Address: address},
+				Query:    query,
+			},
+		}
+	}
+	return []*flaggerv1.MetricTemplate{
+		template("errors", `sum(requests_total{namespace="{{ namespace }}",deployment="{{ workload }}",code=~"5.."})`),
+		template("requests", `sum(requests_total{namespace="{{ namespace }}",deployment="{{ workload }}"})`),
+	}
+}
+
+// withJudge turns the seed Canary into a judged one: a baseline, the
+// judge's defaults but earlyPromotion, and the errors compared with the
+// baseline's next to the tutorial's fixed error-rate check (which the
+// judge's scenarios answer 0, so that only the judge can fail them). The
+// ladder is 10, 20, 30: the judge's first tick with traffic is its origin
+// (cumulative counters need two samples), so a judge that decides at its
+// first chance does so at 20, before maxWeight.
+func withJudge(early bool) func(cd *flaggerv1.Canary) {
+	return func(cd *flaggerv1.Canary) {
+		cd.Spec.Analysis.StepWeight, cd.Spec.Analysis.MaxWeight = 10, 30
+		cd.Spec.Analysis.Judge = &flaggerv1.CanaryJudge{Baseline: true, EarlyPromotion: early}
+		cd.Spec.Analysis.Metrics = append(cd.Spec.Analysis.Metrics, flaggerv1.CanaryMetric{
+			Name: "errors", Interval: "1m",
+			TemplateRef: &flaggerv1.CrossNamespaceObjectReference{Name: "errors"},
+			Compare: &flaggerv1.MetricComparison{
+				Kind:             flaggerv1.CountComparison,
+				TotalTemplateRef: &flaggerv1.CrossNamespaceObjectReference{Name: "requests"},
+			},
+		})
+	}
+}
+
+// judgeScenarios are the judge's releases (withJudge). The counters make
+// every verdict come at the judge's first chance.
+var judgeScenarios = []*scenario{
+	{
+		// A/A: the canary fails as many requests as the baseline; the
+		// judge never fails it, and the analysis runs to maxWeight.
+		name:        "judge-aa",
+		canary:      withJudge(false),
+		badFraction: judgeErrors,
+		release:     push(imageV1),
+		want:        succeeded, wantPrimary: imageV1,
+	},
+	{
+		// The same with earlyPromotion: the judge's pass promotes before
+		// maxWeight.
+		name:        "judge-aa-early",
+		canary:      withJudge(true),
+		badFraction: judgeErrors,
+		release:     push(imageV1),
+		want:        succeeded, wantPrimary: imageV1,
+		early: true,
+	},
+	{
+		// Three times the baseline's errors: the judge rolls back at its
+		// first decision, before the last step.
+		name:        "judge-rollback",
+		canary:      withJudge(false),
+		badFraction: judgeErrors,
+		release:     push(imageWorse),
+		want:        failed, wantPrimary: imageV0,
+		early: true,
+	},
+	{
+		// A new revision while the first is at 10%: a new run, with the
+		// baseline's pods started afresh and the judge's state reset.
+		name:        "judge-revision",
+		canary:      withJudge(false),
+		badFraction: judgeErrors,
+		release:     push(imageV1),
+		step: func(ctx context.Context, r *run, v view) (bool, error) {
+			if r.marked(imageV2) || v.target != imageV1 || v.canaryWeight != 10 {
+				return false, nil
+			}
+			r.mark(imageV2)
+			return true, setImage(ctx, r, imageV2)
+		},
+		want: succeeded, wantPrimary: imageV2,
+	},
+	{
+		// The Canary deleted at 10% with revertOnDeletion: the finalizer
+		// removes the baseline with the rest.
+		name: "judge-deletion",
+		canary: func(cd *flaggerv1.Canary) {
+			withJudge(false)(cd)
+			cd.Spec.RevertOnDeletion = true
+		},
+		badFraction: judgeErrors,
+		release:     push(imageV1),
+		step: func(ctx context.Context, r *run, v view) (bool, error) {
+			if r.marked("delete") || v.target != imageV1 || v.canaryWeight != 10 {
+				return false, nil
+			}
+			r.mark("delete")
+			return true, r.env.flagger.FlaggerV1beta1().Canaries(r.ns).Delete(ctx, canaryName, metav1.DeleteOptions{})
+		},
+		want: deleted,
+	},
+}
