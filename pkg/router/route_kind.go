@@ -38,9 +38,10 @@ func RouteTemplate(cd *flaggerv1.Canary) string {
 
 // strictOwnership reports whether an existing route at the live name must
 // already be controlled by the canary. Flagger adopts (and overwrites) a
-// route named after the service, and a Flagger manifest keeps that; a
-// canary that sets spec.service.route (Serin only) never overwrites a route
-// it does not control (flagger#1889: clashes with existing routes).
+// route named after the service, and a Flagger manifest keeps that; unlike
+// Flagger, a canary that sets spec.service.route (Serin only) never
+// overwrites a route it does not control (flagger#1889: clashes with
+// existing routes).
 func strictOwnership(cd *flaggerv1.Canary) bool {
 	return cd.Spec.Service.Route != nil
 }
