@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
 // Environment variables of the long run (make test-crash).
@@ -41,9 +43,6 @@ func TestInterruptEveryWrite(t *testing.T) {
 				continue
 			}
 			t.Run(scn.name, func(t *testing.T) {
-				if judgeMissing != "" && slices.Contains(judgeScenarios, scn) {
-					t.Skip(judgeMissing)
-				}
 				t.Parallel()
 				ref, err := execute(t.Context(), testEnv, scn, faultless, 0, nil)
 				require.NoError(t, err)
@@ -138,8 +137,85 @@ type knownItem struct {
 	explains func(res *result, violation string) bool
 }
 
-// knownItems is empty: items 1, 2 and 4 of issue 12, the skipAnalysis
-// initialisation and the step retried after a failed status write, all
-// found here, are fixed. An item is added here, never an invariant
-// weakened, when the harness finds something not yet fixed.
-var knownItems = []knownItem{}
+// knownItems are the problems found here and not fixed yet. Items 1, 2
+// and 4 of issue 12, the skipAnalysis initialisation and the step retried
+// after a failed status write, all found here, are fixed. An item is added
+// here, never an invariant weakened, when the harness finds something not
+// yet fixed.
+var knownItems = []knownItem{
+	{
+		// judge-deletion: the finalizer of a Canary deleted mid-run with
+		// revertOnDeletion deletes the baseline's Deployment and Service
+		// but leaves the route as it was (primary=80,canary=10,
+		// baseline=10), so that 10% of the requests go to a backend that
+		// is gone, for good.
+		name: "issue 14: a judged Canary deleted mid-run leaves the route's baseline weight on a deleted baseline",
+		explains: func(res *result, v string) bool {
+			if !slices.Contains(res.phases, string(flaggerv1.CanaryPhaseTerminating)) {
+				return false
+			}
+			return strings.HasPrefix(v, "baseline weight outside an analysis") ||
+				(strings.HasPrefix(v, "traffic to an unready Deployment") && strings.Contains(v, "to "+baselineName+" while"))
+		},
+	},
+	{
+		// A tick resumed at the instant it was interrupted (a retry after
+		// a failed or lost write, or a fresh operator's first tick) counts
+		// the interrupted step as taken and takes the next one at once, as
+		// issue 12's resumption intends. Without the judge the weights go
+		// through the same sequence; with it, the resumed tick folds in
+		// no new traffic, so the verdict comes one step later.
+		name: "issue 14: a resumed tick steps at once, and the judge decides one step later",
+		explains: func(res *result, v string) bool {
+			if !strings.HasPrefix(res.scenario, "judge-") {
+				return false
+			}
+			if !strings.HasPrefix(v, "route weights differ") && !strings.HasPrefix(v, "the canary reached") {
+				return false
+			}
+			return analysisSteps(res.shapes) == analysisSteps(res.refShapes)+1
+		},
+	},
+	{
+		// The judge decides, the tick writes the route of its promotion
+		// (the baseline's share back to the primary) or rollback (all to
+		// the primary), and the status write that records the decision is
+		// interrupted: the resumed tick finds the route neither at the
+		// step's weights nor at the next step's, re-asserts the step's
+		// (routeOwned), and only then decides again. After a rollback,
+		// the failed canary and the baseline get their share back for an
+		// interval.
+		name: "issue 14: an interrupted judge promotion or rollback is re-asserted back to the step's weights first",
+		explains: func(res *result, v string) bool {
+			return strings.HasPrefix(res.scenario, "judge-") && strings.HasPrefix(v, "route weights differ") &&
+				reasserted(res.shapes, res.refShapes)
+		},
+	},
+}
+
+// reasserted reports whether got is want with one detour: a shape, then
+// the one before it again.
+func reasserted(got, want []string) bool {
+	for i := 1; i+1 < len(got); i++ {
+		if got[i+1] != got[i-1] {
+			continue
+		}
+		rest := append(slices.Clone(got[:i]), got[i+2:]...)
+		if slices.Equal(rest, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// analysisSteps counts the route's shapes that give the baseline weight:
+// the steps of a judged analysis.
+func analysisSteps(shapes []string) int {
+	n := 0
+	for _, s := range shapes {
+		if strings.Contains(s, "baseline=") && !strings.Contains(s, "baseline=0") {
+			n++
+		}
+	}
+	return n
+}

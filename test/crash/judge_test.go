@@ -8,10 +8,6 @@ import (
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
-// judgeMissing, when set, names what the judge's scenarios wait for: they
-// skip until it lands.
-var judgeMissing = "the judge's wiring in pkg/controller (Checks.CompareMetric, the EnsureBaseline and RemoveBaseline actions) has not landed"
-
 // baselineName is the judge's baseline Deployment, and its Service's name
 // in the route.
 const baselineName = "podinfo-baseline"

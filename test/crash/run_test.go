@@ -85,7 +85,9 @@ type result struct {
 	unready    []string
 	unanalysed []string
 	// baseline are the violations of the judge's baseline invariants.
-	baseline   []string
+	baseline []string
+	// refShapes are the route's shapes in the fault-free run.
+	refShapes  []string
 	violations []string
 	logs       string
 }
@@ -380,6 +382,9 @@ func (res *result) check(scn *scenario, ref *result) {
 		v = append(v, "the primary ran an unanalysed template: "+img)
 	}
 	v = append(v, res.baseline...)
+	if ref != nil {
+		res.refShapes = ref.shapes
+	}
 	if ref != nil && strings.Join(res.shapes, "\n") != strings.Join(ref.shapes, "\n") {
 		v = append(v, fmt.Sprintf("route weights differ from the fault-free run:\n    got  %s\n    want %s",
 			strings.Join(res.shapes, " → "), strings.Join(ref.shapes, " → ")))
