@@ -36,6 +36,17 @@ const grpcPort = 9999
 // UNAVAILABLE.
 const unavailableCalls = 20
 
+// windowTolerance is how far a window's canary share may be from its weight: shareTolerance
+// at a weight step, twice that at weight 0 (before the release, and after the promotion,
+// whose window opens when the route changes and where the canary's Pods keep answering until
+// Traefik has applied it, which a loaded machine can delay past the settling time).
+func windowTolerance(w splitmeter.Window) float64 {
+	if w.Weight == 0 {
+		return 2 * shareTolerance
+	}
+	return shareTolerance
+}
+
 // grpcFailure offsets a gRPC status code in a meter window's failure codes, so that OK (0)
 // cannot be taken for "no answer".
 const grpcFailure = 1000
@@ -63,7 +74,7 @@ func TestGRPCCanaryWeightedThroughTraefik(t *testing.T) {
 			steps = append(steps, w.Weight)
 		}
 		require.GreaterOrEqual(t, w.Canary+w.Primary, 100, "%s: too few answers to measure the split", w.Label)
-		assert.InDelta(t, w.Weight, w.Share(), shareTolerance, "%s", w)
+		assert.InDelta(t, w.Weight, w.Share(), windowTolerance(w), "%s", w)
 	}
 	assert.Equal(t, []int{25, 50}, steps, "the canary weights the gateway applied, in order")
 
