@@ -53,9 +53,10 @@ up() {
 	log "make demo took $(($(date +%s) - start))s"
 	# The release as kubectl serin shows it, and why its last run rolled back.
 	log "kubectl serin get podinfo -n test"
-	"$0" "$BIN/kubectl-serin" get podinfo -n test
+	# An absolute path: the command runs in the stack's mount namespace.
+	"$0" "$PWD/$BIN/kubectl-serin" get podinfo -n test
 	log "kubectl serin explain podinfo -n test"
-	"$0" "$BIN/kubectl-serin" explain podinfo -n test
+	"$0" "$PWD/$BIN/kubectl-serin" explain podinfo -n test
 }
 
 case ${1:-} in

@@ -150,7 +150,7 @@ func renderRelease(r release, color bool) string {
 		w = tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
 		fmt.Fprintln(w, "  KIND\tNAME\tVALUE\tTHRESHOLD\tVERDICT\tAT")
 		for _, ch := range r.Checks {
-			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", ch.Kind, ch.Name, dash(ch.Value), dash(ch.Threshold),
+			fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n", ch.Kind, ch.Name, shortValue(ch.Value), dash(ch.Threshold),
 				paintVerdict(string(ch.Verdict), color), ch.EvaluatedAt.UTC().Format(time.RFC3339))
 		}
 		_ = w.Flush()

@@ -125,7 +125,7 @@ type resolved struct {
 func (k *checks) resolve(metric flaggerv1.CanaryMetric) (resolved, error) {
 	model := metrics.NewModel(k.cd, metric)
 	switch metrics.KindOf(metric) {
-	case metrics.KindRequestSuccessRate, metrics.KindRequestDuration:
+	case metrics.KindRequestSuccessRate, metrics.KindRequestDuration, metrics.KindGRPCErrorRate:
 		query, err := metrics.BuiltinQuery(metric.Name, model)
 		if err != nil {
 			return resolved{}, fmt.Errorf("Metric query failed for %s: %v", metric.Name, err)

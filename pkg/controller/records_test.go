@@ -133,3 +133,18 @@ func TestFirstLine(t *testing.T) {
 	assert.Equal(t, "", firstLine(""))
 	assert.LessOrEqual(t, len(firstLine(string(make([]byte, 1000))+"x")), maxRecordedMessage)
 }
+
+func TestCheckMetricRunsTheGRPCBuiltin(t *testing.T) {
+	var times []string
+	cd := testCanary()
+	cd.Spec.MetricsServer = prometheusAnswering(t, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"7.5"]}]}}`, &times)
+	k := &checks{providers: metrics.NewProviderCache(0), metrics: newSyncMetrics(), cd: cd, log: logrus.NewEntry(logrus.New())}
+
+	err := k.CheckMetric(context.Background(), flaggerv1.CanaryMetric{Name: metrics.GRPCErrorRate,
+		ThresholdRange: &flaggerv1.CanaryThresholdRange{Max: ptr.To(5.0)}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "grpc-error-rate 7.50 > 5")
+	r := k.records.take()[0]
+	assert.Contains(t, r.Query, "traefik_service_requests_total")
+	assert.Equal(t, flaggerv1.CheckFail, r.Verdict)
+}

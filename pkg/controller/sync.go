@@ -17,6 +17,7 @@ import (
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/history"
+	"github.com/serin-dev/serin/pkg/router"
 	"github.com/serin-dev/serin/pkg/syncerr"
 	"github.com/serin-dev/serin/pkg/webhook"
 )
@@ -40,6 +41,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	c.schedule.change(key, false)
 	if !c.due(ctx, key, cd, now) {
+		c.renderTemplate(ctx, cd)
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.syncTimeout(cd))
@@ -228,4 +230,25 @@ func hasAction[T analysis.Action](actions []analysis.Action) bool {
 		}
 	}
 	return false
+}
+
+// renderTemplate brings the live route of a canary rendered from a
+// template (spec.service.route.templateRef) up to date between two steps
+// of a run, so that a template edited in Git reaches the live route at
+// once, not at the next step. It is ReconcileRouting alone, which keeps the
+// live weights: it never moves traffic. A failure is left to the next step,
+// which reconciles the route first.
+func (c *Controller) renderTemplate(ctx context.Context, cd *flaggerv1.Canary) {
+	if router.RouteTemplate(cd) == "" || cd.DeletionTimestamp != nil {
+		return
+	}
+	rt, err := c.routerFor(cd)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusWriteTimeout)
+	defer cancel()
+	if err := c.newApplier(cd, rt, nil, cd.Status).applyOne(ctx, analysis.ReconcileRouting{}); err != nil {
+		canaryLog(c.log, cd.Namespace, cd.Name).WithError(err).Warn("route template: the live route waits for the next step")
+	}
 }

@@ -118,7 +118,7 @@ func NoValuesMessage(c *flaggerv1.Canary, metric flaggerv1.CanaryMetric, provide
 	case KindRequestSuccessRate:
 		return fmt.Sprintf("Halt advancement no values found for %s metric %s probably %s.%s is not receiving traffic: %v",
 			provider, metric.Name, c.Spec.TargetRef.Name, c.Namespace, err)
-	case KindRequestDuration:
+	case KindRequestDuration, KindGRPCErrorRate:
 		return fmt.Sprintf("Halt advancement no values found for %s metric %s probably %s.%s is not receiving traffic",
 			provider, metric.Name, c.Spec.TargetRef.Name, c.Namespace)
 	case KindQuery:
@@ -134,7 +134,7 @@ func NoValuesMessage(c *flaggerv1.Canary, metric flaggerv1.CanaryMetric, provide
 // for another reason than no values.
 func QueryErrorMessage(metric flaggerv1.CanaryMetric, err error) string {
 	switch KindOf(metric) {
-	case KindRequestSuccessRate, KindRequestDuration:
+	case KindRequestSuccessRate, KindRequestDuration, KindGRPCErrorRate:
 		return fmt.Sprintf("Prometheus query failed: %v", err)
 	case KindQuery:
 		return fmt.Sprintf("Prometheus query failed for %s: %v", metric.Name, err)

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/test/lib/must"
 )
 
@@ -50,7 +51,8 @@ func applyTemplateRoute(t *testing.T, namespace, name, version string) {
 // owns: the rules, filter, other backend and hostnames are kept, the apex reference becomes
 // the primary/canary pair and parentRefs come from gatewayRefs. A change to the template
 // reaches the live route of the idle canary through the template's informer event alone (an
-// idle canary is synced only when an event wakes it), and the template is never written.
+// idle canary is synced only when an event wakes it), and mid-run between two steps, without
+// moving its weights; the template is never written.
 func TestRouteTemplateIsWatched(t *testing.T) {
 	t.Parallel()
 	const ns = "test-template-watch"
@@ -72,6 +74,15 @@ func TestRouteTemplateIsWatched(t *testing.T) {
 	waitTargetGone(t, ns)
 	applyTemplateRoute(t, ns, "podinfo-template", "v2")
 	liveHeader(t, ns, "v2")
+
+	// Mid-run, between two steps a minute apart: the template's edit reaches
+	// the live route at once, and the run's weights stay as they are.
+	setImage(t, ns, "ghcr.io/stefanprodan/podinfo:6.0.1")
+	waitPhase(t, ns, flaggerv1.CanaryPhaseProgressing, time.Minute)
+	applyTemplateRoute(t, ns, "podinfo-template", "v3")
+	live = liveHeader(t, ns, "v3")
+	assert.Equal(t, "/api -> primary=100 canary=0 RequestHeaderModifier ; /legacy -> legacy=1", routeShape(&live.Spec))
+	assert.Equal(t, flaggerv1.CanaryPhaseProgressing, canary(t, ns).Status.Phase)
 
 	tmpl, err := env.gateway.GatewayV1().HTTPRoutes(ns).Get(t.Context(), "podinfo-template", metav1.GetOptions{})
 	require.NoError(t, err)
