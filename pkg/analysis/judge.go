@@ -100,6 +100,37 @@ func (t *tick) dropBaseline(after bool) {
 	t.act(RemoveBaseline{})
 }
 
+// releaseBaseline ends a deleted canary's baseline: its share of the route
+// back to the primary, then its removal. The Gateway API router leaves the
+// route as it is on deletion (garbage collection removes it with the
+// Canary), so without this the baseline's share would go to pods that are
+// gone until then.
+func (t *tick) releaseBaseline() {
+	r := t.obs.Routes
+	if r.Err != nil {
+		return
+	}
+	if r.Baseline > 0 {
+		t.act(SetRoutes{Primary: r.Primary + r.Baseline, Canary: r.Canary, Mirrored: r.Mirrored})
+	}
+	t.dropBaseline(false)
+}
+
+// restoreJudgedRoute puts a judged run's weights back once the checks have
+// not rolled it back (see routeOwned): another writer had moved all the
+// traffic to the primary. It reports whether it did, and the tick waits.
+func (t *tick) restoreJudgedRoute() bool {
+	if !t.judgeRecheck {
+		return false
+	}
+	w, r := t.st.CanaryWeight, t.obs.Routes
+	split := t.split(w)
+	t.act(split)
+	t.d.Reason = ReasonRouteDrift
+	t.warning(msgRouteDrift, routeID(t.cd), r.Primary, r.Canary, split.Primary, split.Canary)
+	return true
+}
+
 // judgeMetrics runs the judge's tick for the compared metrics, counts
 // first, then continuous ones. It returns false when the tick's checks
 // fail: a metric could not be asked (a failed check), or the judge found

@@ -2,9 +2,11 @@ package analysis
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/judge"
@@ -142,13 +144,41 @@ func TestStepJudge(t *testing.T) {
 		event:  warning("Metric template requests.test error: not found"),
 		no:     actions(SetRoutes{Primary: 60, Canary: 20, Baseline: 20}),
 	}, {
-		name:    "a baseline weight put back by another writer is re-asserted",
+		name:    "a baseline weight changed by another writer is re-asserted",
 		canary:  newCanary(running(v1beta1.CanaryPhaseProgressing, 20, 0, 0), judged(false)),
-		obs:     judgedObs(rev2, 80, 20, 0),
+		obs:     judgedObs(rev2, 75, 20, 5),
 		phase:   v1beta1.CanaryPhaseProgressing,
 		weight:  20,
 		reason:  ReasonRouteDrift,
 		actions: actions(SetRoutes{Primary: 60, Canary: 20, Baseline: 20}),
+	}, {
+		name:    "a judge's rollback whose status write was lost rolls back again, without giving the canary its share back first",
+		canary:  newCanary(running(v1beta1.CanaryPhaseProgressing, 20, 0, 0), judged(false), withJudgeState("Continue")),
+		obs:     judgedObs(rev2, 100, 0, 0),
+		checks:  newChecks().judged("error-rate", judge.Fail),
+		phase:   v1beta1.CanaryPhaseFailed,
+		reason:  ReasonJudgeFailed,
+		calls:   []string{"compare error-rate final=false"},
+		no:      actions(SetRoutes{Primary: 60, Canary: 20, Baseline: 20}),
+		nocalls: []string{"hook smoke"},
+	}, {
+		name:    "all traffic moved to the primary by another writer is put back once the checks pass",
+		canary:  newCanary(running(v1beta1.CanaryPhaseProgressing, 20, 0, 0), judged(false), withJudgeState("Continue")),
+		obs:     judgedObs(rev2, 100, 0, 0),
+		phase:   v1beta1.CanaryPhaseProgressing,
+		weight:  20,
+		reason:  ReasonRouteDrift,
+		actions: actions(SetRoutes{Primary: 60, Canary: 20, Baseline: 20}),
+		no:      actions(SetRoutes{Primary: 40, Canary: 30, Baseline: 30}),
+	}, {
+		name:   "a judge's early promotion whose status write was lost promotes again",
+		canary: newCanary(running(v1beta1.CanaryPhaseProgressing, 20, 0, 0), judged(true), withJudgeState("Pass")),
+		obs:    judgedObs(rev2, 80, 20, 0),
+		checks: newChecks().judged("error-rate", judge.Pass),
+		phase:  v1beta1.CanaryPhasePromoting,
+		weight: 20,
+		reason: ReasonJudgePassed,
+		no:     actions(SetRoutes{Primary: 60, Canary: 20, Baseline: 20}),
 	}, {
 		name:    "an idle canary gives a left-over baseline no weight, then removes it",
 		canary:  newCanary(idleIn(v1beta1.CanaryPhaseSucceeded), judged(false)),
@@ -217,4 +247,22 @@ func TestSharesWithABaseline(t *testing.T) {
 	assert.Equal(t, Routes{Primary: 80, Canary: 10, Baseline: 10}, asShares(Routes{Primary: 8, Canary: 1, Baseline: 1}),
 		"relative weights of three backends")
 	assert.Equal(t, Routes{Primary: 60, Canary: 20, Baseline: 20}, asShares(Routes{Primary: 60, Canary: 20, Baseline: 20}))
+}
+
+func TestTerminateReleasesTheBaseline(t *testing.T) {
+	deleting := func(revert bool) canaryOption {
+		return func(c *v1beta1.Canary) {
+			now := metav1.NewTime(t0)
+			c.DeletionTimestamp = &now
+			c.Finalizers = []string{Finalizer}
+			c.Spec.RevertOnDeletion = revert
+		}
+	}
+	for _, revert := range []bool{true, false} {
+		c := newCanary(running(v1beta1.CanaryPhaseProgressing, 10, 0, 0), judged(false), deleting(revert))
+		d := step(c, judgedObs(rev2, 80, 10, 10), newChecks())
+		i := slices.Index(d.Actions, Action(SetRoutes{Primary: 90, Canary: 10}))
+		j := slices.Index(d.Actions, Action(RemoveBaseline{}))
+		assert.True(t, i >= 0 && j > i, "revertOnDeletion %t: the baseline's share goes to the primary, then it is removed: %v", revert, d.Actions)
+	}
 }

@@ -126,6 +126,7 @@ func (t *tick) terminate() {
 		t.st.Phase = v1beta1.CanaryPhaseTerminating
 		t.normal(msgTerminating, canaryID(t.cd))
 	}
+	t.releaseBaseline()
 	t.actOnAutoscaler(ResumeTargetAutoscaler{})
 	if !t.obs.TargetMissing {
 		if t.obs.Canary.Draining {
@@ -154,7 +155,6 @@ func (t *tick) terminate() {
 		// before Canaries, so that hung namespace deletions.
 		t.act(RevertRouting{})
 	}
-	t.dropBaseline(false) // the route no longer names it
 	t.st.Phase = v1beta1.CanaryPhaseTerminated
 	t.normal(msgTerminated, canaryID(t.cd))
 }
@@ -172,11 +172,8 @@ func (t *tick) terminate() {
 // canary while the target is scaled to zero: an outage (#853, #388).
 func (t *tick) handOver() {
 	t.frozen = true
-	if r := t.obs.Routes; r.Err == nil && r.Baseline > 0 {
-		t.act(SetRoutes{Primary: r.Primary + r.Baseline, Canary: r.Canary, Mirrored: r.Mirrored})
-	}
 	// Before the hand-over, which would give the target the baseline to keep.
-	t.dropBaseline(false)
+	t.releaseBaseline()
 	if !t.obs.TargetMissing {
 		t.act(HandOverToTarget{})
 		t.normal(msgHandedOver, canaryID(t.cd), t.cd.Spec.TargetRef.Kind, targetID(t.cd))

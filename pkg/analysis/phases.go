@@ -146,6 +146,10 @@ func (t *tick) analyse() {
 			return
 		}
 		t.st.FailedChecks++
+		t.restoreJudgedRoute()
+		return
+	}
+	if t.restoreJudgedRoute() {
 		return
 	}
 	if t.judgePassed {
@@ -173,7 +177,7 @@ func (t *tick) analyse() {
 // tick. Every other tick runs the rollout hooks and the metrics.
 func (t *tick) analysisPasses() bool {
 	r := t.obs.Routes
-	if r.Canary == 0 && t.st.Iterations == 0 && !(t.an.Mirror && r.Mirrored) {
+	if r.Canary == 0 && t.st.CanaryWeight == 0 && t.st.Iterations == 0 && !(t.an.Mirror && r.Mirrored) {
 		t.normal(msgStarting, targetID(t.cd))
 		return t.preRollout()
 	}

@@ -199,6 +199,24 @@ func routeOwned(t *tick) result {
 	if (r.Canary == w && r.Baseline == t.baselineWeight(w)) || (r.Canary == next && r.Baseline == t.baselineWeight(next)) {
 		return passed
 	}
+	if judging(t.an) {
+		switch {
+		case r.Canary == w && r.Baseline == 0:
+			// The baseline's share back on the primary at the run's weight:
+			// the route of a judge's promotion whose status write was lost.
+			// The checks decide it again; a step gives the baseline its
+			// share back.
+			return passed
+		case w > 0 && r.Canary == 0 && r.Baseline == 0 && !r.Mirrored:
+			// All on the primary: a judge's rollback whose status write was
+			// lost, or another writer. The checks tell: a Fail rolls back
+			// again, anything else puts the run's weights back (analyse).
+			// Re-asserted first, a failed canary would get its share back
+			// for an interval.
+			t.judgeRecheck = true
+			return passed
+		}
+	}
 	split := t.split(w)
 	split.Mirrored = r.Mirrored
 	t.act(split)

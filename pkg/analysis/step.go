@@ -31,6 +31,9 @@ type tick struct {
 	// judgePassed says that it promotes early (judge.go).
 	judgeFailure result
 	judgePassed  bool
+	// judgeRecheck is set when a judged run's route is all on the primary
+	// mid-run: the checks run before the weights are put back.
+	judgeRecheck bool
 	d            Decision
 }
 
