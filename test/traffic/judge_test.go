@@ -32,8 +32,9 @@ const (
 // per-arm {{ service }} the optional "canary-" would go.
 const armService = `{{ namespace }}-{{ workload }}-(canary-)?http-[0-9]+@kubernetesgateway`
 
-// judgeTemplates are the judge's count templates over Traefik's counters: the 5xx answers and
-// all the answers of one arm, cumulative (the judge takes the differences). "or vector(0)":
+// judgeTemplates are the judge's count templates over Traefik's counters: the 5xx answers,
+// the slow answers and all the answers of one arm, cumulative (the judge takes the
+// differences). "or vector(0)":
 // Traefik has no series for a Service before its first request.
 func judgeTemplates(ns, prometheus string) []*unstructured.Unstructured {
 	template := func(name, query string) *unstructured.Unstructured {
@@ -49,6 +50,9 @@ func judgeTemplates(ns, prometheus string) []*unstructured.Unstructured {
 	return []*unstructured.Unstructured{
 		template("judge-errors", `sum(traefik_service_requests_total{service=~"`+armService+`",code=~"5.."}) or vector(0)`),
 		template("judge-requests", `sum(traefik_service_requests_total{service=~"`+armService+`"}) or vector(0)`),
+		// Requests slower than 100 ms, Traefik's first bucket.
+		template("judge-slow", `sum(traefik_service_request_duration_seconds_count{service=~"`+armService+`"})`+
+			` - sum(traefik_service_request_duration_seconds_bucket{service=~"`+armService+`",le="0.1"}) or vector(0)`),
 	}
 }
 
@@ -82,7 +86,7 @@ func judged(early bool) func(cd *unstructured.Unstructured) {
 
 // newJudgeScenario installs podinfo, the judge's templates and the judged Canary in namespace
 // ns, and waits until the canary is initialized and served.
-func newJudgeScenario(t *testing.T, ns string, early bool) *scenario {
+func newJudgeScenario(t *testing.T, ns string, early bool, edits ...func(*unstructured.Unstructured)) *scenario {
 	t.Helper()
 	if skip != "" {
 		t.Skip(skip)
@@ -97,6 +101,9 @@ func newJudgeScenario(t *testing.T, ns string, early bool) *scenario {
 			return err
 		}
 		judged(early)(cd)
+		for _, edit := range edits {
+			edit(cd)
+		}
 		return nil
 	}))
 	_, err := env.WaitPhase(ctx, ns, 3*time.Minute, flaggerv1.CanaryPhaseInitialized)
@@ -108,7 +115,7 @@ func newJudgeScenario(t *testing.T, ns string, early bool) *scenario {
 // judgeRun is what a judged release did, timed from the release.
 type judgeRun struct {
 	phase flaggerv1.CanaryPhase
-	// verdict and message are the judge's last for the errors metric.
+	// verdict and message are the judge's last for the metric followed.
 	verdict, message string
 	// baselineAt is when the route first gave the baseline weight, decidedAt when the judge
 	// first said Pass or Fail, endedAt when the canary reached Succeeded or Failed.
@@ -126,8 +133,16 @@ func (r judgeRun) String() string {
 		r.phase, r.endedAt.Round(time.Second), r.baselineAt.Round(time.Second), decided, r.maxCanary, r.message)
 }
 
-// followJudge releases image with vars and follows the release to its end.
+// followJudge releases image with vars and follows the release and the judge's errors metric
+// to the end.
 func (sc *scenario) followJudge(t *testing.T, image string, vars map[string]string) judgeRun {
+	t.Helper()
+	return sc.followJudgeMetric(t, "errors", image, vars)
+}
+
+// followJudgeMetric releases image with vars and follows the release and the judge's verdicts
+// on metric to the end.
+func (sc *scenario) followJudgeMetric(t *testing.T, metric, image string, vars map[string]string) judgeRun {
 	t.Helper()
 	ctx := t.Context()
 	start := time.Now()
@@ -147,11 +162,11 @@ func (sc *scenario) followJudge(t *testing.T, image string, vars map[string]stri
 			}
 		}
 		for _, j := range cd.Status.Judge {
-			if j.Metric != "errors" {
+			if j.Metric != metric {
 				continue
 			}
 			if j.Verdict != run.verdict {
-				env.Printf("    [%s] %s: judge %s (%s): %s", since.Round(time.Second), sc.ns, j.Verdict, j.Reason, j.Message)
+				env.Printf("    [%s] %s: judge %s %s (%s): %s", since.Round(time.Second), sc.ns, metric, j.Verdict, j.Reason, j.Message)
 			}
 			run.verdict, run.message = j.Verdict, j.Message
 			if (j.Verdict == "Pass" || j.Verdict == "Fail") && run.decidedAt == 0 {
@@ -172,6 +187,19 @@ func (sc *scenario) followJudge(t *testing.T, image string, vars map[string]stri
 	}
 	t.Fatalf("%s: the release did not end within 5 minutes: %s", sc.ns, run)
 	return run
+}
+
+// logCounts logs what Traefik counted for the scenario's backend Services, by status code.
+func (sc *scenario) logCounts(t *testing.T) {
+	for _, code := range []string{"2..", "5.."} {
+		for _, svc := range []string{"primary", "canary", "baseline"} {
+			v, err := promValue(t.Context(), env.Stack.PrometheusURL, fmt.Sprintf(
+				`sum(traefik_service_requests_total{service=~"%s-podinfo-%s-http-[0-9]+@kubernetesgateway",code=~"%s"})`, sc.ns, svc, code))
+			if err == nil {
+				t.Logf("Traefik counted %.0f answers %s from podinfo-%s", v, code, svc)
+			}
+		}
+	}
 }
 
 // weights reads the canary's and the baseline's weights in the route's weighted rule.
@@ -221,6 +249,7 @@ func TestJudgePassesAAEarly(t *testing.T) {
 	t.Logf("A/A at 3%% errors: %s", run)
 	t.Logf("%s", fixed)
 	t.Logf("load: %d requests, %d failed", m.sent.Load(), m.failures.Load())
+	sc.logCounts(t)
 	require.Equal(t, flaggerv1.CanaryPhaseSucceeded, run.phase, "%s", run)
 	assert.Equal(t, "Pass", run.verdict, "the judge passed the A/A release: %s", run)
 	assert.Less(t, run.maxCanary, 50, "promoted before the last step: %s", run)
@@ -237,6 +266,7 @@ func TestJudgeRollsBackSmallErrors(t *testing.T) {
 	t.Logf("0.3%% → 0.9%% errors: %s", run)
 	t.Logf("%s", fixed)
 	t.Logf("load: %d requests, %d failed", m.sent.Load(), m.failures.Load())
+	sc.logCounts(t)
 	require.Equal(t, flaggerv1.CanaryPhaseFailed, run.phase, "%s", run)
 	assert.Equal(t, "Fail", run.verdict, "the judge failed the canary: %s", run)
 	canary, baseline, ok := sc.weights(t.Context())
