@@ -50,14 +50,13 @@ const grpcMaxErrorRate = 5
 func TestGRPCCanaryUnavailableRollback(t *testing.T) {
 	const threshold = 2
 	sc := newGRPCScenario(t, "grpc-rollback", func(cd *unstructured.Unstructured) {
-		an := cd.Object["spec"].(map[string]any)["analysis"].(map[string]any)
-		an["threshold"] = int64(threshold)
-		an["stepWeight"] = int64(50)
-		an["maxWeight"] = int64(50)
-		an["metrics"] = []any{map[string]any{
+		_ = unstructured.SetNestedField(cd.Object, int64(threshold), "spec", "analysis", "threshold")
+		_ = unstructured.SetNestedField(cd.Object, int64(50), "spec", "analysis", "stepWeight")
+		_ = unstructured.SetNestedField(cd.Object, int64(50), "spec", "analysis", "maxWeight")
+		_ = unstructured.SetNestedSlice(cd.Object, []any{map[string]any{
 			"name": metrics.GRPCErrorRate, "interval": "30s",
 			"thresholdRange": map[string]any{"max": int64(grpcMaxErrorRate)},
-		}}
+		}}, "spec", "analysis", "metrics")
 	})
 	m := sc.grpcMeter(t, nil)
 	released := time.Now()
@@ -174,7 +173,7 @@ func canaryEvents(t *testing.T, ns string) (halts, rollbacks []string) {
 }
 
 // TestHelperGRPCUnavailable is the program of the bad revision in
-// TestGRPCCanaryUnavailableRollback, not a test: when its Pod starts this binary with
+// TestGRPCCanaryUnavailableRollback, not a test (os/exec's TestHelperProcess idiom): when its Pod starts this binary with
 // unavailableEnv set, it answers every gRPC call on grpcPort with UNAVAILABLE (as grpc-go
 // sends a handler's error: trailers-only, the status in the headers), and 200 to the
 // kubelet's probes on podinfo's HTTP port, until SIGTERM.
