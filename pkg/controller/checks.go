@@ -124,6 +124,11 @@ type resolved struct {
 // Errors carry Flagger's event texts.
 func (k *checks) resolve(metric flaggerv1.CanaryMetric) (resolved, error) {
 	model := metrics.NewModel(k.cd, metric)
+	if metric.Compare != nil && canary.BaselineEnabled(k.cd) {
+		// A compared metric's template is written per arm ({{ workload }});
+		// outside the judge (the providers' probe) it is asked of the canary.
+		model = model.ForArm(metrics.ArmCanary)
+	}
 	switch metrics.KindOf(metric) {
 	case metrics.KindRequestSuccessRate, metrics.KindRequestDuration, metrics.KindGRPCErrorRate:
 		query, err := metrics.BuiltinQuery(metric.Name, model)

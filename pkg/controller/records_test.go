@@ -12,9 +12,12 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	listers "github.com/serin-dev/serin/pkg/client/listers/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/metrics"
 	"github.com/serin-dev/serin/pkg/webhook"
 )
@@ -147,4 +150,27 @@ func TestCheckMetricRunsTheGRPCBuiltin(t *testing.T) {
 	r := k.records.take()[0]
 	assert.Contains(t, r.Query, "traefik_service_requests_total")
 	assert.Equal(t, flaggerv1.CheckFail, r.Verdict)
+}
+
+func TestProbeRendersComparedMetricsForAnArm(t *testing.T) {
+	var times []string
+	address := prometheusAnswering(t, `{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}`, &times)
+	templates := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	require.NoError(t, templates.Add(&flaggerv1.MetricTemplate{
+		ObjectMeta: metav1.ObjectMeta{Name: "errors", Namespace: "test"},
+		Spec: flaggerv1.MetricTemplateSpec{Provider: flaggerv1.MetricTemplateProvider{Type: "prometheus", Address: address},
+			Query: `sum(requests_total{workload="{{ workload }}",code=~"5.."})`},
+	}))
+	cd := testCanary()
+	cd.Spec.Analysis.Judge = &flaggerv1.CanaryJudge{Baseline: true}
+	cd.Spec.Analysis.Metrics = []flaggerv1.CanaryMetric{{Name: "errors",
+		TemplateRef: &flaggerv1.CrossNamespaceObjectReference{Name: "errors"},
+		Compare:     &flaggerv1.MetricComparison{Kind: flaggerv1.CountComparison}}}
+	k := &checks{providers: metrics.NewProviderCache(0), templates: listers.NewMetricTemplateLister(templates),
+		metrics: newSyncMetrics(), cd: cd, log: logrus.NewEntry(logrus.New())}
+
+	assert.NoError(t, k.ProbeMetricProviders(context.Background()), "a template written per arm renders for the probe")
+	r, err := k.resolve(cd.Spec.Analysis.Metrics[0])
+	require.NoError(t, err)
+	assert.Equal(t, `sum(requests_total{workload="podinfo",code=~"5.."})`, r.query, "asked of the canary")
 }
