@@ -2,6 +2,8 @@ package crash
 
 import (
 	"context"
+	"net/http"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -86,14 +88,15 @@ var judgeScenarios = []*scenario{
 		early: true,
 	},
 	{
-		// A new revision while the first is at 10%: a new run, with the
+		// A new revision once the first has traffic (10%, or the step after
+		// when a resumed tick took it at once): a new run, with the
 		// baseline's pods started afresh and the judge's state reset.
 		name:        "judge-revision",
 		canary:      withJudge(false),
 		badFraction: judgeErrors,
 		release:     push(imageV1),
 		step: func(ctx context.Context, r *run, v view) (bool, error) {
-			if r.marked(imageV2) || v.target != imageV1 || v.canaryWeight != 10 {
+			if r.marked(imageV2) || v.target != imageV1 || v.canaryWeight == 0 {
 				return false, nil
 			}
 			r.mark(imageV2)
@@ -102,8 +105,12 @@ var judgeScenarios = []*scenario{
 		want: succeeded, wantPrimary: imageV2,
 	},
 	{
-		// The Canary deleted at 10% with revertOnDeletion: the finalizer
-		// removes the baseline with the rest.
+		// The Canary deleted with revertOnDeletion during the analysis
+		// tick at 10%, from its load-test hook (so that the deletion comes
+		// at the same point of every run, not at whichever quiet moment
+		// the driver finds): the tick in flight takes its step, then the
+		// finalizer gives the baseline's share back to the primary and
+		// removes the baseline.
 		name: "judge-deletion",
 		canary: func(cd *flaggerv1.Canary) {
 			withJudge(false)(cd)
@@ -111,12 +118,18 @@ var judgeScenarios = []*scenario{
 		},
 		badFraction: judgeErrors,
 		release:     push(imageV1),
-		step: func(ctx context.Context, r *run, v view) (bool, error) {
-			if r.marked("delete") || v.target != imageV1 || v.canaryWeight != 10 {
-				return false, nil
+		hook: func(r *run, name string, v view) int {
+			if name != "load-test" || v.canaryWeight == 0 || r.marked("delete") {
+				return http.StatusOK
 			}
 			r.mark("delete")
-			return true, r.env.flagger.FlaggerV1beta1().Canaries(r.ns).Delete(ctx, canaryName, metav1.DeleteOptions{})
+			if err := r.env.flagger.FlaggerV1beta1().Canaries(r.ns).Delete(context.Background(), canaryName, metav1.DeleteOptions{}); err != nil {
+				return http.StatusInternalServerError
+			}
+			// Long enough for the operator's informer to see the deletion
+			// before the hook answers.
+			time.Sleep(200 * time.Millisecond)
+			return http.StatusOK
 		},
 		want: deleted,
 	},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -385,7 +386,7 @@ func (res *result) check(scn *scenario, ref *result) {
 	if ref != nil {
 		res.refShapes = ref.shapes
 	}
-	if ref != nil && strings.Join(res.shapes, "\n") != strings.Join(ref.shapes, "\n") {
+	if ref != nil && strings.Join(res.shapes, "\n") != strings.Join(ref.shapes, "\n") && !skipsInterruptedStep(res, ref) {
 		v = append(v, fmt.Sprintf("route weights differ from the fault-free run:\n    got  %s\n    want %s",
 			strings.Join(res.shapes, " → "), strings.Join(ref.shapes, " → ")))
 	}
@@ -407,4 +408,26 @@ func (r *run) maxWeight() int {
 		r.scn.canary(cd)
 	}
 	return cd.Spec.Analysis.MaxWeight
+}
+
+// skipsInterruptedStep reports whether a run's route went through the
+// fault-free run's weights but one step, the interrupted write's: a route
+// write that failed or whose answer was lost, after which the release went
+// another way. A Canary deleted meanwhile is finalised from the weight its
+// status records, not stepped first, so that its last shape differs too.
+// The invariant allows it: no step skipped but the interrupted one.
+func skipsInterruptedStep(res, ref *result) bool {
+	if res.mode == kill || !strings.HasPrefix(res.write, "PUT httproutes/") || len(res.shapes) == 0 {
+		return false
+	}
+	if len(res.shapes) == len(ref.shapes)-1 {
+		for i := range ref.shapes {
+			if slices.Equal(res.shapes, slices.Concat(ref.shapes[:i], ref.shapes[i+1:])) {
+				return true
+			}
+		}
+	}
+	head := res.shapes[:len(res.shapes)-1]
+	return res.outcome == string(deleted) && analysisSteps(res.shapes) == analysisSteps(ref.shapes)-1 &&
+		len(head) < len(ref.shapes) && slices.Equal(head, ref.shapes[:len(head)])
 }
