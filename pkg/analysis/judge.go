@@ -104,16 +104,23 @@ func (t *tick) dropBaseline(after bool) {
 // back to the primary, then its removal. The Gateway API router leaves the
 // route as it is on deletion (garbage collection removes it with the
 // Canary), so without this the baseline's share would go to pods that are
-// gone until then.
-func (t *tick) releaseBaseline() {
+// gone until then. It reports false, and the tick waits, while a baseline
+// may hold a share of a route that cannot be read (a parent has not
+// accepted its last write): the deletion goes on once it can.
+func (t *tick) releaseBaseline() bool {
 	r := t.obs.Routes
 	if r.Err != nil {
-		return
+		if t.obs.BaselineExists || judging(t.an) {
+			t.d.Reason = ReasonRouteNotReady
+			return false
+		}
+		return true
 	}
 	if r.Baseline > 0 {
 		t.act(SetRoutes{Primary: r.Primary + r.Baseline, Canary: r.Canary, Mirrored: r.Mirrored})
 	}
 	t.dropBaseline(false)
+	return true
 }
 
 // restoreJudgedRoute puts a judged run's weights back once the checks have

@@ -266,3 +266,19 @@ func TestTerminateReleasesTheBaseline(t *testing.T) {
 		assert.True(t, i >= 0 && j > i, "revertOnDeletion %t: the baseline's share goes to the primary, then it is removed: %v", revert, d.Actions)
 	}
 }
+
+func TestTerminateWaitsForARouteItCanRead(t *testing.T) {
+	c := newCanary(running(v1beta1.CanaryPhaseProgressing, 20, 0, 0), judged(false), func(c *v1beta1.Canary) {
+		now := metav1.NewTime(t0)
+		c.DeletionTimestamp = &now
+		c.Finalizers = []string{Finalizer}
+		c.Spec.RevertOnDeletion = true
+	})
+	obs := judgedObs(rev2, 60, 20, 20)
+	obs.Routes.Err = errors.New("HTTPRoute podinfo.test generation 4 not accepted yet")
+	d := step(c, obs, newChecks())
+	assert.Equal(t, v1beta1.CanaryPhaseProgressing, d.Status.Phase, "Terminating is written once the baseline's share is back")
+	assert.Equal(t, ReasonRouteNotReady, d.Reason)
+	assert.NotContains(t, d.Actions, Action(RemoveBaseline{}))
+	assert.NotContains(t, d.Actions, Action(RevertRouting{}))
+}

@@ -121,12 +121,14 @@ func (t *tick) terminate() {
 		return
 	}
 	t.d.Next = Next{After: terminationPoll}
+	if !t.releaseBaseline() {
+		return
+	}
 	first := t.st.Phase != v1beta1.CanaryPhaseTerminating
 	if first {
 		t.st.Phase = v1beta1.CanaryPhaseTerminating
 		t.normal(msgTerminating, canaryID(t.cd))
 	}
-	t.releaseBaseline()
 	t.actOnAutoscaler(ResumeTargetAutoscaler{})
 	if !t.obs.TargetMissing {
 		if t.obs.Canary.Draining {
@@ -171,9 +173,12 @@ func (t *tick) terminate() {
 // Unlike Flagger, where garbage collection removes all of them with the
 // canary while the target is scaled to zero: an outage (#853, #388).
 func (t *tick) handOver() {
-	t.frozen = true
 	// Before the hand-over, which would give the target the baseline to keep.
-	t.releaseBaseline()
+	if !t.releaseBaseline() {
+		t.d.Next = Next{After: terminationPoll}
+		return
+	}
+	t.frozen = true
 	if !t.obs.TargetMissing {
 		t.act(HandOverToTarget{})
 		t.normal(msgHandedOver, canaryID(t.cd), t.cd.Spec.TargetRef.Kind, targetID(t.cd))
