@@ -322,16 +322,19 @@ func (b *Baselines) ensureService(ctx context.Context, cd *flaggerv1.Canary, des
 }
 
 // BaselineLeft reports whether RemoveBaseline has something to do: the
-// baseline Deployment exists, or its Service does while the route no
-// longer refers to it. It reads listers only, so that the state machine
-// can ask on every tick and act only when there is work.
+// baseline Deployment exists; or its Service is missing while the route
+// refers to it (the route names the baseline backend, at weight 0, from
+// the canary's initialization on, and a reference that does not resolve
+// makes a gateway report ResolvedRefs False); or the Service exists while
+// the route no longer refers to it. It reads listers only, so that the
+// state machine can ask on every tick and act only when there is work.
 func (b *Baselines) BaselineLeft(cd *flaggerv1.Canary) bool {
 	if _, err := b.d.deployments.Deployments(cd.Namespace).Get(BaselineName(cd)); !apierrors.IsNotFound(err) {
 		return true // present, or unknown: RemoveBaseline will tell
 	}
-	if keepsService(cd) {
-		return false
-	}
 	svc, err := b.services.Services(cd.Namespace).Get(baselineServiceName(cd))
+	if keepsService(cd) {
+		return apierrors.IsNotFound(err)
+	}
 	return err == nil && metav1.IsControlledBy(svc, cd)
 }
