@@ -162,19 +162,6 @@ var knownItems = []knownItem{
 			return analysisSteps(res.shapes) == analysisSteps(res.refShapes)+1
 		},
 	},
-	{
-		// judge-deletion, a step's route write failed or lost, or the
-		// status write after it failed, while the Canary is deleted: the
-		// retried tick writes Terminating before it gives the baseline's
-		// share back to the primary, so that for one write the status
-		// says Terminating while the baseline still has its weight (its
-		// pods still serve: they go after the route write).
-		name: "issue 14: a retried finalisation says Terminating before the baseline's share is back on the primary",
-		explains: func(res *result, v string) bool {
-			return res.scenario == "judge-deletion" && res.mode != kill &&
-				strings.HasPrefix(v, "baseline weight outside an analysis") && strings.Contains(v, "while the canary is Terminating")
-		},
-	},
 }
 
 // analysisSteps counts the route's shapes that give the baseline weight:
