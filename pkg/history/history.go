@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
@@ -108,12 +109,12 @@ func Append(data map[string]string, run int, e Entry, l Limits) (map[string]stri
 func shrink(e Entry) Entry {
 	e.Checks = slices.Clone(e.Checks)
 	for i := range e.Checks {
-		e.Checks[i].Query = truncate(e.Checks[i].Query, 512)
-		e.Checks[i].Message = truncate(e.Checks[i].Message, 256)
+		e.Checks[i].Query = Truncate(e.Checks[i].Query, 512)
+		e.Checks[i].Message = Truncate(e.Checks[i].Message, 256)
 	}
 	e.Events = slices.Clone(e.Events)
 	for i := range e.Events {
-		e.Events[i].Message = truncate(e.Events[i].Message, 256)
+		e.Events[i].Message = Truncate(e.Events[i].Message, 256)
 	}
 	return e
 }
@@ -213,20 +214,15 @@ func Name(canary string) string {
 	return fmt.Sprintf("%s-%08x%s", canary[:253-len(suffix)-9], h.Sum32(), suffix)
 }
 
-// truncate cuts s to n bytes at a rune boundary, marking the cut.
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n bytes at a rune boundary, marking the cut;
+// the operator's records use it for long queries and answers too.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	cut := n - len("…")
-	for cut > 0 && !utf8RuneStart(s[cut]) {
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "…"
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// Truncate is truncate for the operator's records (first lines of webhook
-// answers, long queries).
-func Truncate(s string, n int) string { return truncate(s, n) }
