@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"sync"
+
+	"k8s.io/client-go/rest"
 )
 
 // DefaultCacheSize is the number of providers a ProviderCache keeps.
@@ -20,6 +22,7 @@ type ProviderCache struct {
 	clock   uint64
 	entries map[[sha256.Size]byte]*cacheEntry
 	build   func(ProviderConfig) (Provider, error)
+	cluster *rest.Config
 }
 
 type cacheEntry struct {
@@ -36,6 +39,13 @@ func NewProviderCache(size int) *ProviderCache {
 	return &ProviderCache{size: size, entries: map[[sha256.Size]byte]*cacheEntry{}, build: NewProvider}
 }
 
+// WithCluster gives the providers that read Kubernetes APIs (keptn,
+// externalmetrics) the operator's API server, and returns the cache.
+func (c *ProviderCache) WithCluster(cluster *rest.Config) *ProviderCache {
+	c.cluster = cluster
+	return c
+}
+
 // Provider returns the cached provider for cfg, building it on first use.
 // Build errors are returned and not cached.
 func (c *ProviderCache) Provider(cfg ProviderConfig) (Provider, error) {
@@ -50,6 +60,7 @@ func (c *ProviderCache) Provider(cfg ProviderConfig) (Provider, error) {
 		e.lastUsed = c.clock
 		return e.provider, nil
 	}
+	cfg.Cluster = c.cluster
 	p, err := c.build(cfg)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"k8s.io/client-go/rest"
+
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
@@ -31,22 +33,25 @@ var (
 	ErrUnsupportedProvider = errors.New("unsupported metrics provider")
 )
 
-// Provider types accepted by the MetricTemplate CRD.
+// Provider types accepted by the MetricTemplate CRD: every type of Flagger
+// 1.44, with Flagger's fields, secret keys and query semantics.
 const (
 	// TypePrometheus is the Prometheus HTTP API (also Thanos, Mimir, VictoriaMetrics...).
-	TypePrometheus = "prometheus"
+	TypePrometheus      = "prometheus"
+	TypeDatadog         = "datadog"
+	TypeNewRelic        = "newrelic"
+	TypeDynatrace       = "dynatrace"
+	TypeSplunk          = "splunk"
+	TypeInfluxDB        = "influxdb"
+	TypeCloudWatch      = "cloudwatch"
+	TypeStackdriver     = "stackdriver"
+	TypeGraphite        = "graphite"
+	TypeKeptn           = "keptn"
+	TypeExternalMetrics = "externalmetrics"
 )
 
 // DefaultQueryTimeout bounds each query when ProviderConfig.Timeout is zero.
 const DefaultQueryTimeout = 5 * time.Second
-
-// flaggerOnlyTypes are the provider types Flagger implements and Serin does
-// not (yet).
-var flaggerOnlyTypes = map[string]bool{
-	"influxdb": true, "datadog": true, "cloudwatch": true, "newrelic": true,
-	"graphite": true, "dynatrace": true, "stackdriver": true, "keptn": true,
-	"splunk": true, "externalmetrics": true,
-}
 
 // ProviderConfig is everything needed to build a Provider. It is a value:
 // two equal configurations build interchangeable providers (see
@@ -66,6 +71,12 @@ type ProviderConfig struct {
 	InsecureSkipVerify bool
 	// Timeout bounds each query; zero means DefaultQueryTimeout.
 	Timeout time.Duration
+	// Region is the provider's region (cloudwatch).
+	Region string
+	// Cluster is the operator's own API server, for the providers that read
+	// Kubernetes APIs (keptn, externalmetrics); nil where there is none. It
+	// is the same for every template, so it is not part of the cache key.
+	Cluster *rest.Config `json:"-"`
 }
 
 // ConfigFromTemplate returns the configuration of a MetricTemplate's provider
@@ -77,19 +88,44 @@ func ConfigFromTemplate(p flaggerv1.MetricTemplateProvider, credentials map[stri
 		Headers:            p.Headers,
 		Credentials:        credentials,
 		InsecureSkipVerify: p.InsecureSkipVerify,
+		Region:             p.Region,
 	}
 }
 
 // NewProvider builds a provider for a configuration. Unlike Flagger, which
-// logs a warning and falls back to Prometheus, an unknown or unimplemented
-// type is an error wrapping ErrUnsupportedProvider.
+// logs a warning and falls back to Prometheus, an unknown type is an error
+// wrapping ErrUnsupportedProvider.
 func NewProvider(cfg ProviderConfig) (Provider, error) {
-	switch {
-	case cfg.Type == TypePrometheus:
+	switch cfg.Type {
+	case TypePrometheus:
 		return newPrometheus(cfg)
-	case flaggerOnlyTypes[cfg.Type]:
-		return nil, fmt.Errorf("%w: %s is not supported by Serin yet", ErrUnsupportedProvider, cfg.Type)
+	case TypeDatadog:
+		return newDatadog(cfg)
+	case TypeNewRelic:
+		return newNewRelic(cfg)
+	case TypeDynatrace:
+		return newDynatrace(cfg)
+	case TypeSplunk:
+		return newSplunk(cfg)
+	case TypeInfluxDB:
+		return newInfluxDB(cfg)
+	case TypeCloudWatch:
+		return newCloudWatch(cfg)
+	case TypeStackdriver:
+		return newStackdriver(cfg)
+	case TypeGraphite:
+		return newGraphite(cfg)
+	case TypeKeptn:
+		return newKeptn(cfg)
+	case TypeExternalMetrics:
+		return newExternalMetrics(cfg)
 	default:
 		return nil, fmt.Errorf("%w: unknown type %q", ErrUnsupportedProvider, cfg.Type)
 	}
+}
+
+// notYet is the error of a Flagger provider type whose implementation has
+// not landed yet.
+func notYet(typ string) error {
+	return fmt.Errorf("%w: %s is not supported by Serin yet", ErrUnsupportedProvider, typ)
 }

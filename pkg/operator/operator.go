@@ -212,7 +212,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		Baselines:    workload.Baselines(kubeFactory.Core().V1().Services().Lister()),
 		Services:     router.NewKubernetesRouter(kube, kubeFactory.Core().V1().Services().Lister()),
 		Routers:      routers,
-		Metrics:      metrics.NewProviderCache(metrics.DefaultCacheSize),
+		Metrics:      metrics.NewProviderCache(metrics.DefaultCacheSize).WithCluster(cfg.REST),
 		Webhooks:     webhook.NewCaller(webhook.Config{Egress: cfg.Egress}),
 		Secrets:      secrets,
 		EventWebhook: cfg.EventWebhook,
