@@ -46,6 +46,9 @@ type figures struct {
 	cpu              time.Duration // the operator's, over init, idle and rollout
 	peakRSS          uint64
 	eventsPerRelease float64
+	// done holds the phases that ran to their end; the figures of the
+	// others are not measurements.
+	done map[string]bool
 }
 
 // runCompare runs every variant on a fresh control plane, one after the
@@ -112,6 +115,7 @@ func figuresOf(r *result) figures {
 		cpu:              r.initUsage[op].cpu + r.idleUsage[op].cpu + r.rolloutUsage[op].cpu,
 		peakRSS:          max(r.initUsage[op].peakRSS, r.idleUsage[op].peakRSS, r.rolloutUsage[op].peakRSS),
 		eventsPerRelease: float64(r.eventsDelivered) / n,
+		done:             r.done,
 	}
 	if d := r.idleWindow.duration(); d > 0 {
 		f.idleRate = float64(r.idleRequests.total()) / d.Seconds()
@@ -119,23 +123,40 @@ func figuresOf(r *result) figures {
 	return f
 }
 
-// compareRow is one line of the comparison: a name, the number, its format.
+// compareRow is one line of the comparison: a name, the number, its format
+// and the phases it needs to have run to their end.
 type compareRow struct {
 	name   string
 	value  func(figures) float64
 	format string
+	needs  []string
 }
 
 var compareRows = []compareRow{
-	{"idle API requests/s", func(f figures) float64 { return f.idleRate }, "%.2f"},
-	{"API requests per release", func(f figures) float64 { return f.perRelease }, "%.1f"},
-	{"step gap median", func(f figures) float64 { return f.gapMedian.Seconds() }, "%.1f s"},
-	{"step gap p99", func(f figures) float64 { return f.gapP99.Seconds() }, "%.1f s"},
-	{"all releases (first new revision → last Succeeded)", func(f figures) float64 { return f.allReleases.Seconds() }, "%.1f s"},
-	{"init (last Canary created → last Initialized)", func(f figures) float64 { return f.init.Seconds() }, "%.1f s"},
-	{"operator CPU, init + idle + rollout", func(f figures) float64 { return f.cpu.Seconds() }, "%.1f s"},
-	{"operator peak RSS", func(f figures) float64 { return float64(f.peakRSS >> 20) }, "%.0f MiB"},
-	{"Events delivered per release", func(f figures) float64 { return f.eventsPerRelease }, "%.1f"},
+	{"idle API requests/s", func(f figures) float64 { return f.idleRate }, "%.2f", []string{phaseIdle}},
+	{"API requests per release", func(f figures) float64 { return f.perRelease }, "%.1f", []string{phaseRollout}},
+	{"step gap median", func(f figures) float64 { return f.gapMedian.Seconds() }, "%.1f s", []string{phaseRollout}},
+	{"step gap p99", func(f figures) float64 { return f.gapP99.Seconds() }, "%.1f s", []string{phaseRollout}},
+	{"all releases (first new revision → last Succeeded)", func(f figures) float64 { return f.allReleases.Seconds() }, "%.1f s", []string{phaseRollout}},
+	{"init (last Canary created → last Initialized)", func(f figures) float64 { return f.init.Seconds() }, "%.1f s", []string{phaseInit}},
+	{"operator CPU, init + idle + rollout", func(f figures) float64 { return f.cpu.Seconds() }, "%.1f s", []string{phaseInit, phaseIdle, phaseRollout}},
+	// A peak is a peak however far the run got: a cut-short run's is a
+	// lower bound, shown as such.
+	{"operator peak RSS", func(f figures) float64 { return float64(f.peakRSS >> 20) }, "%.0f MiB", nil},
+	{"Events delivered per release", func(f figures) float64 { return f.eventsPerRelease }, "%.1f", []string{phaseEvents}},
+}
+
+// allPhases are the phases of a whole run.
+var allPhases = []string{phaseInit, phaseIdle, phaseRollout, phaseEvents}
+
+// has reports whether the phases a row needs ran to their end.
+func (f figures) has(phases []string) bool {
+	for _, p := range phases {
+		if !f.done[p] {
+			return false
+		}
+	}
+	return true
 }
 
 // compareTable renders the figures of every column and, for every column
@@ -163,7 +184,10 @@ func compareTable(cfg config, cols []column) string {
 		}
 		for _, c := range cols[:len(cols)-1] {
 			r := "–"
-			if c.measured && ref.measured {
+			// A lower bound (a cut-short run's peak) has no ratio to a
+			// whole run's figure.
+			bounds := len(row.needs) == 0 && c.figures.has(allPhases) != ref.figures.has(allPhases)
+			if measured(c, row) && measured(ref, row) && !bounds {
 				r = ratio(row.value(c.figures), row.value(ref.figures))
 			}
 			b.WriteString(" " + r + " |")
@@ -178,11 +202,22 @@ func compareTable(cfg config, cols []column) string {
 	return b.String()
 }
 
+// measured reports whether a column has a measurement for a row.
+func measured(c column, row compareRow) bool {
+	return c.measured && c.figures.has(row.needs)
+}
+
+// cell renders a column's figure, "–" where its run did not measure it, and
+// "≥" before a peak of a run cut short.
 func cell(c column, row compareRow) string {
-	if !c.measured {
+	if !measured(c, row) {
 		return "–"
 	}
-	return fmt.Sprintf(row.format, row.value(c.figures))
+	v := fmt.Sprintf(row.format, row.value(c.figures))
+	if len(row.needs) == 0 && !c.figures.has(allPhases) {
+		v = "≥ " + v
+	}
+	return v
 }
 
 // ratio renders a / b: "∞" when only b is zero, "1×" when both are.

@@ -45,12 +45,14 @@ func TestFiguresOf(t *testing.T) {
 		idleUsage:       map[string]usage{operatorFlagger: {cpu: 2 * time.Second, peakRSS: 90 << 20}},
 		rolloutUsage:    map[string]usage{operatorFlagger: {cpu: 3 * time.Second, peakRSS: 60 << 20}},
 		eventsDelivered: 45,
+		done:            map[string]bool{phaseInit: true, phaseIdle: true},
 	}
 	f := figuresOf(r)
 	assert.Equal(t, figures{
 		idleRate: 2, perRelease: 96, gapMedian: 10 * time.Second, gapP99: 30 * time.Second,
 		allReleases: 100 * time.Second, init: 7 * time.Second,
 		cpu: 6 * time.Second, peakRSS: 90 << 20, eventsPerRelease: 4.5,
+		done: map[string]bool{phaseInit: true, phaseIdle: true},
 	}, f, "the operator's own process only, peaks over every phase")
 
 	r.idleWindow = window{}
@@ -59,9 +61,10 @@ func TestFiguresOf(t *testing.T) {
 
 func TestCompareTable(t *testing.T) {
 	cfg := config{n: 100, workloads: workloadsKWOK, interval: 10 * time.Second, stepWeight: 10, maxWeight: 50}
-	flagger := figures{idleRate: 102, perRelease: 154, gapMedian: 10100 * time.Millisecond, gapP99: 10300 * time.Millisecond,
+	whole := map[string]bool{phaseInit: true, phaseIdle: true, phaseRollout: true, phaseEvents: true}
+	flagger := figures{done: whole, idleRate: 102, perRelease: 154, gapMedian: 10100 * time.Millisecond, gapP99: 10300 * time.Millisecond,
 		allReleases: 103 * time.Second, init: 20 * time.Second, cpu: 30 * time.Second, peakRSS: 60 << 20, eventsPerRelease: 5.2}
-	serin := figures{perRelease: 28, gapMedian: 10 * time.Second, gapP99: 10 * time.Second,
+	serin := figures{done: whole, perRelease: 28, gapMedian: 10 * time.Second, gapP99: 10 * time.Second,
 		allReleases: 81 * time.Second, init: 6 * time.Second, cpu: 2 * time.Second, peakRSS: 73 << 20, eventsPerRelease: 10.4}
 	cols := []column{
 		{label: "Flagger", measured: true, figures: flagger},
@@ -87,6 +90,30 @@ func TestCompareTable(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(compareRows), rows, "one line per compared figure")
+}
+
+// A run cut short shows what it measured, "–" for the rest (never a zero
+// that reads as a measurement), and its peak as a lower bound.
+func TestCompareTableCutShort(t *testing.T) {
+	cfg := config{n: 1000, workloads: workloadsKWOK, interval: 10 * time.Second, stepWeight: 10, maxWeight: 50}
+	whole := map[string]bool{phaseInit: true, phaseIdle: true, phaseRollout: true, phaseEvents: true}
+	cut := figures{done: map[string]bool{phaseInit: true}, init: 250 * time.Second, cpu: 40 * time.Second, peakRSS: 165 << 20}
+	noEvents := figures{done: map[string]bool{phaseInit: true, phaseIdle: true, phaseRollout: true},
+		perRelease: 146, init: 286 * time.Second, idleRate: 125, cpu: 161 * time.Second, peakRSS: 196 << 20}
+	serin := figures{done: whole, perRelease: 30, init: 66 * time.Second, cpu: 17 * time.Second, eventsPerRelease: 11, peakRSS: 150 << 20}
+	table := compareTable(cfg, []column{
+		{label: "A", measured: true, figures: noEvents, err: errors.New("interrupted")},
+		{label: "B", measured: true, figures: cut, err: errors.New("interrupted")},
+		{label: "Serin", measured: true, figures: serin},
+	})
+	lines := strings.Split(table, "\n")
+	assert.Contains(t, lines, "| init (last Canary created → last Initialized) | 286.0 s | 250.0 s | 66.0 s | 4.3× | 3.8× |")
+	assert.Contains(t, lines, "| API requests per release | 146.0 | – | 30.0 | 4.9× | – |")
+	assert.Contains(t, lines, "| idle API requests/s | 125.00 | – | 0.00 | ∞ | – |")
+	assert.Contains(t, lines, "| operator CPU, init + idle + rollout | 161.0 s | – | 17.0 s | 9.5× | – |")
+	assert.Contains(t, lines, "| Events delivered per release | – | – | 11.0 | – | – |")
+	assert.Contains(t, lines, "| operator peak RSS | ≥ 196 MiB | ≥ 165 MiB | 150 MiB | – | – |",
+		"a lower bound has no ratio to a whole run's peak")
 }
 
 func TestCompareVariantsEndWithSerin(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -42,15 +41,15 @@ func occurrences(ev *corev1.Event) int {
 }
 
 // waitEventsSettled polls the Canaries' Events until their count has not
-// changed for eventsQuiet.
-func waitEventsSettled(ctx context.Context, kube kubernetes.Interface, timeout time.Duration, logf func(string, ...any)) error {
+// changed for eventsQuiet, and says whether it did within the bound.
+func waitEventsSettled(ctx context.Context, kube kubernetes.Interface, bound time.Duration, logf func(string, ...any)) (bool, error) {
 	const every = 5 * time.Second
 	last, stable := -1, time.Duration(0)
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(bound)
 	for {
 		n, err := canaryEvents(ctx, kube)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if n == last {
 			stable += every
@@ -58,14 +57,14 @@ func waitEventsSettled(ctx context.Context, kube kubernetes.Interface, timeout t
 			last, stable = n, 0
 		}
 		if stable >= eventsQuiet {
-			return nil
+			return true, nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the Canaries' Events still changing after %s", timeout)
+		if !time.Now().Before(deadline) {
+			return false, nil
 		}
 		logf("bench: %d Canary event occurrences, unchanged for %s", n, stable)
 		if err := sleep(ctx, every); err != nil {
-			return err
+			return false, err
 		}
 	}
 }

@@ -48,6 +48,7 @@ type config struct {
 	compare      bool     // Flagger, Flagger with Serin's limits, then Serin
 	onboard      int      // canaries created while the N release
 	timeout      time.Duration
+	eventsWait   time.Duration // bound on the wait for Flagger's Events
 	out          string
 	keep         bool
 	logf         func(format string, args ...any)
@@ -87,6 +88,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.compare, "compare", false, "Run Flagger with its default flags, Flagger with Serin's default limits, then Serin, each on a fresh control plane, and print a table of ratios (-operator and -operator-flags are ignored).")
 	fs.StringVar(&c.profileDir, "profile", "", "Directory for the operator's CPU and heap profiles of the rollout (enables -pprof).")
 	fs.DurationVar(&c.timeout, "timeout", 0, "Bound for each wait; 0 means 5 minutes plus 50 ms per canary (Flagger: 1.5 s per canary).")
+	fs.DurationVar(&c.eventsWait, "events-wait", 3*time.Minute, "After the last release, how long to wait for the Events of an operator that does not say what it still holds (Flagger); what has not arrived by then counts as not delivered.")
 	fs.StringVar(&c.out, "o", "", "Also write the report to this file.")
 	fs.BoolVar(&c.keep, "keep", false, "Keep the cluster and bench directories (logs, audit log).")
 	if err := fs.Parse(args); err != nil {

@@ -33,8 +33,29 @@ type result struct {
 	eventsDropped float64
 	// eventsDelivered counts the occurrences of Canary Events the API
 	// server received from the rollout's start until the operator had
-	// delivered them (see canaryEvents).
+	// delivered them (see canaryEvents), or until -events-wait after the
+	// last release for an operator that does not say what it still holds:
+	// then eventsCut is set.
 	eventsDelivered int
+	eventsCut       bool
+
+	// done holds the phases that ran to their end (phaseInit, phaseIdle,
+	// phaseRollout, phaseEvents): a run cut short measured only those, and
+	// the comparison shows "–" for the rest.
+	done map[string]bool
+}
+
+// phaseEvents is the wait for the rollout's Events, after the rollout.
+const phaseEvents = "events"
+
+// finished reports whether a phase ran to its end.
+func (r *result) finished(phase string) bool { return r.done[phase] }
+
+func (r *result) finish(phase string) {
+	if r.done == nil {
+		r.done = map[string]bool{}
+	}
+	r.done[phase] = true
 }
 
 // summaryHeader is the header of the one-line-per-run table in RESULTS.md.
@@ -64,6 +85,8 @@ func (r *result) markdown() string {
 	switch {
 	case r.eventsPosted > 0 && c.operator == operatorSerin:
 		fmt.Fprintf(&b, "\nEvents: all posted %s s after the last release; %.0f dropped.\n", seconds(r.eventsPosted), r.eventsDropped)
+	case r.eventsCut:
+		fmt.Fprintf(&b, "\nEvents: still arriving %s after the last release, when the bench stopped waiting (-events-wait); counted what had arrived by then.\n", r.cfg.eventsWait)
 	case r.eventsPosted > 0:
 		fmt.Fprintf(&b, "\nEvents: the last delivered about %s s after the last release (to the bench's 5 s poll; the operator does not count what it drops).\n", seconds(r.eventsPosted))
 	}
