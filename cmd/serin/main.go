@@ -37,6 +37,13 @@ func main() {
 		return
 	}
 	log := newLogger(opts.logLevel, opts.logEncoding)
+	switch soft, limit, err := setMemoryLimit(hostRoot(), os.Getenv); {
+	case err != nil:
+		log.WithError(err).Warn("Cannot read the cgroup's memory limit: the Go runtime has no soft memory limit")
+	case soft > 0:
+		log.Infof("Go soft memory limit %d MiB: %.0f%% of the cgroup's %d MiB (set GOMEMLIMIT to override)",
+			soft>>20, memoryLimitShare*100, limit>>20)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, log, opts); err != nil {

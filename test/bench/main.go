@@ -28,6 +28,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // config is what one run measures; flags fill it in.
@@ -49,6 +51,7 @@ type config struct {
 	onboard      int      // canaries created while the N release
 	timeout      time.Duration
 	eventsWait   time.Duration // bound on the wait for Flagger's Events
+	memoryLimit  int64         // bytes; the operator's memory cgroup limit, 0: none
 	out          string
 	keep         bool
 	logf         func(format string, args ...any)
@@ -89,11 +92,17 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.profileDir, "profile", "", "Directory for the operator's CPU and heap profiles of the rollout (enables -pprof).")
 	fs.DurationVar(&c.timeout, "timeout", 0, "Bound for each wait; 0 means 5 minutes plus 50 ms per canary (Flagger: 1.5 s per canary).")
 	fs.DurationVar(&c.eventsWait, "events-wait", 3*time.Minute, "After the last release, how long to wait for the Events of an operator that does not say what it still holds (Flagger); what has not arrived by then counts as not delivered.")
+	memoryLimit := fs.String("memory-limit", "512Mi", "Run the operator in a memory cgroup with this limit, the one the manifests give its container (as root; 0: no cgroup).")
 	fs.StringVar(&c.out, "o", "", "Also write the report to this file.")
 	fs.BoolVar(&c.keep, "keep", false, "Keep the cluster and bench directories (logs, audit log).")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	q, err := resource.ParseQuantity(*memoryLimit)
+	if err != nil {
+		return c, fmt.Errorf("-memory-limit: %w", err)
+	}
+	c.memoryLimit = q.Value()
 	c.phases = strings.Split(*phases, ",")
 	c.opFlags = strings.Fields(*opFlags)
 	return c, c.validate()

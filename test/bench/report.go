@@ -74,6 +74,9 @@ func (r *result) markdown() string {
 	if len(c.opFlags) > 0 {
 		flags = c.operator + " with flags " + strings.Join(c.opFlags, " ")
 	}
+	if c.memoryLimit > 0 {
+		flags += fmt.Sprintf(", in a memory cgroup of %d MiB", c.memoryLimit>>20)
+	}
 	fmt.Fprintf(&b, "\n### N = %d (%s workloads, %d nodes; interval %s, stepWeight %d, maxWeight %d, %s; %s)\n\n",
 		c.n, c.workloads, r.nodes, c.interval, c.stepWeight, c.maxWeight, metric, flags)
 	if c.onboard > 0 {

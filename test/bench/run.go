@@ -29,6 +29,7 @@ type bench struct {
 	onboarding []app
 	query      string
 	res        *result
+	cgroup     *memoryCgroup // the operator's, with -memory-limit
 }
 
 // run starts everything, runs the phases and returns what was measured,
@@ -59,6 +60,9 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 	if b.op != nil {
 		defer b.op.stop()
+	}
+	if b.cgroup != nil {
+		defer b.cgroup.remove() // after the operator has stopped
 	}
 	if err != nil {
 		return nil, err
@@ -111,6 +115,14 @@ func (b *bench) startOperator(ctx context.Context) (string, error) {
 	l := serinLaunch(bin, kubeconfig, port, promURL, b.cfg.profileDir != "", b.cfg.opFlags)
 	if b.cfg.operator == operatorFlagger {
 		l = flaggerLaunch(bin, kubeconfig, port, promURL, b.cfg.opFlags)
+	}
+	if b.cfg.memoryLimit > 0 {
+		cg, err := newMemoryCgroup(fmt.Sprintf("serin-bench-%d", os.Getpid()), b.cfg.memoryLimit)
+		if err != nil {
+			return "", err
+		}
+		b.cgroup = cg
+		l.bin, l.args = cg.wrap(l.bin, l.args)
 	}
 	if b.op, err = startOperator(ctx, l, b.env.dir, port); err != nil || b.prom == nil {
 		return "", err
