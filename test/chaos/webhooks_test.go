@@ -89,7 +89,10 @@ func TestWebhookFaults(t *testing.T) {
 // gaps between its weight steps stay well below what one hanging event call would add.
 func TestEventWebhookHangs(t *testing.T) {
 	t.Parallel()
-	const eventHookTimeout = 20 * time.Second
+	// Long enough that a step held by one hanging call (interval + 45 s)
+	// stands well apart from a step late on a loaded machine (CI saw 29.5 s
+	// with a 20 s timeout and a 20 s bound).
+	const eventHookTimeout = 45 * time.Second
 	ns := newNamespace(t, "chaos-event-hook", env.prom.URL())
 	rec := record(t, ns)
 	op := startOperator(t, operatorConfig{namespace: ns, promURL: env.prom.URL()})
