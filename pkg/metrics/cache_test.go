@@ -98,7 +98,7 @@ func TestProviderCacheEvictsLeastRecentlyUsed(t *testing.T) {
 
 func TestProviderCacheBuildsRealProviders(t *testing.T) {
 	c := NewProviderCache(0)
-	_, err := c.Provider(ProviderConfig{Type: "datadog"})
+	_, err := c.Provider(ProviderConfig{Type: "graphana"})
 	require.ErrorIs(t, err, ErrUnsupportedProvider)
 
 	p, err := c.Provider(ProviderConfig{Type: TypePrometheus, Address: "http://prom:9090"})
