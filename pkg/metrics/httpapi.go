@@ -117,14 +117,40 @@ func (a *httpAPI) do(ctx context.Context, r request) ([]byte, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	b, err := io.ReadAll(a.capped(resp.Body))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s response: %w", a.typ, err)
 	}
-	if len(b) > maxResponseBytes {
-		return nil, fmt.Errorf("%s response exceeds %d bytes", a.typ, maxResponseBytes)
-	}
 	return b, nil
+}
+
+// capped bounds what is read of a response to maxResponseBytes; past that,
+// reading fails rather than stopping short with a partial answer.
+func (a *httpAPI) capped(r io.Reader) io.Reader {
+	return &cappedReader{r: r, left: maxResponseBytes, typ: a.typ}
+}
+
+type cappedReader struct {
+	r    io.Reader
+	left int
+	typ  string
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// An answer of exactly the bound ends here.
+		var one [1]byte
+		if n, err := c.r.Read(one[:]); n == 0 {
+			return 0, err
+		}
+		return 0, fmt.Errorf("%s response exceeds %d bytes", c.typ, maxResponseBytes)
+	}
+	if len(p) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= n
+	return n, err
 }
 
 // online is the IsOnline of the APIs whose check is one authenticated GET

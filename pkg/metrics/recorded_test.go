@@ -244,3 +244,22 @@ func TestVendorHeadersAndPrefix(t *testing.T) {
 		})
 	}
 }
+
+// TestVendorAnswerSize checks that an answer over maxResponseBytes is an
+// error, not a partial read, and that one of exactly the bound is read.
+func TestVendorAnswerSize(t *testing.T) {
+	tests := map[string]struct {
+		size      int
+		wantError string
+	}{
+		"over the bound":    {size: maxResponseBytes + 1, wantError: "datadog response exceeds 8388608 bytes"},
+		"exactly the bound": {size: maxResponseBytes, wantError: "datadog answered something other than the expected JSON"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, addr := replay(t, map[string]answer{"GET /api/v1/query": {status: 200, body: strings.Repeat(" ", tt.size-1) + "x"}})
+			_, err := datadogProvider(t, addr, "1m").RunQuery(t.Context(), "x", at)
+			require.ErrorContains(t, err, tt.wantError)
+		})
+	}
+}

@@ -115,7 +115,7 @@ func (s *splunk) RunQuery(ctx context.Context, query string, at time.Time) (floa
 		return 0, err
 	}
 	defer resp.Body.Close()
-	points, err := readSignalFlow(bufio.NewReader(resp.Body))
+	points, err := readSignalFlow(bufio.NewReader(s.api.capped(resp.Body)))
 	if err != nil {
 		return 0, err
 	}

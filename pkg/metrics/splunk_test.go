@@ -1,8 +1,13 @@
 package metrics
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -115,4 +120,22 @@ func TestSplunkIsOnline(t *testing.T) {
 			assert.Equal(t, "sf-token", req.header.Get("X-SF-Token"))
 		})
 	}
+}
+
+// TestSplunkStalledStream checks that a computation whose stream never ends
+// is cut by the query timeout.
+func TestSplunkStalledStream(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "event: data\ndata: {\"data\":[{\"tsId\":\"AAAAAEu9EMI\",\"value\":1}]}\n\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	p := vendorProvider(t, ProviderConfig{Type: TypeSplunk, Address: srv.URL, Credentials: vendorSecrets[TypeSplunk],
+		Timeout: 50 * time.Millisecond})
+
+	_, err := p.RunQuery(t.Context(), "data('x').publish()", at)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, err, ErrNoValues)
 }
