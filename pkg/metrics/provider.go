@@ -16,9 +16,10 @@ import (
 type Provider interface {
 	// RunQuery runs an instant query evaluated at a time (the zero time: the
 	// backend's now) and returns its single value. It returns an error
-	// wrapping ErrNoValues when the result is empty or NaN. The time is
-	// explicit so that a recorded check can be asked again as it was
-	// (kubectl serin replay).
+	// wrapping ErrNoValues when the result is empty or NaN (except where
+	// Flagger reads an empty result as 0: influxdb). The time is explicit
+	// so that a recorded check can be asked again as it was (kubectl serin
+	// replay); the providers whose API takes a time range end it there.
 	RunQuery(ctx context.Context, query string, at time.Time) (float64, error)
 	// IsOnline reports whether the backend answers queries.
 	IsOnline(ctx context.Context) (bool, error)
