@@ -59,6 +59,7 @@ func TestProviderCacheReuses(t *testing.T) {
 		"token":    func(c *ProviderConfig) { c.Credentials = map[string][]byte{"token": []byte("rotated")} },
 		"no auth":  func(c *ProviderConfig) { c.Credentials = nil },
 		"insecure": func(c *ProviderConfig) { c.InsecureSkipVerify = true },
+		"interval": func(c *ProviderConfig) { c.Interval = "5m" },
 	}
 	for name, change := range changes {
 		cf := cfg()
