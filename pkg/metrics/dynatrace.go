@@ -61,8 +61,9 @@ type dynatraceAnswer struct {
 
 // RunQuery asks for one data point (resolution Inf) over the ten metric
 // intervals that end at at, and returns, as Flagger does, the first value
-// of the last series of the selector's first metric. The API pages metric
-// keys, not series: one selector's answer is whole.
+// of the last series of the selector's first metric. The data-points API
+// has no pages (its nextPageKey and pageSize parameters were removed in
+// Dynatrace 1.211): one answer is whole.
 //
 // Unlike Flagger, which reads a null value as 0, a null is no value.
 func (d *dynatrace) RunQuery(ctx context.Context, query string, at time.Time) (float64, error) {
@@ -96,7 +97,7 @@ func (d *dynatrace) RunQuery(ctx context.Context, query string, at time.Time) (f
 }
 
 // IsOnline lists one metric (/api/v2/metrics?pageSize=1) and expects a 2xx
-// answer, as Flagger does.
+// answer, as Flagger does; the list's later pages are not needed.
 func (d *dynatrace) IsOnline(ctx context.Context) (bool, error) {
 	u := d.api.endpoint("/api/v2/metrics", url.Values{"pageSize": {"1"}})
 	ok, err := d.api.online(ctx, request{method: http.MethodGet, url: u, header: d.header})
