@@ -179,7 +179,7 @@ func (k *checks) fromTemplate(metric flaggerv1.CanaryMetric, model metrics.Model
 		}
 		credentials = secret.Data
 	}
-	provider, err := k.providers.Provider(metrics.ConfigFromTemplate(tmpl.Spec.Provider, credentials))
+	provider, err := k.providers.Provider(metrics.ConfigFromTemplate(tmpl.Spec.Provider, credentials, metric.GetMetricInterval()))
 	if err != nil {
 		return resolved{}, fmt.Errorf("Metric template %s.%s provider %s error: %v", name, ns, tmpl.Spec.Provider.Type, err)
 	}

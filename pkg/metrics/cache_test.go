@@ -59,6 +59,7 @@ func TestProviderCacheReuses(t *testing.T) {
 		"token":    func(c *ProviderConfig) { c.Credentials = map[string][]byte{"token": []byte("rotated")} },
 		"no auth":  func(c *ProviderConfig) { c.Credentials = nil },
 		"insecure": func(c *ProviderConfig) { c.InsecureSkipVerify = true },
+		"interval": func(c *ProviderConfig) { c.Interval = "5m" },
 	}
 	for name, change := range changes {
 		cf := cfg()
@@ -98,7 +99,7 @@ func TestProviderCacheEvictsLeastRecentlyUsed(t *testing.T) {
 
 func TestProviderCacheBuildsRealProviders(t *testing.T) {
 	c := NewProviderCache(0)
-	_, err := c.Provider(ProviderConfig{Type: "datadog"})
+	_, err := c.Provider(ProviderConfig{Type: "graphana"})
 	require.ErrorIs(t, err, ErrUnsupportedProvider)
 
 	p, err := c.Provider(ProviderConfig{Type: TypePrometheus, Address: "http://prom:9090"})

@@ -315,7 +315,6 @@ func TestNewProviderErrors(t *testing.T) {
 	}{
 		"unknown type":          {cfg: ProviderConfig{Type: "graphana", Address: "http://x"}, want: `unknown type "graphana"`, unsupported: true},
 		"empty type":            {cfg: ProviderConfig{Address: "http://x"}, want: `unknown type ""`, unsupported: true},
-		"flagger-only type":     {cfg: ProviderConfig{Type: "datadog"}, want: "datadog is not supported by Serin yet", unsupported: true},
 		"no address":            {cfg: ProviderConfig{Type: TypePrometheus}, want: "is not a valid http(s) URL"},
 		"address has no scheme": {cfg: ProviderConfig{Type: TypePrometheus, Address: "prometheus:9090"}, want: "is not a valid http(s) URL"},
 		"username without password": {

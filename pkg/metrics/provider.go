@@ -16,9 +16,10 @@ import (
 type Provider interface {
 	// RunQuery runs an instant query evaluated at a time (the zero time: the
 	// backend's now) and returns its single value. It returns an error
-	// wrapping ErrNoValues when the result is empty or NaN. The time is
-	// explicit so that a recorded check can be asked again as it was
-	// (kubectl serin replay).
+	// wrapping ErrNoValues when the result is empty or NaN (except where
+	// Flagger reads an empty result as 0: influxdb). The time is explicit
+	// so that a recorded check can be asked again as it was (kubectl serin
+	// replay); the providers whose API takes a time range end it there.
 	RunQuery(ctx context.Context, query string, at time.Time) (float64, error)
 	// IsOnline reports whether the backend answers queries.
 	IsOnline(ctx context.Context) (bool, error)
@@ -73,6 +74,12 @@ type ProviderConfig struct {
 	Timeout time.Duration
 	// Region is the provider's region (cloudwatch).
 	Region string
+	// Interval is the metric's interval as written (metric.interval, e.g.
+	// "1m"; empty means 1m). Flagger gives it to the providers whose APIs
+	// take a time range rather than a query that names its own: datadog,
+	// newrelic, dynatrace and splunk derive their query window from it. It
+	// is part of the cache key, so each interval has its own provider.
+	Interval string
 	// Cluster is the operator's own API server, for the providers that read
 	// Kubernetes APIs (keptn, externalmetrics); nil where there is none. It
 	// is the same for every template, so it is not part of the cache key.
@@ -80,8 +87,9 @@ type ProviderConfig struct {
 }
 
 // ConfigFromTemplate returns the configuration of a MetricTemplate's provider
-// given the data of its secret (nil when it has no secretRef).
-func ConfigFromTemplate(p flaggerv1.MetricTemplateProvider, credentials map[string][]byte) ProviderConfig {
+// given the data of its secret (nil when it has no secretRef) and the
+// interval of the metric that uses it (metric.interval).
+func ConfigFromTemplate(p flaggerv1.MetricTemplateProvider, credentials map[string][]byte, interval string) ProviderConfig {
 	return ProviderConfig{
 		Type:               p.Type,
 		Address:            p.Address,
@@ -89,6 +97,7 @@ func ConfigFromTemplate(p flaggerv1.MetricTemplateProvider, credentials map[stri
 		Credentials:        credentials,
 		InsecureSkipVerify: p.InsecureSkipVerify,
 		Region:             p.Region,
+		Interval:           interval,
 	}
 }
 
