@@ -25,13 +25,6 @@ type externalMetrics struct {
 
 var _ Provider = (*externalMetrics)(nil)
 
-// The namespace and metric IsOnline lists, as Flagger does: any answer
-// means the API is served.
-const (
-	externalOnlineNamespace = "kube-system"
-	externalOnlineMetric    = "dummy-metric"
-)
-
 // newExternalMetrics builds the client from the operator's own API server
 // (ProviderConfig.Cluster); the template's address replaces its host, the
 // secret's token its credentials, insecureSkipVerify its certificate check.
@@ -95,14 +88,19 @@ func (p *externalMetrics) RunQuery(ctx context.Context, query string, _ time.Tim
 	return list.Items[0].Value.AsApproximateFloat64(), nil
 }
 
-// IsOnline lists a metric that does not exist, as Flagger does: any answer
-// of the adapter, even an empty list, means the API is served; an error
-// (no APIService, the adapter down, a refusal) means offline.
+// IsOnline reads the API's discovery document, which the aggregator
+// answers 404 for when no APIService registers the API and 503 for while
+// the adapter behind it is unavailable.
+//
+// Unlike Flagger, which lists a metric named dummy-metric in kube-system
+// and reports offline on any error: adapters such as KEDA and the
+// Prometheus adapter answer an unknown metric with an error, so Flagger
+// reports them offline even when they work.
 func (p *externalMetrics) IsOnline(ctx context.Context) (bool, error) {
-	_, err := p.list(ctx, externalQuery{
-		namespace: externalOnlineNamespace, metric: externalOnlineMetric, selector: labels.Everything(),
-	})
-	if err != nil {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	path := "/apis/" + externalv1beta1.SchemeGroupVersion.String()
+	if err := p.client.Get().AbsPath(path).Do(ctx).Error(); err != nil {
 		return false, fmt.Errorf("external metrics service unavailable: %w", err)
 	}
 	return true, nil

@@ -235,8 +235,8 @@ func TestExternalMetricsIsOnline(t *testing.T) {
 		status int
 		want   bool
 	}{
-		"an empty list is online": {status: 200, want: true},
-		"an error is offline":     {status: 404, want: false},
+		"a served API is online": {status: 200, want: true},
+		"an error is offline":    {status: 404, want: false},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -250,7 +250,7 @@ func TestExternalMetricsIsOnline(t *testing.T) {
 			} else {
 				assert.ErrorContains(t, err, "external metrics service unavailable")
 			}
-			assert.Equal(t, "/apis/external.metrics.k8s.io/v1beta1/namespaces/kube-system/dummy-metric", f.last(t).URL.Path)
+			assert.Equal(t, "/apis/external.metrics.k8s.io/v1beta1", f.last(t).URL.Path)
 		})
 	}
 }
