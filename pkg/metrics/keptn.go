@@ -49,7 +49,8 @@ type keptn struct {
 var _ Provider = (*keptn)(nil)
 
 // newKeptn uses the operator's own API server; like Flagger it ignores the
-// template's address and secret.
+// template's address and secret. A non-zero cfg.Timeout bounds both the
+// KeptnMetric read and the wait for an Analysis (Flagger: 10 s).
 func newKeptn(cfg ProviderConfig) (*keptn, error) {
 	if cfg.Cluster == nil {
 		return nil, errors.New("could not initialize KeptnProvider: no KubeConfig provided")
