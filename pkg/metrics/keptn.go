@@ -139,7 +139,8 @@ func (k *keptn) runAnalysis(ctx context.Context, q keptnQuery) (float64, error) 
 	for {
 		select {
 		case <-ctx.Done():
-			return 0, fmt.Errorf("encountered timeout while waiting for Keptn Analysis %s/%s to be finished", q.namespace, q.name)
+			return 0, fmt.Errorf("encountered timeout while waiting for Keptn Analysis %s/%s to be finished: %w",
+				q.namespace, q.name, ctx.Err())
 		case <-ticker.C:
 		}
 		obj, err := analyses.Get(ctx, created.GetName(), metav1.GetOptions{})
