@@ -78,7 +78,7 @@ bench-compare: testbin ## Flagger 1.44.0 (default flags, then Serin's limits) an
 # input when a loaded machine starves the workers at the deadline (a race in
 # Go's fuzz coordinator, golang/go#75804, fixed in Go 1.27); CI uses a count,
 # which has no deadline to race.
-FUZZ_TARGETS = pkg/analysis:FuzzStep pkg/metrics:FuzzRender \
+FUZZ_TARGETS = pkg/analysis:FuzzStep pkg/metrics:FuzzRender pkg/metrics:FuzzKubernetesQueries \
 	pkg/loadtester:FuzzGateHandlers pkg/loadtester:FuzzTaskHandler \
 	pkg/loadtester/shlex:FuzzLex pkg/loadtester/hey:FuzzParse \
 	pkg/webhook:FuzzPayload pkg/webhook:FuzzCallResponse pkg/webhook:FuzzBudget \

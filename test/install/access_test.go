@@ -57,6 +57,13 @@ var accessReviews = []struct {
 	{ra("update", "gateway.networking.k8s.io", "httproutes", "test", ""), true},
 	{ra("create", "", "events", "test", ""), true},
 	{ra("patch", "", "events", "test", ""), true},
+	// MetricTemplates of type keptn and externalmetrics.
+	{ra("get", "metrics.keptn.sh", "keptnmetrics", "test", "response-time"), true},
+	{ra("update", "metrics.keptn.sh", "keptnmetrics", "test", "response-time"), false},
+	{ra("create", "metrics.keptn.sh", "analyses", "test", ""), true},
+	{ra("delete", "metrics.keptn.sh", "analyses", "test", "slo-x7k2p"), true},
+	{ra("list", "external.metrics.k8s.io", "queue_depth", "test", ""), true},
+	{ra("get", "external.metrics.k8s.io", "queue_depth", "test", "x"), false},
 	// The leader Lease, only in serin-system, and only that one by name.
 	{ra("get", "coordination.k8s.io", "leases", installer.Namespace, "serin-leader"), true},
 	{ra("update", "coordination.k8s.io", "leases", installer.Namespace, "serin-leader"), true},
