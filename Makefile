@@ -132,10 +132,11 @@ image: ## Build the images from `make build`'s binaries with docker or podman, o
 # gives the same digests on every machine (README: Images).
 IMAGE_DIR ?= _output/images
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
-# The Debian packages that give the load tester's bash and curl tasks their
-# programs (the Dockerfile's alpine has them); hack/image/debs.sh adds what
-# they depend on.
-LOADTESTER_DEBS ?= bash curl libtinfo6
+# The Debian packages that give the load tester's tasks their programs
+# (the Dockerfile's alpine has them): bash, also as /bin/sh for "cmd" tasks,
+# and the tutorial's curl and grep. hack/image/debs.sh adds what they depend
+# on; libtinfo6 and libpcre2-8-0 are bash's and grep's pre-dependencies.
+LOADTESTER_DEBS ?= bash curl grep libtinfo6 libpcre2-8-0
 IMAGE_LABELS = -label org.opencontainers.image.version=$(VERSION) \
 	-label org.opencontainers.image.revision=$(shell git rev-parse HEAD 2>/dev/null) \
 	-label org.opencontainers.image.source=https://github.com/serin-dev/serin \
@@ -151,7 +152,7 @@ image-go: ## Build the images without a container engine (hack/image) into IMAGE
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) _output/tools/image -binary _output/bin/loadtester \
 		-tag $(IMAGE_REPO)/serin-loadtester:$(VERSION) -out $(IMAGE_DIR)/loadtester -tarball $(IMAGE_DIR)/loadtester.tar \
 		-digest-file $(IMAGE_DIR)/loadtester.digest $(IMAGE_LABELS) -label org.opencontainers.image.title=serin-loadtester \
-		$$(sed 's/^/-deb /' $(IMAGE_DIR)/loadtester.debs)
+		-symlink bin/sh=bash $$(sed 's/^/-deb /' $(IMAGE_DIR)/loadtester.debs)
 
 # The second build runs with another umask and time zone, which must not
 # show in the images either.

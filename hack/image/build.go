@@ -1,9 +1,11 @@
 package main
 
 import (
+	"archive/tar"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -23,9 +25,19 @@ type spec struct {
 	Tag     string
 	CACerts string
 	Debs    []string
-	User    string
-	Labels  map[string]string
-	Epoch   time.Time
+	// Symlinks go with the packages: bash as /bin/sh, as the load
+	// tester's "cmd" tasks run sh -c and Debian's sh (dash) would bring
+	// dpkg along.
+	Symlinks map[string]string
+	User     string
+	Labels   map[string]string
+	Epoch    time.Time
+}
+
+// layerSpec is one layer to be: its files and its line in the history.
+type layerSpec struct {
+	files []file
+	what  string
 }
 
 // createdBy names this tool in the image history, where a Dockerfile's
@@ -48,13 +60,14 @@ func build(s spec) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	adds := []struct {
-		files []file
-		what  string
-	}{{base, "base files: /etc/passwd, /etc/group, CA certificates, /tmp, /home/nonroot"}}
-	if len(s.Debs) > 0 {
+	adds := []layerSpec{{base, "base files: /etc/passwd, /etc/group, CA certificates, /tmp, /home/nonroot"}}
+	if len(s.Debs) > 0 || len(s.Symlinks) > 0 {
 		var pkgs []file
 		var names []string
+		for name, target := range s.Symlinks {
+			pkgs = append(pkgs, file{name: name, typeflag: tar.TypeSymlink, mode: 0o777, link: target, origin: "-symlink"})
+			names = append(names, name+"->"+target)
+		}
 		for _, d := range s.Debs {
 			fs, err := debFiles(d)
 			if err != nil {
@@ -63,19 +76,15 @@ func build(s spec) (v1.Image, error) {
 			pkgs = append(pkgs, fs...)
 			names = append(names, filepath.Base(d))
 		}
+		// Sorted, so that the order of the flags does not show.
+		sort.Strings(names)
 		if err := checkLinked(append(pkgs, base...)); err != nil {
 			return nil, err
 		}
-		adds = append(adds, struct {
-			files []file
-			what  string
-		}{pkgs, "Debian packages: " + strings.Join(names, " ")})
+		adds = append(adds, layerSpec{pkgs, "packages: " + strings.Join(names, " ")})
 	}
 	entry := "/" + filepath.Base(s.Binary)
-	adds = append(adds, struct {
-		files []file
-		what  string
-	}{binaryFiles(entry, bin, s.Binary), "COPY " + filepath.Base(s.Binary) + " " + entry})
+	adds = append(adds, layerSpec{binaryFiles(entry, bin, s.Binary), "COPY " + filepath.Base(s.Binary) + " " + entry})
 
 	img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
 		Architecture: arch,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
@@ -38,16 +39,23 @@ func TestBuiltImages(t *testing.T) {
 		// dynamic are commands run with the image's loader, and a word
 		// their output must have.
 		dynamic [][]string
+		// chrooted runs with the image's files as / (root only).
+		chrooted func(t *testing.T, root string, cf *v1.ConfigFile)
 	}{
-		{image: "serin"},
+		{image: "serin", chrooted: func(t *testing.T, root string, cf *v1.ConfigFile) {
+			out, err := inImage(root, cf, "/serin", "-version").CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			assert.Equal(t, version, strings.TrimSpace(string(out)))
+		}},
 		{image: "loadtester", dynamic: [][]string{
 			{"bin/bash", "-c", "echo hello from bash", "hello from bash"},
-			{"usr/bin/curl", "--version", "curl 7."},
-		}},
+			{"usr/bin/curl", "--version", "curl "},
+			{"bin/grep", "--version", "grep (GNU grep)"},
+		}, chrooted: loadTesterRunsTheTutorialsSmokeTest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.image, func(t *testing.T) {
-			root := unpack(t, filepath.Join(dir, tt.image), "/"+tt.image)
+			root, cf := unpack(t, filepath.Join(dir, tt.image), "/"+tt.image)
 
 			out, err := exec.Command(filepath.Join(root, tt.image), "-version").CombinedOutput()
 			require.NoError(t, err, "%s -version: %s", tt.image, out)
@@ -60,13 +68,21 @@ func TestBuiltImages(t *testing.T) {
 				require.NoError(t, err, "%s: %s", c[0], out)
 				assert.Contains(t, string(out), c[len(c)-1])
 			}
+			if tt.chrooted != nil {
+				if os.Geteuid() != 0 {
+					t.Log("not root: the runs inside the image's root (chroot) are skipped")
+					return
+				}
+				devNull(t, root)
+				tt.chrooted(t, root, cf)
+			}
 		})
 	}
 }
 
 // unpack validates the one image of an OCI layout, checks the config the
 // Dockerfiles would give it and returns a directory with its files.
-func unpack(t *testing.T, layoutDir, entrypoint string) string {
+func unpack(t *testing.T, layoutDir, entrypoint string) (string, *v1.ConfigFile) {
 	t.Helper()
 	idx, err := layout.ImageIndexFromPath(layoutDir)
 	require.NoError(t, err)
@@ -97,8 +113,9 @@ func unpack(t *testing.T, layoutDir, entrypoint string) string {
 		switch h.Typeflag {
 		case tar.TypeDir:
 			require.NoError(t, os.MkdirAll(p, 0o755))
+			require.NoError(t, os.Chmod(p, fileMode(h.Mode)))
 		case tar.TypeReg:
-			f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode).Perm())
+			f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fileMode(h.Mode))
 			require.NoError(t, err)
 			_, err = io.Copy(f, tr)
 			require.NoError(t, err)
@@ -110,12 +127,24 @@ func unpack(t *testing.T, layoutDir, entrypoint string) string {
 		default:
 			t.Fatalf("%s: unexpected entry type %q", h.Name, h.Typeflag)
 		}
+		if os.Geteuid() == 0 {
+			require.NoError(t, os.Lchown(p, h.Uid, h.Gid))
+		}
 	}
-	// Directories were made writable to fill them; the home the image
-	// gives nonroot must be there.
-	_, err = os.Stat(filepath.Join(root, "home/nonroot"))
-	require.NoError(t, err)
-	return root
+	// The root of the image is /, which every user may enter.
+	require.NoError(t, os.Chmod(root, 0o755))
+	return root, cf
+}
+
+// fileMode converts a tar mode, sticky and setuid bits included.
+func fileMode(m int64) os.FileMode {
+	mode := os.FileMode(m).Perm()
+	for bit, fm := range map[int64]os.FileMode{0o4000: os.ModeSetuid, 0o2000: os.ModeSetgid, 0o1000: os.ModeSticky} {
+		if m&bit != 0 {
+			mode |= fm
+		}
+	}
+	return mode
 }
 
 // libraryPath lists the image's library directories for its loader; the

@@ -3,10 +3,10 @@
 # directory and prints the .deb paths, for the load tester image's layer:
 #   hack/image/debs.sh _output/debs bash curl libtinfo6
 # apt resolves against this machine's release and lists; the files are the
-# image's inputs, so the same files give the same digest (hack/image says so
-# in the history). Pre-Depends are left out: they pull in dpkg, tar and awk,
-# which an image without dpkg does not run; name a pre-dependency a program
-# needs (bash's libtinfo6) on the command line. hack/image refuses packages
+# image's inputs, so the same files give the same digest (hack/image lists
+# them in the history). Pre-Depends are left out: they pull in dpkg, tar and
+# awk, which an image without dpkg does not run; name a pre-dependency a
+# program needs (bash's libtinfo6) on the command line. hack/image refuses packages
 # whose programs miss a library, so a missing name fails the build.
 set -euo pipefail
 dir=$1; shift
@@ -19,8 +19,21 @@ cd "$dir"
 if ! apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; then
 	apt-get update -qq >&2
 fi
-pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-	--no-breaks --no-replaces --no-enhances --no-pre-depends "$@" | grep -v -e '^ ' -e '^<' | sort -u)
+# The closure over Depends, one apt-cache call per level. An alternative
+# (A | B) is not followed: Debian's alternatives name tools for maintainer
+# scripts (grep's "dpkg | install-info"), never a library a program loads.
+pkgs=" "
+todo="$*"
+while [ -n "$todo" ]; do
+	for p in $todo; do pkgs="$pkgs$p "; done
+	next=
+	for d in $(apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks \
+		--no-replaces --no-enhances --no-pre-depends $todo |
+		awk '/^ +\|/ {skip=1; next} skip {skip=0; next} /^ +Depends: [^<]/ {print $2}' | sort -u); do
+		case "$pkgs$next " in *" $d "*) ;; *) next="$next $d " ;; esac
+	done
+	todo=$next
+done
 # Versions pin what is downloaded and name the files; a cached file is
 # reused. One apt-cache call for all: each costs seconds on a busy machine.
 want=()

@@ -40,6 +40,7 @@ func run(args []string, stdout io.Writer) error {
 		s          spec
 		labels     multiFlag
 		debs       multiFlag
+		symlinks   multiFlag
 		out        = fs.String("out", "", "Directory to write the OCI image layout to (replaced if it exists).")
 		tarPath    = fs.String("tarball", "", "File to write a tarball for `docker load` to (optional).")
 		digestPath = fs.String("digest-file", "", "File to write the image digest to (optional).")
@@ -51,6 +52,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.StringVar(&s.User, "user", "65532:65532", "The user the image runs as (the Dockerfiles' USER).")
 	fs.Var(&labels, "label", "KEY=VALUE image label; repeatable.")
 	fs.Var(&debs, "deb", "A Debian package whose files go into a layer under the binary; repeatable.")
+	fs.Var(&symlinks, "symlink", "PATH=TARGET symlink added with the packages, e.g. bin/sh=bash; repeatable.")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,7 +65,10 @@ func run(args []string, stdout io.Writer) error {
 	}
 	s.Epoch = t
 	s.Debs = debs
-	if s.Labels, err = parseLabels(labels); err != nil {
+	if s.Symlinks, err = parsePairs("-symlink", symlinks); err != nil {
+		return err
+	}
+	if s.Labels, err = parsePairs("-label", labels); err != nil {
 		return err
 	}
 
@@ -106,14 +111,15 @@ func parseEpoch(v string) (time.Time, error) {
 	return time.Unix(n, 0).UTC(), nil
 }
 
-func parseLabels(kvs []string) (map[string]string, error) {
-	labels := map[string]string{}
+// parsePairs reads the KEY=VALUE arguments of a repeatable flag.
+func parsePairs(flagName string, kvs []string) (map[string]string, error) {
+	pairs := map[string]string{}
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("-label %q: want KEY=VALUE", kv)
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("%s %q: want KEY=VALUE", flagName, kv)
 		}
-		labels[k] = v
+		pairs[k] = v
 	}
-	return labels, nil
+	return pairs, nil
 }

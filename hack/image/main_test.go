@@ -71,6 +71,7 @@ func TestRunIsReproducible(t *testing.T) {
 		"user":    {"-user", "1000:1000"},
 		"binary":  {"-binary", other},
 		"ca-cert": {"-ca-certs", bin},
+		"symlink": {"-symlink", "bin/sh=bash"},
 	}
 	for what, extra := range changed {
 		d, _ := runImage(t, append(args, extra...)...)
@@ -143,6 +144,7 @@ func TestRunErrors(t *testing.T) {
 		{name: "missing CA bundle", args: append(base, "-ca-certs", filepath.Join(out, "none")), wantErr: "-ca-certs: open"},
 		{name: "empty CA bundle", args: append(base, "-ca-certs", os.DevNull), wantErr: "-ca-certs /dev/null is empty"},
 		{name: "bad tag", args: append(base, "-tag", "Not A Ref", "-tarball", filepath.Join(out, "t.tar")), wantErr: "-tag:"},
+		{name: "bad symlink", args: append(base, "-symlink", "bin/sh"), wantErr: `-symlink "bin/sh": want KEY=VALUE`},
 		{name: "missing deb", args: append(base, "-deb", filepath.Join(out, "x.deb")), wantErr: "-deb: open"},
 	}
 	for _, tt := range tests {
