@@ -118,7 +118,7 @@ manifests: ## Copy the CRDs from artifacts/ into the kustomize base.
 # that answers, else go.
 IMAGE_BUILDER ?=
 image: ## Build the images from `make build`'s binaries with docker or podman, or without an engine (IMAGE_BUILDER=go).
-	@engine=$${IMAGE_BUILDER:-$(CONTAINER_ENGINE)}; \
+	@engine=$(or $(IMAGE_BUILDER),$(CONTAINER_ENGINE)); \
 	if [ -z "$$engine" ] || [ "$$engine" = go ]; then \
 		[ -n "$$engine" ] || echo "make image: no container engine answers (docker or podman with a running daemon): building with hack/image" >&2; \
 		exec $(MAKE) --no-print-directory image-go; \
