@@ -53,6 +53,16 @@ func normalize(files []file) ([]file, error) {
 		}
 	}
 	for name, f := range byName {
+		if f.typeflag == tar.TypeLink {
+			// Sorted by name, a hard link can come before its target, which
+			// unpackers refuse; a copy costs only the bytes.
+			target := byName[f.link]
+			if target.typeflag != tar.TypeReg {
+				return nil, fmt.Errorf("%s (%s) is a hard link to %s, which is not a file here", name, f.origin, f.link)
+			}
+			target.name, target.origin = name, f.origin
+			byName[name] = target
+		}
 		if f.typeflag == tar.TypeDir {
 			continue
 		}

@@ -46,6 +46,7 @@ func TestNormalize(t *testing.T) {
 		name      string
 		files     []file
 		wantNames []string
+		wantData  map[string]string
 		wantErr   string
 	}{
 		{
@@ -68,6 +69,18 @@ func TestNormalize(t *testing.T) {
 			files:   []file{reg("usr/lib", "1", "a.deb"), reg("usr/lib/libx.so", "2", "b.deb")},
 			wantErr: "usr/lib/libx.so (b.deb) is under usr/lib, which a.deb has as a file",
 		},
+		{
+			name: "a hard link becomes a copy, as it may sort before its target",
+			files: []file{reg("usr/bin/x", "program", "a.deb"),
+				{name: "usr/bin/a", typeflag: tar.TypeLink, link: "usr/bin/x", origin: "a.deb"}},
+			wantNames: []string{"usr", "usr/bin", "usr/bin/a", "usr/bin/x"},
+			wantData:  map[string]string{"usr/bin/a": "program", "usr/bin/x": "program"},
+		},
+		{
+			name:    "a hard link to nothing",
+			files:   []file{{name: "usr/bin/a", typeflag: tar.TypeLink, link: "usr/bin/x", origin: "a.deb"}},
+			wantErr: "usr/bin/a (a.deb) is a hard link to usr/bin/x, which is not a file here",
+		},
 		{name: "the root entry of a package is dropped", files: []file{dir("./", 0o755, "a.deb")}, wantNames: []string{}},
 	}
 	for _, tt := range tests {
@@ -81,6 +94,10 @@ func TestNormalize(t *testing.T) {
 			names := []string{}
 			for _, f := range got {
 				names = append(names, f.name)
+				if want, ok := tt.wantData[f.name]; ok {
+					assert.Equal(t, byte(tar.TypeReg), f.typeflag, f.name)
+					assert.Equal(t, want, string(f.data), f.name)
+				}
 			}
 			assert.Equal(t, tt.wantNames, names)
 		})
