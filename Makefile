@@ -137,6 +137,9 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 # and the tutorial's curl and grep. hack/image/debs.sh adds what they depend
 # on; libtinfo6 and libpcre2-8-0 are bash's and grep's pre-dependencies.
 LOADTESTER_DEBS ?= bash curl grep libtinfo6 libpcre2-8-0
+# The CA bundle of both images: empty makes it from Debian's ca-certificates
+# package (not this machine's /etc/ssl, which may hold local CAs); or a PEM file.
+CA_CERTS ?=
 IMAGE_LABELS = -label org.opencontainers.image.version=$(VERSION) \
 	-label org.opencontainers.image.revision=$(shell git rev-parse HEAD 2>/dev/null) \
 	-label org.opencontainers.image.source=https://github.com/serin-dev/serin \
@@ -146,12 +149,15 @@ image-go: ## Build the images without a container engine (hack/image) into IMAGE
 	@mkdir -p $(IMAGE_DIR) _output/tools
 	cd hack/image && $(GO) build -trimpath -o $(CURDIR)/_output/tools/image .
 	hack/image/debs.sh _output/debs $(LOADTESTER_DEBS) > $(IMAGE_DIR)/loadtester.debs
+	$(if $(CA_CERTS),echo $(CA_CERTS),hack/image/debs.sh -n _output/debs ca-certificates) > $(IMAGE_DIR)/ca-certs
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) _output/tools/image -binary _output/bin/serin \
 		-tag $(IMAGE_REPO)/serin:$(VERSION) -out $(IMAGE_DIR)/serin -tarball $(IMAGE_DIR)/serin.tar \
-		-digest-file $(IMAGE_DIR)/serin.digest $(IMAGE_LABELS) -label org.opencontainers.image.title=serin
+		-digest-file $(IMAGE_DIR)/serin.digest $(IMAGE_LABELS) -label org.opencontainers.image.title=serin \
+		-ca-certs $$(cat $(IMAGE_DIR)/ca-certs)
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) _output/tools/image -binary _output/bin/loadtester \
 		-tag $(IMAGE_REPO)/serin-loadtester:$(VERSION) -out $(IMAGE_DIR)/loadtester -tarball $(IMAGE_DIR)/loadtester.tar \
 		-digest-file $(IMAGE_DIR)/loadtester.digest $(IMAGE_LABELS) -label org.opencontainers.image.title=serin-loadtester \
+		-ca-certs $$(cat $(IMAGE_DIR)/ca-certs) \
 		-symlink bin/sh=bash $$(sed 's/^/-deb /' $(IMAGE_DIR)/loadtester.debs)
 
 # The second build runs with another umask and time zone, which must not

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // The users and groups of distroless's static image, which the operator's
@@ -28,16 +29,12 @@ const caBundlePath = "etc/ssl/certs/ca-certificates.crt"
 
 // baseFiles are the files the base images of the Dockerfiles give the
 // binary: users, CA certificates, a writable /tmp and the nonroot home.
-// The CA bundle is read from caCerts (the build machine's, from Debian's
-// ca-certificates package), so it is an input of the digest like the
-// binary.
+// The CA bundle is an input of the digest like the binary: a PEM file, or
+// Debian's ca-certificates package (caBundle).
 func baseFiles(caCerts string) ([]file, error) {
-	pem, err := os.ReadFile(caCerts)
+	pem, err := caBundle(caCerts)
 	if err != nil {
-		return nil, fmt.Errorf("-ca-certs: %w", err)
-	}
-	if len(pem) == 0 {
-		return nil, fmt.Errorf("-ca-certs %s is empty", caCerts)
+		return nil, err
 	}
 	const origin = "the base files"
 	return []file{
@@ -47,6 +44,46 @@ func baseFiles(caCerts string) ([]file, error) {
 		{name: "tmp", typeflag: tar.TypeDir, mode: 0o1777, origin: origin},
 		{name: "home/nonroot", typeflag: tar.TypeDir, mode: 0o700, uid: nonroot, gid: nonroot, origin: origin},
 	}, nil
+}
+
+// caBundle reads a PEM bundle, or makes the one update-ca-certificates
+// makes from a ca-certificates package with the default configuration
+// (every certificate it ships, in order of path). From the package, the
+// bundle holds no certificate that an administrator added to the build
+// machine, and it is the same on every machine for one package version.
+func caBundle(path string) ([]byte, error) {
+	if !strings.HasSuffix(path, ".deb") {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("-ca-certs: %w", err)
+		}
+		if len(pem) == 0 {
+			return nil, fmt.Errorf("-ca-certs %s is empty", path)
+		}
+		return pem, nil
+	}
+	files, err := debFiles(path)
+	if err != nil {
+		return nil, fmt.Errorf("-ca-certs: %w", err)
+	}
+	certs, err := normalize(files)
+	if err != nil {
+		return nil, fmt.Errorf("-ca-certs: %w", err)
+	}
+	var pem []byte
+	for _, f := range certs { // sorted by path
+		if f.typeflag != tar.TypeReg || !strings.HasPrefix(f.name, "usr/share/ca-certificates/") || !strings.HasSuffix(f.name, ".crt") {
+			continue
+		}
+		pem = append(pem, f.data...)
+		if len(f.data) > 0 && f.data[len(f.data)-1] != '\n' {
+			pem = append(pem, '\n')
+		}
+	}
+	if len(pem) == 0 {
+		return nil, fmt.Errorf("-ca-certs %s has no usr/share/ca-certificates/*.crt", path)
+	}
+	return pem, nil
 }
 
 // binaryFiles is the layer with the binary itself, at the root as in the

@@ -2,7 +2,9 @@ package main
 
 import (
 	"archive/tar"
+	"crypto/x509"
 	"debug/elf"
+	"encoding/pem"
 	"errors"
 	"io"
 	"os"
@@ -56,6 +58,10 @@ func TestBuiltImages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.image, func(t *testing.T) {
 			root, cf := unpack(t, filepath.Join(dir, tt.image), "/"+tt.image)
+
+			bundle, err := os.ReadFile(filepath.Join(root, "etc/ssl/certs/ca-certificates.crt"))
+			require.NoError(t, err)
+			assert.Greater(t, countCerts(t, bundle), 100, "the CA bundle has too few certificates")
 
 			out, err := exec.Command(filepath.Join(root, tt.image), "-version").CombinedOutput()
 			require.NoError(t, err, "%s -version: %s", tt.image, out)
@@ -190,4 +196,20 @@ func loader(t *testing.T, root, prog string) string {
 func fileExists(p string) error {
 	_, err := os.Stat(p)
 	return err
+}
+
+// countCerts parses every certificate of a PEM bundle.
+func countCerts(t *testing.T, b []byte) int {
+	t.Helper()
+	n := 0
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			return n
+		}
+		_, err := x509.ParseCertificate(block.Bytes)
+		require.NoError(t, err, "certificate %d of the bundle", n+1)
+		n++
+	}
 }

@@ -88,11 +88,17 @@ func writeDeb(t *testing.T, dataName, control string) string {
 		{Name: "./usr/bin/curl-link", Typeflag: tar.TypeLink, Linkname: "./usr/bin/curl"},
 		{Name: "./usr/bin/c", Typeflag: tar.TypeSymlink, Linkname: "curl", Mode: 0o777},
 	}, map[string]string{"./usr/bin/curl": "curl program"})
+	return packDeb(t, "curl_7.88.1_amd64.deb", control, dataName, data)
+}
+
+// packDeb writes a .deb of a control stanza and a data tar.
+func packDeb(t *testing.T, name, control, dataName string, data []byte) string {
+	t.Helper()
 	ctl := tarOf(t, []*tar.Header{
 		{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755},
 		{Name: "./control", Typeflag: tar.TypeReg, Mode: 0o644},
 	}, map[string]string{"./control": control})
-	p := filepath.Join(t.TempDir(), "curl_7.88.1_amd64.deb")
+	p := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(p, arOf(
 		[2]string{"debian-binary", "2.0\n"},
 		[2]string{"control.tar.xz", string(compressed(t, ".xz", ctl))},
@@ -146,4 +152,27 @@ func TestDebFilesErrors(t *testing.T) {
 			require.ErrorContains(t, err, tt.wantErr)
 		})
 	}
+}
+
+func TestCABundleFromPackage(t *testing.T) {
+	data := tarOf(t, []*tar.Header{
+		{Name: "./usr/share/ca-certificates/mozilla/B_Root.crt", Typeflag: tar.TypeReg, Mode: 0o644},
+		{Name: "./usr/share/ca-certificates/mozilla/A_Root.crt", Typeflag: tar.TypeReg, Mode: 0o644},
+		{Name: "./usr/share/doc/ca-certificates/README", Typeflag: tar.TypeReg, Mode: 0o644},
+		{Name: "./usr/sbin/update-ca-certificates", Typeflag: tar.TypeReg, Mode: 0o755},
+	}, map[string]string{
+		"./usr/share/ca-certificates/mozilla/B_Root.crt": "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n",
+		"./usr/share/ca-certificates/mozilla/A_Root.crt": "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----",
+		"./usr/share/doc/ca-certificates/README":         "not a certificate",
+	})
+	deb := packDeb(t, "ca-certificates_20250419_all.deb", "Package: ca-certificates\n", "data.tar.xz", data)
+	got, err := caBundle(deb)
+	require.NoError(t, err)
+	assert.Equal(t, "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n"+
+		"-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n", string(got),
+		"in order of path, each ending in a newline, as update-ca-certificates writes them")
+
+	empty := packDeb(t, "curl_7.88.1_amd64.deb", "Package: curl\n", "data.tar.xz", tarOf(t, nil, nil))
+	_, err = caBundle(empty)
+	assert.ErrorContains(t, err, "curl_7.88.1_amd64.deb has no usr/share/ca-certificates/*.crt")
 }

@@ -8,9 +8,13 @@
 # awk, which an image without dpkg does not run; name a pre-dependency a
 # program needs (bash's libtinfo6) on the command line. hack/image refuses
 # packages whose programs miss a library, so a missing name fails the build.
+# With -n, only the named packages (the CA certificates, whose bundle
+# hack/image reads from the package, need none of their dependencies).
 set -euo pipefail
-dir=$1; shift
-[ $# -gt 0 ] || { echo "usage: $0 DIR PACKAGE..." >&2; exit 2; }
+nodeps=
+if [ "${1:-}" = -n ]; then nodeps=1; shift; fi
+dir=${1:-}; shift || true
+[ $# -gt 0 ] || { echo "usage: $0 [-n] DIR PACKAGE..." >&2; exit 2; }
 mkdir -p "$dir"
 cd "$dir"
 
@@ -20,7 +24,7 @@ cd "$dir"
 # install-info"), never a library a program loads.
 resolve() {
 	local pkgs=" " todo="$*" next d p v
-	while [ -n "$todo" ]; do
+	while [ -n "$todo" ] && [ -z "$nodeps" ]; do
 		for p in $todo; do pkgs="$pkgs$p "; done
 		next=
 		for d in $(apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks \
@@ -30,6 +34,7 @@ resolve() {
 		done
 		todo=$next
 	done
+	[ -z "$nodeps" ] || pkgs=" $* "
 	# One apt-cache call for all versions: each costs seconds on a busy machine.
 	want=()
 	while read -r p v; do
@@ -51,7 +56,7 @@ fetch() {
 	for pv in "${want[@]}"; do
 		compgen -G "$(file "$pv")_*.deb" >/dev/null || missing+=("$pv")
 	done
-	[ ${#missing[@]} -eq 0 ] || apt-get download -qq "${missing[@]}" >&2
+	[ ${#missing[@]} -eq 0 ] || apt-get download -qq -o APT::Sandbox::User=root "${missing[@]}" >&2
 }
 
 # Lists from before the mirror's last update name versions it no longer

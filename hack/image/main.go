@@ -48,7 +48,7 @@ func run(args []string, stdout io.Writer) error {
 	)
 	fs.StringVar(&s.Binary, "binary", "", "The static linux binary to package; it becomes /NAME and the entrypoint.")
 	fs.StringVar(&s.Tag, "tag", "", "The image reference recorded in the layout and the tarball, e.g. ghcr.io/serin-dev/serin:v1.")
-	fs.StringVar(&s.CACerts, "ca-certs", "/etc/ssl/certs/ca-certificates.crt", "PEM bundle installed as /etc/ssl/certs/ca-certificates.crt.")
+	fs.StringVar(&s.CACerts, "ca-certs", "/etc/ssl/certs/ca-certificates.crt", "PEM bundle, or Debian ca-certificates .deb, for /etc/ssl/certs/ca-certificates.crt.")
 	fs.StringVar(&s.User, "user", "65532:65532", "The user the image runs as (the Dockerfiles' USER).")
 	fs.Var(&labels, "label", "KEY=VALUE image label; repeatable.")
 	fs.Var(&debs, "deb", "A Debian package whose files go into a layer under the binary; repeatable.")
