@@ -26,8 +26,11 @@ import (
 // blob against its digest, unpacks the layers into a directory as a
 // container runtime would, and runs the programs from there. No container
 // engine runs here, so the binaries run as plain processes: the static ones
-// directly, the load tester's bash and curl through the image's own dynamic
-// loader and libraries, which is what proves the packages are complete.
+// directly, the load tester's bash, curl and grep through the image's own
+// dynamic loader and libraries, which is what proves the packages are
+// complete. As root, the programs also run chrooted into the image as its
+// user (chroot_test.go), where a shell pipeline finds its programs on the
+// image's PATH as in a container.
 func TestBuiltImages(t *testing.T) {
 	dir := os.Getenv("SERIN_IMAGES")
 	if dir == "" {
