@@ -124,8 +124,8 @@ image: ## Build the images from `make build`'s binaries with docker or podman, o
 		exec $(MAKE) --no-print-directory image-go; \
 	fi; \
 	set -ex; GOOS=linux $(MAKE) build; \
-	$$engine build -f cmd/serin/Dockerfile -t $(IMAGE_REPO)/serin:$(VERSION) _output/bin; \
-	$$engine build -f cmd/loadtester/Dockerfile -t $(IMAGE_REPO)/serin-loadtester:$(VERSION) _output/bin
+	$$engine build -f cmd/serin/Dockerfile -t $(IMAGE_REPO)/serin:$(VERSION) $(subst -label ,--label ,$(IMAGE_LABELS)) _output/bin; \
+	$$engine build -f cmd/loadtester/Dockerfile -t $(IMAGE_REPO)/serin-loadtester:$(VERSION) $(subst -label ,--label ,$(IMAGE_LABELS)) _output/bin
 
 # The go-built images: OCI layouts (for crane push, skopeo) and docker-load
 # tarballs in IMAGE_DIR. Every file gets the commit's time, so one commit

@@ -78,7 +78,7 @@ func build(s spec) (v1.Image, error) {
 		}
 		// Sorted, so that the order of the flags does not show.
 		sort.Strings(names)
-		if err := checkLinked(append(pkgs, base...)); err != nil {
+		if err := checkLinked(append(pkgs, base...), arch); err != nil {
 			return nil, err
 		}
 		adds = append(adds, layerSpec{pkgs, "packages: " + strings.Join(names, " ")})

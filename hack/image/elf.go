@@ -60,8 +60,10 @@ func interpreter(f *elf.File) string {
 // libtinfo6, for instance); failing the build here is better than a load
 // tester whose bash tasks die with "error while loading shared libraries".
 // Libraries are found by name in any lib directory, as the dynamic loader's
-// default paths on Debian cover them all.
-func checkLinked(files []file) error {
+// default paths on Debian cover them all. Every program and library must
+// also be built for arch, the binary's: apt fetches this machine's
+// architecture, which a GOARCH=arm64 build would not match.
+func checkLinked(files []file, arch string) error {
 	have := map[string]bool{}
 	libs := map[string]bool{}
 	for _, f := range files {
@@ -80,6 +82,9 @@ func checkLinked(files []file) error {
 		if err != nil {
 			continue // not every file with ELF's magic is one a loader reads
 		}
+		if goarch[e.Machine] != arch {
+			missing = append(missing, fmt.Sprintf("%s (%s) is built for %s, the binary for %s", f.name, f.origin, e.Machine, arch))
+		}
 		if interp := interpreter(e); interp != "" && !have[strings.TrimPrefix(interp, "/")] {
 			missing = append(missing, fmt.Sprintf("%s needs the interpreter %s", f.name, interp))
 		}
@@ -93,7 +98,7 @@ func checkLinked(files []file) error {
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return fmt.Errorf("the packages are not self-contained, add the ones that hold these: %s", strings.Join(missing, "; "))
+		return fmt.Errorf("the packages do not fit the binary (add packages that hold what is missing): %s", strings.Join(missing, "; "))
 	}
 	return nil
 }

@@ -79,6 +79,7 @@ func TestCheckLinked(t *testing.T) {
 	e, err := elf.NewFile(bytes.NewReader(bash))
 	require.NoError(t, err)
 	interp := interpreter(e)
+	arch := goarch[e.Machine]
 	needed, err := e.ImportedLibraries()
 	require.NoError(t, err)
 	require.NotEmpty(t, interp)
@@ -101,6 +102,7 @@ func TestCheckLinked(t *testing.T) {
 		name    string
 		files   []file
 		wantErr string
+		arch    string // the binary's, if not this machine's
 	}{
 		{name: "self-contained", files: all},
 		{name: "a library missing", files: all[:len(all)-1],
@@ -109,17 +111,23 @@ func TestCheckLinked(t *testing.T) {
 			wantErr: "needs " + needed[len(needed)-1]},
 		{name: "no interpreter", files: append([]file{prog}, all[2:]...),
 			wantErr: "bin/bash needs the interpreter " + interp},
+		{name: "built for another architecture", files: all, arch: "riscv64",
+			wantErr: "bin/bash (bash.deb) is built for " + e.Machine.String() + ", the binary for riscv64"},
 		{name: "non-ELF files are not read", files: []file{{name: "etc/passwd", typeflag: tar.TypeReg, data: []byte(passwd)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkLinked(tt.files)
+			want := arch
+			if tt.arch != "" {
+				want = tt.arch
+			}
+			err := checkLinked(tt.files, want)
 			if tt.wantErr == "" {
 				require.NoError(t, err)
 				return
 			}
 			require.ErrorContains(t, err, tt.wantErr)
-			assert.ErrorContains(t, err, "the packages are not self-contained")
+			assert.ErrorContains(t, err, "the packages do not fit the binary")
 		})
 	}
 }
