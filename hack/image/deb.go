@@ -48,9 +48,15 @@ func debFiles(debPath string) ([]file, error) {
 	if data == nil || control == nil {
 		return nil, fmt.Errorf("%s: not a Debian package (no data.tar or control.tar member)", debPath)
 	}
-	files, err := tarFiles(data, origin)
+	all, err := tarFiles(data, origin)
 	if err != nil {
 		return nil, fmt.Errorf("%s: data: %w", debPath, err)
+	}
+	var files []file
+	for _, f := range all {
+		if !documentation(f.name) {
+			files = append(files, f)
+		}
 	}
 	stanza, err := controlStanza(control)
 	if err != nil {
@@ -64,6 +70,19 @@ func debFiles(debPath string) ([]file, error) {
 		name: "var/lib/dpkg/status.d/" + pkg, typeflag: tar.TypeReg, mode: 0o644,
 		data: stanza, origin: origin,
 	}), nil
+}
+
+// documentation tells the files no program of the image reads: manuals,
+// translations and changelogs, a third of the load tester's packages. The
+// copyright files stay, as the packages' licences ask, as in distroless.
+func documentation(name string) bool {
+	name = strings.Trim(path.Clean("/"+name), "/")
+	for _, dir := range []string{"usr/share/locale/", "usr/share/man/", "usr/share/info/", "usr/share/lintian/"} {
+		if strings.HasPrefix(name, dir) {
+			return true
+		}
+	}
+	return strings.HasPrefix(name, "usr/share/doc/") && strings.Count(name, "/") > 3 && path.Base(name) != "copyright"
 }
 
 // arMembers splits an ar archive, the outer format of a .deb, into its

@@ -87,7 +87,12 @@ func writeDeb(t *testing.T, dataName, control string) string {
 		{Name: "./usr/bin/curl", Typeflag: tar.TypeReg, Mode: 0o100755, Uid: 0, Gid: 0},
 		{Name: "./usr/bin/curl-link", Typeflag: tar.TypeLink, Linkname: "./usr/bin/curl"},
 		{Name: "./usr/bin/c", Typeflag: tar.TypeSymlink, Linkname: "curl", Mode: 0o777},
-	}, map[string]string{"./usr/bin/curl": "curl program"})
+		{Name: "./usr/share/doc/curl/", Typeflag: tar.TypeDir, Mode: 0o755},
+		{Name: "./usr/share/doc/curl/copyright", Typeflag: tar.TypeReg, Mode: 0o644},
+		{Name: "./usr/share/doc/curl/changelog.Debian.gz", Typeflag: tar.TypeReg, Mode: 0o644},
+		{Name: "./usr/share/man/man1/curl.1.gz", Typeflag: tar.TypeReg, Mode: 0o644},
+		{Name: "./usr/share/locale/de/LC_MESSAGES/curl.mo", Typeflag: tar.TypeReg, Mode: 0o644},
+	}, map[string]string{"./usr/bin/curl": "curl program", "./usr/share/doc/curl/copyright": "MIT"})
 	return packDeb(t, "curl_7.88.1_amd64.deb", control, dataName, data)
 }
 
@@ -115,6 +120,8 @@ func TestDebFiles(t *testing.T) {
 		{name: "./usr/bin/curl", typeflag: tar.TypeReg, mode: 0o755, data: []byte("curl program"), origin: "curl_7.88.1_amd64.deb"},
 		{name: "./usr/bin/curl-link", typeflag: tar.TypeLink, link: "usr/bin/curl", origin: "curl_7.88.1_amd64.deb"},
 		{name: "./usr/bin/c", typeflag: tar.TypeSymlink, mode: 0o777, link: "curl", origin: "curl_7.88.1_amd64.deb"},
+		{name: "./usr/share/doc/curl/", typeflag: tar.TypeDir, mode: 0o755, origin: "curl_7.88.1_amd64.deb"},
+		{name: "./usr/share/doc/curl/copyright", typeflag: tar.TypeReg, mode: 0o644, data: []byte("MIT"), origin: "curl_7.88.1_amd64.deb"},
 		{name: "var/lib/dpkg/status.d/curl", typeflag: tar.TypeReg, mode: 0o644, data: []byte(curlControl), origin: "curl_7.88.1_amd64.deb"},
 	}
 	for _, data := range []string{"data.tar.xz", "data.tar.gz", "data.tar.zst", "data.tar"} {
