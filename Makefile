@@ -129,7 +129,8 @@ image: ## Build the images from `make build`'s binaries with docker or podman, o
 
 # The go-built images: OCI layouts (for crane push, skopeo) and docker-load
 # tarballs in IMAGE_DIR. Every file gets the commit's time, so one commit
-# gives the same digests on every machine (README: Images).
+# gives the same digests on every machine with the same Go release and
+# Debian package versions (README: Images).
 IMAGE_DIR ?= _output/images
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 # The Debian packages that give the load tester's tasks their programs
