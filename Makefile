@@ -16,7 +16,7 @@ CONTAINER_ENGINE ?= $(shell for e in docker podman; do $$e info >/dev/null 2>&1 
 
 .PHONY: all build test test-unit test-integration test-e2e testbin verify codegen fmt vet clean
 .PHONY: bench bench-compare test-crash test-judge
-.PHONY: manifests image
+.PHONY: manifests image image-go image-check
 .PHONY: demo demo-down test-e2e-traffic
 .PHONY: test-chaos
 
@@ -113,12 +113,63 @@ vet: ## go vet.
 manifests: ## Copy the CRDs from artifacts/ into the kustomize base.
 	cp artifacts/flagger/crd.yaml kustomize/base/crd.yaml
 
-image: ## Build the images from `make build`'s binaries with docker or podman.
-	@engine=$(CONTAINER_ENGINE); \
-	if [ -z "$$engine" ]; then echo "make image: no container engine is available (docker or podman with a running daemon; or set CONTAINER_ENGINE)" >&2; exit 1; fi; \
+# IMAGE_BUILDER picks how `make image` builds: docker or podman (the
+# Dockerfiles), or go (hack/image, no engine needed). Unset: the first engine
+# that answers, else go.
+IMAGE_BUILDER ?=
+image: ## Build the images from `make build`'s binaries with docker or podman, or without an engine (IMAGE_BUILDER=go).
+	@engine=$(or $(IMAGE_BUILDER),$(CONTAINER_ENGINE)); \
+	if [ -z "$$engine" ] || [ "$$engine" = go ]; then \
+		[ -n "$$engine" ] || echo "make image: no container engine answers (docker or podman with a running daemon): building with hack/image" >&2; \
+		exec $(MAKE) --no-print-directory image-go; \
+	fi; \
 	set -ex; GOOS=linux $(MAKE) build; \
-	$$engine build -f cmd/serin/Dockerfile -t $(IMAGE_REPO)/serin:$(VERSION) _output/bin; \
-	$$engine build -f cmd/loadtester/Dockerfile -t $(IMAGE_REPO)/serin-loadtester:$(VERSION) _output/bin
+	$$engine build -f cmd/serin/Dockerfile -t $(IMAGE_REPO)/serin:$(VERSION) $(subst -label ,--label ,$(IMAGE_LABELS)) _output/bin; \
+	$$engine build -f cmd/loadtester/Dockerfile -t $(IMAGE_REPO)/serin-loadtester:$(VERSION) $(subst -label ,--label ,$(IMAGE_LABELS)) _output/bin
+
+# The go-built images: OCI layouts (for crane push, skopeo) and docker-load
+# tarballs in IMAGE_DIR. Every file gets the commit's time, so one commit
+# gives the same digests on every machine with the same Go release and
+# Debian package versions (README: Images).
+IMAGE_DIR ?= _output/images
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# The Debian packages that give the load tester's tasks their programs
+# (the Dockerfile's alpine has them): bash, also as /bin/sh for "cmd" tasks,
+# and the tutorial's curl and grep. hack/image/debs.sh adds what they depend
+# on; libtinfo6 and libpcre2-8-0 are bash's and grep's pre-dependencies.
+LOADTESTER_DEBS ?= bash curl grep libtinfo6 libpcre2-8-0
+# The CA bundle of both images: empty makes it from Debian's ca-certificates
+# package (not this machine's /etc/ssl, which may hold local CAs); or a PEM file.
+CA_CERTS ?=
+IMAGE_LABELS = -label org.opencontainers.image.version=$(VERSION) \
+	-label org.opencontainers.image.revision=$(shell git rev-parse HEAD 2>/dev/null) \
+	-label org.opencontainers.image.source=https://github.com/serin-dev/serin \
+	-label org.opencontainers.image.licenses=Apache-2.0
+image-go: ## Build the images without a container engine (hack/image) into IMAGE_DIR.
+	GOOS=linux $(MAKE) build
+	@mkdir -p $(IMAGE_DIR) _output/tools
+	cd hack/image && $(GO) build -trimpath -o $(CURDIR)/_output/tools/image .
+	hack/image/debs.sh _output/debs $(LOADTESTER_DEBS) > $(IMAGE_DIR)/loadtester.debs
+	$(if $(CA_CERTS),echo $(CA_CERTS),hack/image/debs.sh -n _output/debs ca-certificates) > $(IMAGE_DIR)/ca-certs
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) _output/tools/image -binary _output/bin/serin \
+		-tag $(IMAGE_REPO)/serin:$(VERSION) -out $(IMAGE_DIR)/serin -tarball $(IMAGE_DIR)/serin.tar \
+		-digest-file $(IMAGE_DIR)/serin.digest $(IMAGE_LABELS) -label org.opencontainers.image.title=serin \
+		-ca-certs $$(cat $(IMAGE_DIR)/ca-certs)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) _output/tools/image -binary _output/bin/loadtester \
+		-tag $(IMAGE_REPO)/serin-loadtester:$(VERSION) -out $(IMAGE_DIR)/loadtester -tarball $(IMAGE_DIR)/loadtester.tar \
+		-digest-file $(IMAGE_DIR)/loadtester.digest $(IMAGE_LABELS) -label org.opencontainers.image.title=serin-loadtester \
+		-ca-certs $$(cat $(IMAGE_DIR)/ca-certs) \
+		-symlink bin/sh=bash $$(sed 's/^/-deb /' $(IMAGE_DIR)/loadtester.debs)
+
+# The second build runs with another umask and time zone, which must not
+# show in the images either.
+image-check: ## Build the go images twice and compare them byte for byte, then run the binaries from the unpacked layers.
+	rm -rf _output/image-check
+	$(MAKE) --no-print-directory image-go IMAGE_DIR=_output/image-check/a
+	umask 077 && TZ=Pacific/Kiritimati $(MAKE) --no-print-directory image-go IMAGE_DIR=_output/image-check/b
+	diff -r _output/image-check/a _output/image-check/b
+	@echo "image-check: same digests:" && cat _output/image-check/a/*.digest
+	cd hack/image && $(GO) vet . && SERIN_IMAGES=$(CURDIR)/_output/image-check/a SERIN_IMAGE_VERSION=$(VERSION) $(GO) test -count=1 -v -run . .
 
 clean: ## Remove build output (the test-binary cache stays).
 	rm -rf _output
