@@ -73,6 +73,10 @@ type ProviderConfig struct {
 	Timeout time.Duration
 	// Region is the provider's region (cloudwatch).
 	Region string
+	// Interval is the metric's interval (metric.interval, default 1m), from
+	// which the providers that ask for a time range derive it as Flagger
+	// does (cloudwatch: the last 10 intervals). Empty means 1m.
+	Interval string
 	// Cluster is the operator's own API server, for the providers that read
 	// Kubernetes APIs (keptn, externalmetrics); nil where there is none. It
 	// is the same for every template, so it is not part of the cache key.
@@ -128,4 +132,16 @@ func NewProvider(cfg ProviderConfig) (Provider, error) {
 // not landed yet.
 func notYet(typ string) error {
 	return fmt.Errorf("%w: %s is not supported by Serin yet", ErrUnsupportedProvider, typ)
+}
+
+// interval parses cfg.Interval, 1m when empty.
+func (cfg ProviderConfig) interval() (time.Duration, error) {
+	if cfg.Interval == "" {
+		return time.Minute, nil
+	}
+	d, err := time.ParseDuration(cfg.Interval)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("metric interval %q is not a positive duration", cfg.Interval)
+	}
+	return d, nil
 }
