@@ -85,6 +85,35 @@ func (s graphiteServer) get(t *testing.T, path string) int {
 	return resp.StatusCode
 }
 
+// renderSeries is a series of a format=json render answer.
+type renderSeries struct {
+	Target     string        `json:"target"`
+	Datapoints [][2]*float64 `json:"datapoints"`
+}
+
+// render asks the render API for target over the last 10 minutes.
+func (s graphiteServer) render(t *testing.T, target string) []renderSeries {
+	t.Helper()
+	var out []renderSeries
+	require.NoError(t, json.Unmarshal(s.body(t, "/render?format=json&from=-10min&target="+target), &out))
+	return out
+}
+
+// values are the distinct non-null values of each series of target, in
+// time order.
+func (s graphiteServer) values(t *testing.T, target string) map[string][]float64 {
+	t.Helper()
+	out := map[string][]float64{}
+	for _, series := range s.render(t, target) {
+		for _, p := range series.Datapoints {
+			if v := p[0]; v != nil && (len(out[series.Target]) == 0 || out[series.Target][len(out[series.Target])-1] != *v) {
+				out[series.Target] = append(out[series.Target], *v)
+			}
+		}
+	}
+	return out
+}
+
 // body returns the body of an authenticated GET answered 200.
 func (s graphiteServer) body(t *testing.T, path string) []byte {
 	t.Helper()
@@ -139,22 +168,20 @@ func TestGraphiteProvider(t *testing.T) {
 	)
 	p := newProvider(t, s, map[string][]byte{"username": []byte(username), "password": []byte(password)})
 	ctx := t.Context()
+	// Wait, asking the render API directly, until every point is searchable
+	// (VictoriaMetrics indexes new series in the background).
+	want := map[string][]float64{"serin.podinfo.errors": {3, 5, 7}, "serin.backend.errors": {10}}
 	must.Eventually(t, 30*time.Second, 200*time.Millisecond, func() (bool, error) {
-		// The points become searchable once VictoriaMetrics flushes them.
 		_ = s.get(t, "/internal/force_flush")
-		_, err := p.RunQuery(ctx, "target=sumSeries(serin.*.errors)&from=-10min", time.Time{})
-		return err == nil, err
+		got := s.values(t, "serin.*.errors")
+		return assert.ObjectsAreEqual(want, got), fmt.Errorf("render answers %v", got)
 	}, "the carbon points are queryable")
-
 	// The raw answer ends in nulls (the steps after the last point), which
 	// the provider must skip.
-	var raw []struct {
-		Datapoints [][2]*float64 `json:"datapoints"`
-	}
-	require.NoError(t, json.Unmarshal(s.body(t, "/render?format=json&from=-10min&target=serin.podinfo.errors"), &raw))
-	require.Len(t, raw, 1)
-	require.NotEmpty(t, raw[0].Datapoints)
-	require.Nil(t, raw[0].Datapoints[len(raw[0].Datapoints)-1][0], "the series ends in a null datapoint")
+	points := s.render(t, "serin.podinfo.errors")
+	require.Len(t, points, 1)
+	require.NotEmpty(t, points[0].Datapoints)
+	require.Nil(t, points[0].Datapoints[len(points[0].Datapoints)-1][0], "the series ends in a null datapoint")
 
 	tests := map[string]struct {
 		query     string
