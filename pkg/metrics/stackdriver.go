@@ -79,9 +79,8 @@ func newStackdriverAt(cfg ProviderConfig, endpoint string) (*stackdriver, error)
 		source = &defaultCredentials{ctx: tokenCtx}
 	}
 	return &stackdriver{
-		queryURL: strings.TrimSuffix(endpoint, "/") + "/v3/projects/" + url.PathEscape(project) + "/timeSeries:query",
-		client: &http.Client{Transport: &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, source),
-			Base: &headerRoundTripper{next: transport, headers: cfg.Headers}}},
+		queryURL:  strings.TrimSuffix(endpoint, "/") + "/v3/projects/" + url.PathEscape(project) + "/timeSeries:query",
+		client:    &http.Client{Transport: &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, source), Base: transport}},
 		timeout:   timeout,
 		transport: transport,
 	}, nil
