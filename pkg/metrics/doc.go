@@ -2,7 +2,6 @@
 // it renders MetricTemplate queries for a canary, runs them against a metrics
 // provider (one file per Flagger provider type), provides the builtin
 // request-success-rate and request-duration queries, and judges a value
-// against a metric's thresholds
-// with Flagger's event texts. Rendering and verdicts are pure functions; only
-// the providers do I/O.
+// against a metric's thresholds with Flagger's event texts. Rendering and
+// verdicts are pure functions; only the providers do I/O.
 package metrics
