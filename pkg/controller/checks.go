@@ -179,9 +179,7 @@ func (k *checks) fromTemplate(metric flaggerv1.CanaryMetric, model metrics.Model
 		}
 		credentials = secret.Data
 	}
-	cfg := metrics.ConfigFromTemplate(tmpl.Spec.Provider, credentials)
-	cfg.Interval = metric.GetMetricInterval()
-	provider, err := k.providers.Provider(cfg)
+	provider, err := k.providers.Provider(metrics.ConfigFromTemplate(tmpl.Spec.Provider, credentials, metric.GetMetricInterval()))
 	if err != nil {
 		return resolved{}, fmt.Errorf("Metric template %s.%s provider %s error: %v", name, ns, tmpl.Spec.Provider.Type, err)
 	}

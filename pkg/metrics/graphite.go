@@ -86,16 +86,16 @@ func (g *graphite) RunQuery(ctx context.Context, query string, _ time.Time) (flo
 		return 0, fmt.Errorf("graphite request failed: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
 		return 0, fmt.Errorf("reading the graphite response: %w", err)
 	}
 	if resp.StatusCode >= 400 {
-		return 0, fmt.Errorf("graphite answered %s: %s", resp.Status, responseDetail(body))
+		return 0, fmt.Errorf("graphite answered %s: %s", resp.Status, answerDetail(body))
 	}
 	var series []graphiteSeries
 	if err := json.Unmarshal(body, &series); err != nil {
-		return 0, fmt.Errorf("graphite response is not a JSON list of series: %w: %s", err, responseDetail(body))
+		return 0, fmt.Errorf("graphite response is not a JSON list of series: %w: %s", err, answerDetail(body))
 	}
 	value, found := 0.0, false
 	for _, s := range series {
@@ -190,13 +190,13 @@ func graphiteAuth(credentials map[string][]byte) (string, error) {
 	return r.Header.Get("Authorization"), nil
 }
 
-// maxResponseBytes bounds what is read of an answer: a render answer for one value
+// maxAnswerBytes bounds what is read of an answer: a render answer for one value
 // is small, and an error page is quoted only in part.
-const maxResponseBytes = 8 << 20
+const maxAnswerBytes = 8 << 20
 
-// responseDetail is a response body shortened for an error message, which ends up
+// answerDetail is a response body shortened for an error message, which ends up
 // in an event.
-func responseDetail(body []byte) string {
+func answerDetail(body []byte) string {
 	d := compact(string(body))
 	if len(d) > maxDetail {
 		d = strings.ToValidUTF8(d[:maxDetail], "") + "..."

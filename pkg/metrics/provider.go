@@ -84,8 +84,9 @@ type ProviderConfig struct {
 }
 
 // ConfigFromTemplate returns the configuration of a MetricTemplate's provider
-// given the data of its secret (nil when it has no secretRef).
-func ConfigFromTemplate(p flaggerv1.MetricTemplateProvider, credentials map[string][]byte) ProviderConfig {
+// given the data of its secret (nil when it has no secretRef) and the
+// interval of the metric that uses it (metric.interval).
+func ConfigFromTemplate(p flaggerv1.MetricTemplateProvider, credentials map[string][]byte, interval string) ProviderConfig {
 	return ProviderConfig{
 		Type:               p.Type,
 		Address:            p.Address,
@@ -93,6 +94,7 @@ func ConfigFromTemplate(p flaggerv1.MetricTemplateProvider, credentials map[stri
 		Credentials:        credentials,
 		InsecureSkipVerify: p.InsecureSkipVerify,
 		Region:             p.Region,
+		Interval:           interval,
 	}
 }
 

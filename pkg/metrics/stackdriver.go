@@ -221,7 +221,7 @@ func (s *stackdriver) query(ctx context.Context, query, pageToken string) (*mqlR
 		return nil, fmt.Errorf("stackdriver request failed: %w", err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
 		return nil, fmt.Errorf("reading the stackdriver response: %w", err)
 	}
@@ -232,11 +232,11 @@ func (s *stackdriver) query(ctx context.Context, query, pageToken string) (*mqlR
 		if json.Unmarshal(b, &e) == nil && e.Error != nil {
 			return nil, e.Error
 		}
-		return nil, fmt.Errorf("stackdriver answered %s: %s", resp.Status, responseDetail(b))
+		return nil, fmt.Errorf("stackdriver answered %s: %s", resp.Status, answerDetail(b))
 	}
 	var out mqlResponse
 	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("stackdriver response is not a QueryTimeSeriesResponse: %w: %s", err, responseDetail(b))
+		return nil, fmt.Errorf("stackdriver response is not a QueryTimeSeriesResponse: %w: %s", err, answerDetail(b))
 	}
 	return &out, nil
 }
