@@ -73,9 +73,11 @@ type ProviderConfig struct {
 	Timeout time.Duration
 	// Region is the provider's region (cloudwatch).
 	Region string
-	// Interval is the metric's interval (metric.interval, default 1m), from
-	// which the providers that ask for a time range derive it as Flagger
-	// does (cloudwatch: the last 10 intervals). Empty means 1m.
+	// Interval is the metric's interval as written (metric.interval, e.g.
+	// "1m"; empty means 1m). Flagger gives it to the providers whose APIs
+	// take a time range rather than a query that names its own: datadog,
+	// newrelic, dynatrace and splunk derive their query window from it. It
+	// is part of the cache key, so each interval has its own provider.
 	Interval string
 	// Cluster is the operator's own API server, for the providers that read
 	// Kubernetes APIs (keptn, externalmetrics); nil where there is none. It
