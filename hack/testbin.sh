@@ -303,7 +303,7 @@ _build_flagger() {
 build_victoriametrics() {
 	local bin=$VICTORIAMETRICS_DIR/victoria-metrics
 	if [ -x "$bin" ]; then log "victoriametrics $VICTORIAMETRICS_VERSION: cached"; return; fi
-	timed "victoriametrics $VICTORIAMETRICS_VERSION" "~2-4 min" _build_victoriametrics "$bin"
+	timed "victoriametrics $VICTORIAMETRICS_VERSION" "~4 min" _build_victoriametrics "$bin"
 }
 
 _build_victoriametrics() {

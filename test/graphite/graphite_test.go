@@ -41,7 +41,7 @@ func startGraphite(t *testing.T) graphiteServer {
 	require.NoError(t, err)
 	bin := filepath.Join(dir, "victoria-metrics")
 	if _, err := os.Stat(bin); err != nil {
-		t.Fatal(testbin.MissingError("victoriametrics", "about 2-4 minutes on 2 cores", bin))
+		t.Fatal(testbin.MissingError("victoriametrics", "about 4 minutes on 2 cores", bin))
 	}
 	data := t.TempDir()
 	httpAddr, carbonAddr := freeAddr(t), freeAddr(t)
