@@ -92,7 +92,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each; a failing input 
 	done; if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed" >&2; exit 1; fi
 
 testbin: ## Build the pinned test binaries into the cache (skips what exists).
-	hack/testbin.sh all prometheus
+	hack/testbin.sh all prometheus victoriametrics
 
 verify: fmt-check vet ## gofmt, go vet and stale generated code.
 	hack/verify-codegen.sh

@@ -10,6 +10,7 @@
 #   NAME   etcd kube-apiserver kube-controller-manager kube-scheduler kubernetes kwok prometheus
 #          traefik podinfo   (the real-traffic tier: make demo, make test-e2e-traffic)
 #          flagger           Flagger itself, the operator Serin re-implements (make bench-compare)
+#          victoriametrics   a Graphite render API fed by the carbon plaintext protocol (test/graphite)
 #          podinfo@TAG       podinfo reporting TAG as its version, as the image of that tag would
 #                            (podinfo-6.9.2/versions/TAG/podinfo; seconds once podinfo is built)
 #
@@ -28,6 +29,9 @@ TRAEFIK_VERSION=v3.6.12
 PODINFO_VERSION=v1.8.1-0.20250910200901-e86405a8674e
 PODINFO_RELEASE=6.9.2
 FLAGGER_VERSION=v1.44.0
+# VictoriaMetrics serves the Graphite render API and takes carbon's plaintext protocol; the Go
+# Graphite servers (go-graphite/go-carbon, go-graphite/carbonapi) are not on the module proxy.
+VICTORIAMETRICS_VERSION=v1.151.0
 
 DIR=${SERIN_TESTBIN:-${XDG_CACHE_HOME:-$HOME/.cache}/serin/testbin}
 case $DIR in /*) ;; *) DIR=$PWD/$DIR ;; esac
@@ -38,6 +42,7 @@ PROMETHEUS_DIR=$DIR/prometheus-$PROMETHEUS_VERSION
 TRAEFIK_DIR=$DIR/traefik-$TRAEFIK_VERSION
 PODINFO_DIR=$DIR/podinfo-$PODINFO_RELEASE
 FLAGGER_DIR=$DIR/flagger-$FLAGGER_VERSION
+VICTORIAMETRICS_DIR=$DIR/victoriametrics-$VICTORIAMETRICS_VERSION
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler)
 # The kwok stages that make fake nodes Ready and pods Running/Completed/deleted at once.
 KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
@@ -52,7 +57,7 @@ LDFLAGS_BASE="-s -w"
 log() { printf '%s testbin: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,17s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 print_paths() {
 	printf 'SERIN_TESTBIN=%s\n' "$DIR"
@@ -63,6 +68,7 @@ print_paths() {
 	printf 'SERIN_TRAEFIK_DIR=%s\n' "$TRAEFIK_DIR"
 	printf 'SERIN_PODINFO_DIR=%s\n' "$PODINFO_DIR"
 	printf 'SERIN_FLAGGER_DIR=%s\n' "$FLAGGER_DIR"
+	printf 'SERIN_VICTORIAMETRICS_DIR=%s\n' "$VICTORIAMETRICS_DIR"
 }
 
 # quiet CMD...: run a module command with its chatter (hundreds of "go: added" lines) sent to
@@ -294,6 +300,18 @@ _build_flagger() {
 		gobuild "$1" github.com/fluxcd/flagger/cmd/flagger)
 }
 
+build_victoriametrics() {
+	local bin=$VICTORIAMETRICS_DIR/victoria-metrics
+	if [ -x "$bin" ]; then log "victoriametrics $VICTORIAMETRICS_VERSION: cached"; return; fi
+	timed "victoriametrics $VICTORIAMETRICS_VERSION" "~4 min" _build_victoriametrics "$bin"
+}
+
+_build_victoriametrics() {
+	(scratch "victoriametrics-$VICTORIAMETRICS_VERSION" &&
+		quiet go get "github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$VICTORIAMETRICS_VERSION" &&
+		gobuild "$1" github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics)
+}
+
 main() {
 	[ $# -gt 0 ] || set -- core
 	local want=() a
@@ -304,7 +322,7 @@ main() {
 		core) want+=(etcd kube-apiserver) ;;
 		all) want+=(etcd "${K8S_CMDS[@]}" kwok) ;;
 		kubernetes) want+=("${K8S_CMDS[@]}") ;;
-		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo | flagger) want+=("$a") ;;
+		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo | flagger | victoriametrics) want+=("$a") ;;
 		podinfo@*) want+=("$a") ;;
 		*) log "unknown name: $a"; usage ;;
 		esac
@@ -333,6 +351,7 @@ main() {
 	if wants podinfo; then build_podinfo; fi
 	if wants traefik; then build_traefik; fi
 	if wants flagger; then build_flagger; fi
+	if wants victoriametrics; then build_victoriametrics; fi
 	for w in "${want[@]}"; do
 		case $w in podinfo@*) build_podinfo_version "${w#podinfo@}" ;; esac
 	done
