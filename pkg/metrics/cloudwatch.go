@@ -44,7 +44,7 @@ func newCloudWatch(cfg ProviderConfig) (*cloudWatch, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("cloudwatch provider.region is required")
 	}
-	interval, err := cfg.interval()
+	interval, err := metricInterval(cfg)
 	if err != nil {
 		return nil, err
 	}

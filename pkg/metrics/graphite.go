@@ -86,7 +86,7 @@ func (g *graphite) RunQuery(ctx context.Context, query string, _ time.Time) (flo
 		return 0, fmt.Errorf("graphite request failed: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return 0, fmt.Errorf("reading the graphite response: %w", err)
 	}
@@ -189,10 +189,6 @@ func graphiteAuth(credentials map[string][]byte) (string, error) {
 	r.SetBasicAuth(string(username), string(password))
 	return r.Header.Get("Authorization"), nil
 }
-
-// maxAnswerBytes bounds what is read of an answer: a render answer for one value
-// is small, and an error page is quoted only in part.
-const maxAnswerBytes = 8 << 20
 
 // answerDetail is a response body shortened for an error message, which ends up
 // in an event.

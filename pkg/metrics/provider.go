@@ -132,21 +132,3 @@ func NewProvider(cfg ProviderConfig) (Provider, error) {
 		return nil, fmt.Errorf("%w: unknown type %q", ErrUnsupportedProvider, cfg.Type)
 	}
 }
-
-// notYet is the error of a Flagger provider type whose implementation has
-// not landed yet.
-func notYet(typ string) error {
-	return fmt.Errorf("%w: %s is not supported by Serin yet", ErrUnsupportedProvider, typ)
-}
-
-// interval parses cfg.Interval, 1m when empty.
-func (cfg ProviderConfig) interval() (time.Duration, error) {
-	if cfg.Interval == "" {
-		return time.Minute, nil
-	}
-	d, err := time.ParseDuration(cfg.Interval)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("metric interval %q is not a positive duration", cfg.Interval)
-	}
-	return d, nil
-}

@@ -221,7 +221,7 @@ func (s *stackdriver) query(ctx context.Context, query, pageToken string) (*mqlR
 		return nil, fmt.Errorf("stackdriver request failed: %w", err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return nil, fmt.Errorf("reading the stackdriver response: %w", err)
 	}
