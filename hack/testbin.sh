@@ -4,12 +4,13 @@
 # skips whatever is already there. test/lib/cluster finds them through `testbin.sh path`.
 #
 # Usage: hack/testbin.sh [core|all|path|NAME...]      (default: core)
-#   core   etcd + kube-apiserver (integration tests)
+#   core   etcd + kube-apiserver + keda-crd (integration tests)
 #   all    core + kube-controller-manager + kube-scheduler + kwok (e2e tests)
 #   path   print KEY=VALUE lines with the cache directories (for the Go harness and make)
 #   NAME   etcd kube-apiserver kube-controller-manager kube-scheduler kubernetes kwok prometheus
 #          traefik podinfo   (the real-traffic tier: make demo, make test-e2e-traffic)
 #          flagger           Flagger itself, the operator Serin re-implements (make bench-compare)
+#          keda-crd          KEDA's ScaledObject CRD, copied from the kedacore/keda/v2 module
 #          podinfo@TAG       podinfo reporting TAG as its version, as the image of that tag would
 #                            (podinfo-6.9.2/versions/TAG/podinfo; seconds once podinfo is built)
 #
@@ -28,6 +29,8 @@ TRAEFIK_VERSION=v3.6.12
 PODINFO_VERSION=v1.8.1-0.20250910200901-e86405a8674e
 PODINFO_RELEASE=6.9.2
 FLAGGER_VERSION=v1.44.0
+# The last KEDA whose go.mod this Go (1.26) accepts, so that `go mod download` extracts it.
+KEDA_VERSION=v2.20.2
 
 DIR=${SERIN_TESTBIN:-${XDG_CACHE_HOME:-$HOME/.cache}/serin/testbin}
 case $DIR in /*) ;; *) DIR=$PWD/$DIR ;; esac
@@ -38,6 +41,7 @@ PROMETHEUS_DIR=$DIR/prometheus-$PROMETHEUS_VERSION
 TRAEFIK_DIR=$DIR/traefik-$TRAEFIK_VERSION
 PODINFO_DIR=$DIR/podinfo-$PODINFO_RELEASE
 FLAGGER_DIR=$DIR/flagger-$FLAGGER_VERSION
+KEDA_DIR=$DIR/keda-$KEDA_VERSION
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler)
 # The kwok stages that make fake nodes Ready and pods Running/Completed/deleted at once.
 KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
@@ -52,7 +56,7 @@ LDFLAGS_BASE="-s -w"
 log() { printf '%s testbin: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,17s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 print_paths() {
 	printf 'SERIN_TESTBIN=%s\n' "$DIR"
@@ -63,6 +67,7 @@ print_paths() {
 	printf 'SERIN_TRAEFIK_DIR=%s\n' "$TRAEFIK_DIR"
 	printf 'SERIN_PODINFO_DIR=%s\n' "$PODINFO_DIR"
 	printf 'SERIN_FLAGGER_DIR=%s\n' "$FLAGGER_DIR"
+	printf 'SERIN_KEDA_DIR=%s\n' "$KEDA_DIR"
 }
 
 # quiet CMD...: run a module command with its chatter (hundreds of "go: added" lines) sent to
@@ -212,6 +217,19 @@ kwok_stages() {
 	log "kwok $KWOK_VERSION: copied ${#KWOK_STAGES[@]} stage files to $dst"
 }
 
+# keda_crd copies KEDA's ScaledObject CRD from its module, pinned like the binaries, so that
+# the tests load the CRD KEDA ships rather than a hand-made copy (test/crash, test/integration).
+keda_crd() {
+	local src crd=keda.sh_scaledobjects.yaml
+	if [ -f "$KEDA_DIR/$crd" ]; then log "keda $KEDA_VERSION CRD: cached"; return; fi
+	src=$(cd "$DIR" && go mod download -json "github.com/kedacore/keda/v2@$KEDA_VERSION" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -f "$src/config/crd/bases/$crd" ] || die "no config/crd/bases/$crd in github.com/kedacore/keda/v2@$KEDA_VERSION"
+	mkdir -p "$KEDA_DIR"
+	install -m 0644 "$src/config/crd/bases/$crd" "$KEDA_DIR/$crd"
+	log "keda $KEDA_VERSION: copied $crd to $KEDA_DIR"
+}
+
 build_prometheus() {
 	local bin=$PROMETHEUS_DIR/prometheus
 	if [ -x "$bin" ]; then log "prometheus $PROMETHEUS_VERSION: cached"; return; fi
@@ -301,10 +319,10 @@ main() {
 		case $a in
 		path) print_paths; return ;;
 		-h | --help | help) usage ;;
-		core) want+=(etcd kube-apiserver) ;;
-		all) want+=(etcd "${K8S_CMDS[@]}" kwok) ;;
+		core) want+=(etcd kube-apiserver keda-crd) ;;
+		all) want+=(etcd "${K8S_CMDS[@]}" kwok keda-crd) ;;
 		kubernetes) want+=("${K8S_CMDS[@]}") ;;
-		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo | flagger) want+=("$a") ;;
+		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo | flagger | keda-crd) want+=("$a") ;;
 		podinfo@*) want+=("$a") ;;
 		*) log "unknown name: $a"; usage ;;
 		esac
@@ -333,6 +351,7 @@ main() {
 	if wants podinfo; then build_podinfo; fi
 	if wants traefik; then build_traefik; fi
 	if wants flagger; then build_flagger; fi
+	if wants keda-crd; then keda_crd; fi
 	for w in "${want[@]}"; do
 		case $w in podinfo@*) build_podinfo_version "${w#podinfo@}" ;; esac
 	done
