@@ -31,8 +31,9 @@ const (
 // kedaScenarios are the releases of a canary with a ScaledObject: its
 // initialisation (the primary's copy created, the target paused), a
 // promotion that also raises the target's maxReplicaCount (resumed for the
-// run, the copy updated while Promoting, paused again), a rollback, and
-// revertOnDeletion (resumed and handed back to the target).
+// run, the copy updated while Promoting, paused again), a rollback,
+// revertOnDeletion (resumed and handed back to the target), and the
+// primary's copy deleted while the canary is idle (made again).
 var kedaScenarios = []*scenario{
 	{
 		name: "keda-initialization", canary: withScaledObject, scaledObject: true,
@@ -71,6 +72,19 @@ var kedaScenarios = []*scenario{
 			return r.env.flagger.FlaggerV1beta1().Canaries(r.ns).Delete(ctx, canaryName, metav1.DeleteOptions{})
 		},
 		want:     deleted,
+		shortRun: isScaledObjectWrite,
+		verify:   verifyScaledObjects(10),
+	},
+	{
+		// Drift: someone deletes the primary's ScaledObject while the
+		// canary is idle; its deletion wakes the canary, which makes it
+		// again (pkg/controller/owned.go).
+		name: "keda-drift", canary: withScaledObject, scaledObject: true,
+		release: func(ctx context.Context, r *run) error {
+			return r.env.dynamic.Resource(canary.ScaledObjectResource).Namespace(r.ns).Delete(ctx,
+				scaledObjectName+"-primary", metav1.DeleteOptions{})
+		},
+		want: initialized, wantPrimary: imageV0,
 		shortRun: isScaledObjectWrite,
 		verify:   verifyScaledObjects(10),
 	},
