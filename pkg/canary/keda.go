@@ -182,6 +182,18 @@ func (c *Deployments) scaledObjects() (*ScaledObjectStore, error) {
 	return c.keda, nil
 }
 
+// supportedAutoscaler refuses a ScaledObject autoscalerRef on a cluster
+// without KEDA when the canary is first observed, before anything is
+// written for it (Revision), rather than halfway through its
+// initialisation.
+func (c *Deployments) supportedAutoscaler(cd *flaggerv1.Canary) error {
+	if ref := cd.Spec.AutoscalerRef; ref != nil && ref.Kind == scaledObjectKind {
+		_, err := c.scaledObjects()
+		return err
+	}
+	return nil
+}
+
 // getScaledObject reads a ScaledObject from the lister. The returned object
 // belongs to the cache: callers deep-copy before changing it.
 func (c *Deployments) getScaledObject(namespace, name string) (*unstructured.Unstructured, error) {

@@ -17,6 +17,7 @@ import (
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 	"github.com/serin-dev/serin/pkg/owners"
+	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
 // kedaFixture is a fixture whose controller also reaches ScaledObjects: a
@@ -348,4 +349,15 @@ func TestRewriteOwnersScaledObject(t *testing.T) {
 	got := f.scaledObject(t, "podinfo-primary")
 	assert.Equal(t, []metav1.OwnerReference{owners.Canary(cd)}, got.GetOwnerReferences())
 	assert.Empty(t, f.scaledObject(t, "podinfo").GetOwnerReferences(), "the target's is not the canary's")
+}
+
+func TestRevisionWithoutKEDA(t *testing.T) {
+	f := newFixtureWith(t, func(cfg *Config) { cfg.DisableConfigTracking = true }, newDeployment("podinfo"))
+	_, err := f.ctrl.Revision(context.TODO(), newCanary(withKEDARef("podinfo")))
+	require.ErrorIs(t, err, ErrKEDANotInstalled, "refused when first observed, before any write")
+	assert.True(t, syncerr.IsPermanent(err))
+
+	k := newKEDAFixture(t, nil, newDeployment("podinfo"))
+	_, err = k.ctrl.Revision(context.TODO(), newCanary(withKEDARef("podinfo")))
+	assert.NoError(t, err)
 }
