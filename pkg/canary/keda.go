@@ -20,10 +20,11 @@ import (
 // KEDA ScaledObjects as autoscalerRef. KEDA is optional: Serin reads and
 // writes its ScaledObjects as unstructured objects through a dynamic
 // client, so that it neither imports KEDA's Go module (and its large
-// dependency tree) nor fails to start on a cluster without KEDA. Copying the
-// target's spec as a whole, rather than field by field as Flagger does
-// through its own copy of KEDA's types, also carries the fields that KEDA
-// adds in later versions (initialCooldownPeriod, for one) to the primary.
+// dependency tree) nor fails to start on a cluster without KEDA. Unlike
+// Flagger, which copies field by field through its own copy of KEDA's
+// types, the target's spec is copied as a whole, so the fields that KEDA
+// adds in later versions (initialCooldownPeriod, for one) reach the
+// primary too.
 
 // scaledObjectKind is the autoscalerRef kind of a KEDA ScaledObject.
 const scaledObjectKind = "ScaledObject"
@@ -45,6 +46,8 @@ var ScaledObjectResource = schema.GroupVersionResource{Group: "keda.sh", Version
 
 // ErrKEDANotInstalled is returned for a ScaledObject autoscalerRef when the
 // cluster did not serve KEDA's ScaledObjects when the operator started.
+// Unlike Flagger, which fails every tick on it, it is a permanent error: a
+// condition and one event.
 var ErrKEDANotInstalled = errors.New("KEDA's ScaledObject CRD (scaledobjects.keda.sh/v1alpha1) is not installed")
 
 // ScaledObjectStore reads KEDA ScaledObjects from an informer's cache and

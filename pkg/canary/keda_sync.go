@@ -94,8 +94,9 @@ func (c *Deployments) ResumeTargetScaler(ctx context.Context, cd *flaggerv1.Cana
 }
 
 // setTargetPause adds or removes the pause with a JSON merge patch of the
-// one annotation: it needs no resourceVersion, so it neither conflicts with
-// KEDA's status writes nor reverts a field from a stale cached copy.
+// one annotation. Unlike Flagger's read-modify-write, it needs no
+// resourceVersion, so it neither conflicts with KEDA's status writes nor
+// reverts a field from a stale cached copy.
 func (c *Deployments) setTargetPause(ctx context.Context, cd *flaggerv1.Canary, pause bool) error {
 	ref := cd.Spec.AutoscalerRef
 	if ref == nil || ref.Kind != scaledObjectKind || (!pause && c.keda == nil) {
