@@ -4,13 +4,14 @@
 # skips whatever is already there. test/lib/cluster finds them through `testbin.sh path`.
 #
 # Usage: hack/testbin.sh [core|all|path|NAME...]      (default: core)
-#   core   etcd + kube-apiserver (integration tests)
+#   core   etcd + kube-apiserver + keda-crd (integration tests)
 #   all    core + kube-controller-manager + kube-scheduler + kwok (e2e tests)
 #   path   print KEY=VALUE lines with the cache directories (for the Go harness and make)
 #   NAME   etcd kube-apiserver kube-controller-manager kube-scheduler kubernetes kwok prometheus
 #          traefik podinfo   (the real-traffic tier: make demo, make test-e2e-traffic)
 #          flagger           Flagger itself, the operator Serin re-implements (make bench-compare)
 #          victoriametrics   a Graphite render API fed by the carbon plaintext protocol (test/graphite)
+#          keda-crd          KEDA's ScaledObject CRD, copied from the kedacore/keda/v2 module
 #          podinfo@TAG       podinfo reporting TAG as its version, as the image of that tag would
 #                            (podinfo-6.9.2/versions/TAG/podinfo; seconds once podinfo is built)
 #
@@ -32,6 +33,8 @@ FLAGGER_VERSION=v1.44.0
 # VictoriaMetrics serves the Graphite render API and takes carbon's plaintext protocol; the Go
 # Graphite servers (go-graphite/go-carbon, go-graphite/carbonapi) are not on the module proxy.
 VICTORIAMETRICS_VERSION=v1.151.0
+# The last KEDA whose go.mod this Go (1.26) accepts, so that `go mod download` extracts it.
+KEDA_VERSION=v2.20.2
 
 DIR=${SERIN_TESTBIN:-${XDG_CACHE_HOME:-$HOME/.cache}/serin/testbin}
 case $DIR in /*) ;; *) DIR=$PWD/$DIR ;; esac
@@ -43,6 +46,7 @@ TRAEFIK_DIR=$DIR/traefik-$TRAEFIK_VERSION
 PODINFO_DIR=$DIR/podinfo-$PODINFO_RELEASE
 FLAGGER_DIR=$DIR/flagger-$FLAGGER_VERSION
 VICTORIAMETRICS_DIR=$DIR/victoriametrics-$VICTORIAMETRICS_VERSION
+KEDA_DIR=$DIR/keda-$KEDA_VERSION
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler)
 # The kwok stages that make fake nodes Ready and pods Running/Completed/deleted at once.
 KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
@@ -69,6 +73,7 @@ print_paths() {
 	printf 'SERIN_PODINFO_DIR=%s\n' "$PODINFO_DIR"
 	printf 'SERIN_FLAGGER_DIR=%s\n' "$FLAGGER_DIR"
 	printf 'SERIN_VICTORIAMETRICS_DIR=%s\n' "$VICTORIAMETRICS_DIR"
+	printf 'SERIN_KEDA_DIR=%s\n' "$KEDA_DIR"
 }
 
 # quiet CMD...: run a module command with its chatter (hundreds of "go: added" lines) sent to
@@ -218,6 +223,19 @@ kwok_stages() {
 	log "kwok $KWOK_VERSION: copied ${#KWOK_STAGES[@]} stage files to $dst"
 }
 
+# keda_crd copies KEDA's ScaledObject CRD from its module, pinned like the binaries, so that
+# the tests load the CRD KEDA ships rather than a hand-made copy (test/crash, test/integration).
+keda_crd() {
+	local src crd=keda.sh_scaledobjects.yaml
+	if [ -f "$KEDA_DIR/$crd" ]; then log "keda $KEDA_VERSION CRD: cached"; return; fi
+	src=$(cd "$DIR" && go mod download -json "github.com/kedacore/keda/v2@$KEDA_VERSION" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -f "$src/config/crd/bases/$crd" ] || die "no config/crd/bases/$crd in github.com/kedacore/keda/v2@$KEDA_VERSION"
+	mkdir -p "$KEDA_DIR"
+	install -m 0644 "$src/config/crd/bases/$crd" "$KEDA_DIR/$crd"
+	log "keda $KEDA_VERSION: copied $crd to $KEDA_DIR"
+}
+
 build_prometheus() {
 	local bin=$PROMETHEUS_DIR/prometheus
 	if [ -x "$bin" ]; then log "prometheus $PROMETHEUS_VERSION: cached"; return; fi
@@ -319,10 +337,10 @@ main() {
 		case $a in
 		path) print_paths; return ;;
 		-h | --help | help) usage ;;
-		core) want+=(etcd kube-apiserver) ;;
-		all) want+=(etcd "${K8S_CMDS[@]}" kwok) ;;
+		core) want+=(etcd kube-apiserver keda-crd) ;;
+		all) want+=(etcd "${K8S_CMDS[@]}" kwok keda-crd) ;;
 		kubernetes) want+=("${K8S_CMDS[@]}") ;;
-		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo | flagger | victoriametrics) want+=("$a") ;;
+		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo | flagger | victoriametrics | keda-crd) want+=("$a") ;;
 		podinfo@*) want+=("$a") ;;
 		*) log "unknown name: $a"; usage ;;
 		esac
@@ -352,6 +370,7 @@ main() {
 	if wants traefik; then build_traefik; fi
 	if wants flagger; then build_flagger; fi
 	if wants victoriametrics; then build_victoriametrics; fi
+	if wants keda-crd; then keda_crd; fi
 	for w in "${want[@]}"; do
 		case $w in podinfo@*) build_podinfo_version "${w#podinfo@}" ;; esac
 	done

@@ -38,6 +38,10 @@ type Config struct {
 	Deployments appslisters.DeploymentLister
 	// HPAs lists autoscaling/v2 HorizontalPodAutoscalers.
 	HPAs autoscalinglisters.HorizontalPodAutoscalerLister
+	// ScaledObjects reaches KEDA's ScaledObjects; nil when the cluster does
+	// not serve them, and a canary whose autoscalerRef is a ScaledObject is
+	// then refused with ErrKEDANotInstalled.
+	ScaledObjects *ScaledObjectStore
 	// ConfigMaps lists ConfigMaps; not needed when DisableConfigTracking is set.
 	ConfigMaps corelisters.ConfigMapLister
 	// Secrets reads Secrets (pkg/secretcache); not needed when
@@ -76,6 +80,7 @@ type Deployments struct {
 	kube           kubernetes.Interface
 	deployments    appslisters.DeploymentLister
 	hpas           autoscalinglisters.HorizontalPodAutoscalerLister
+	keda           *ScaledObjectStore
 	configMaps     corelisters.ConfigMapLister
 	secrets        SecretGetter
 	selectorLabels []string
@@ -107,6 +112,7 @@ func NewDeployments(cfg Config) (*Deployments, error) {
 		kube:           cfg.KubeClient,
 		deployments:    cfg.Deployments,
 		hpas:           cfg.HPAs,
+		keda:           cfg.ScaledObjects,
 		configMaps:     cfg.ConfigMaps,
 		secrets:        cfg.Secrets,
 		selectorLabels: cfg.SelectorLabels,

@@ -15,11 +15,11 @@ import (
 	"github.com/serin-dev/serin/pkg/owners"
 )
 
-// hpaKind is the autoscalerRef kind Serin supports.
+// hpaKind is the autoscalerRef kind of a HorizontalPodAutoscaler.
 const hpaKind = "HorizontalPodAutoscaler"
 
 // ErrUnsupportedAutoscaler is returned for an autoscalerRef kind other than
-// HorizontalPodAutoscaler (e.g. KEDA's ScaledObject).
+// HorizontalPodAutoscaler and ScaledObject (which the CRD does not admit).
 var ErrUnsupportedAutoscaler = errors.New("unsupported autoscalerRef kind")
 
 // NewPrimaryHPA returns the primary's copy of the target's HPA:
@@ -68,11 +68,15 @@ func NewPrimaryHPA(cd *flaggerv1.Canary, hpa *autoscalingv2.HorizontalPodAutosca
 // the controller asks for that during Promoting only, so that autoscaling
 // changes ship with a release. Either way a copy the canary controls gets
 // the target's owner reference when it lacks it (made by an older Serin, or
-// by Flagger). A nil autoscalerRef is a no-op.
+// by Flagger). A nil autoscalerRef is a no-op; a KEDA ScaledObject gets the
+// same treatment (keda_sync.go).
 func (c *Deployments) ReconcilePrimaryHPA(ctx context.Context, cd *flaggerv1.Canary, update bool) error {
 	ref := cd.Spec.AutoscalerRef
 	if ref == nil {
 		return nil
+	}
+	if ref.Kind == scaledObjectKind {
+		return c.reconcilePrimaryScaledObject(ctx, cd, update)
 	}
 	if ref.Kind != hpaKind {
 		return fmt.Errorf("%w: %s", ErrUnsupportedAutoscaler, ref.Kind)

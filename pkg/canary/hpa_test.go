@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
 func TestNewPrimaryHPA(t *testing.T) {
@@ -95,10 +96,20 @@ func TestReconcilePrimaryHPA(t *testing.T) {
 		require.NoError(t, f.ctrl.ReconcilePrimaryHPA(ctx, newCanary(), true))
 		assert.Empty(t, f.writes())
 	})
-	t.Run("KEDA is not supported", func(t *testing.T) {
+	t.Run("KEDA is not installed", func(t *testing.T) {
 		f := newFixture(t)
 		cd := newCanary(func(cd *flaggerv1.Canary) {
 			cd.Spec.AutoscalerRef = &flaggerv1.AutoscalerReference{Kind: "ScaledObject", Name: "podinfo"}
+		})
+		err := f.ctrl.ReconcilePrimaryHPA(ctx, cd, true)
+		require.ErrorIs(t, err, ErrKEDANotInstalled)
+		assert.True(t, syncerr.IsPermanent(err), "no retry installs KEDA")
+		assert.ErrorContains(t, err, "spec.autoscalerRef.kind")
+	})
+	t.Run("unknown kind", func(t *testing.T) {
+		f := newFixture(t)
+		cd := newCanary(func(cd *flaggerv1.Canary) {
+			cd.Spec.AutoscalerRef = &flaggerv1.AutoscalerReference{Kind: "VerticalPodAutoscaler", Name: "podinfo"}
 		})
 		require.ErrorIs(t, f.ctrl.ReconcilePrimaryHPA(ctx, cd, true), ErrUnsupportedAutoscaler)
 	})

@@ -85,6 +85,9 @@ func (c *Deployments) RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, r
 	if err := rewriteControlled(ctx, cd, hpas, rw, c.updateHPA); err != nil {
 		return err
 	}
+	if err := c.rewriteScaledObjects(ctx, cd, rw); err != nil {
+		return err
+	}
 	if !c.trackConfigs {
 		return nil
 	}

@@ -164,6 +164,9 @@ func (c *Deployments) Revision(ctx context.Context, cd *flaggerv1.Canary) (Revis
 	if err := supportedKind(cd); err != nil {
 		return Revision{}, err
 	}
+	if err := c.supportedAutoscaler(cd); err != nil {
+		return Revision{}, err
+	}
 	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
 		return Revision{}, err

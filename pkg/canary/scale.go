@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -39,24 +38,24 @@ func (c *Deployments) Finalize(ctx context.Context, cd *flaggerv1.Canary) error 
 // scaleBy scales the target to what replicas computes from the target, its
 // primary and the primary's autoscaler.
 func (c *Deployments) scaleBy(ctx context.Context, cd *flaggerv1.Canary,
-	replicas func(*flaggerv1.Canary, *appsv1.Deployment, *appsv1.Deployment, *autoscalingv2.HorizontalPodAutoscaler) int32) error {
+	replicas func(*flaggerv1.Canary, *appsv1.Deployment, *appsv1.Deployment, int32) int32) error {
 	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
 		return err
 	}
-	primary, hpa, err := c.replicaSources(cd)
+	primary, minReplicas, err := c.replicaSources(cd)
 	if err != nil {
 		return err
 	}
-	return c.scale(ctx, target, replicas(cd, target, primary, hpa))
+	return c.scale(ctx, target, replicas(cd, target, primary, minReplicas))
 }
 
 // ScaleFromZeroReplicas returns the replicas a target scaled to zero starts a
 // run with: its own replicas if above zero; else, without an autoscaler, the
-// primary's; else the HPA's minReplicas if above one; else one. primary and
-// hpa may be nil when they do not exist.
-func ScaleFromZeroReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deployment,
-	hpa *autoscalingv2.HorizontalPodAutoscaler) int32 {
+// primary's; else the autoscaler's minimum (an HPA's minReplicas, a KEDA
+// ScaledObject's minReplicaCount) if above one; else one. primary may be nil
+// when it does not exist, minReplicas zero when unknown.
+func ScaleFromZeroReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deployment, minReplicas int32) int32 {
 	if r := ptr.Deref(target.Spec.Replicas, 0); r > 0 {
 		return r
 	}
@@ -66,10 +65,7 @@ func ScaleFromZeroReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deploym
 		}
 		return 1
 	}
-	if hpa != nil && ptr.Deref(hpa.Spec.MinReplicas, 0) > 1 {
-		return *hpa.Spec.MinReplicas
-	}
-	return 1
+	return max(minReplicas, 1)
 }
 
 // FinalizeReplicas returns the replicas the target gets back when its canary
@@ -77,36 +73,50 @@ func ScaleFromZeroReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deploym
 // ScaleFromZeroReplicas.
 //
 // Unlike Flagger, a missing primary without an autoscaler is not an error.
-func FinalizeReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deployment,
-	hpa *autoscalingv2.HorizontalPodAutoscaler) int32 {
+func FinalizeReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deployment, minReplicas int32) int32 {
 	if primary != nil {
 		return ptr.Deref(primary.Spec.Replicas, 1)
 	}
-	return ScaleFromZeroReplicas(cd, target, nil, hpa)
+	return ScaleFromZeroReplicas(cd, target, nil, minReplicas)
 }
 
-// replicaSources reads the primary and the target's HPA; either is nil when
-// it does not exist.
-func (c *Deployments) replicaSources(cd *flaggerv1.Canary) (
-	*appsv1.Deployment, *autoscalingv2.HorizontalPodAutoscaler, error) {
+// replicaSources reads the primary (nil when it does not exist) and the
+// minimum of the target's autoscaler (zero without one, or when it does not
+// exist).
+func (c *Deployments) replicaSources(cd *flaggerv1.Canary) (*appsv1.Deployment, int32, error) {
 	primary, err := c.deployments.Deployments(cd.Namespace).Get(PrimaryName(cd))
 	if apierrors.IsNotFound(err) {
 		primary = nil
 	} else if err != nil {
-		return nil, nil, fmt.Errorf("deployment %s.%s get query error: %w", PrimaryName(cd), cd.Namespace, err)
+		return nil, 0, fmt.Errorf("deployment %s.%s get query error: %w", PrimaryName(cd), cd.Namespace, err)
 	}
 	ref := cd.Spec.AutoscalerRef
-	if ref == nil || ref.Kind != hpaKind {
-		return primary, nil, nil
+	switch {
+	case ref == nil:
+		return primary, 0, nil
+	case ref.Kind == scaledObjectKind:
+		if c.keda == nil {
+			return primary, 0, nil
+		}
+		so, err := c.getScaledObject(cd.Namespace, ref.Name)
+		if apierrors.IsNotFound(err) {
+			return primary, 0, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		return primary, minReplicaCount(so), nil
+	case ref.Kind != hpaKind:
+		return primary, 0, nil
 	}
 	hpa, err := c.hpas.HorizontalPodAutoscalers(cd.Namespace).Get(ref.Name)
 	if apierrors.IsNotFound(err) {
-		return primary, nil, nil
+		return primary, 0, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("HorizontalPodAutoscaler %s.%s get query error: %w", ref.Name, cd.Namespace, err)
+		return nil, 0, fmt.Errorf("HorizontalPodAutoscaler %s.%s get query error: %w", ref.Name, cd.Namespace, err)
 	}
-	return primary, hpa, nil
+	return primary, ptr.Deref(hpa.Spec.MinReplicas, 0), nil
 }
 
 // scale patches the Deployment's replicas when they differ. A merge patch

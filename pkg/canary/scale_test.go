@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
@@ -23,24 +22,23 @@ func TestScaleFromZeroReplicas(t *testing.T) {
 		cd      *flaggerv1.Canary
 		target  int32
 		primary *appsv1.Deployment
-		hpa     *autoscalingv2.HorizontalPodAutoscaler
+		min     int32
 		want    int32
 	}{
-		{"target replicas win", newCanary(), 3, newDeployment("p", withReplicas(5)), nil, 3},
-		{"else the primary's", newCanary(), 0, newDeployment("p", withReplicas(5)), nil, 5},
-		{"primary at zero", newCanary(), 0, newDeployment("p", withReplicas(0)), nil, 1},
-		{"no primary", newCanary(), 0, nil, nil, 1},
-		{"hpa min above one", newCanary(withHPARef("podinfo")), 0, newDeployment("p", withReplicas(5)),
-			newHPA("podinfo", "podinfo", ptr.To[int32](3), 10), 3},
-		{"hpa min one", newCanary(withHPARef("podinfo")), 0, nil, newHPA("podinfo", "podinfo", ptr.To[int32](1), 10), 1},
-		{"hpa min unset", newCanary(withHPARef("podinfo")), 0, nil, newHPA("podinfo", "podinfo", nil, 10), 1},
-		{"hpa missing", newCanary(withHPARef("podinfo")), 0, nil, nil, 1},
-		{"other autoscaler ignores the primary", newCanary(keda), 0, newDeployment("p", withReplicas(5)), nil, 1},
+		{"target replicas win", newCanary(), 3, newDeployment("p", withReplicas(5)), 0, 3},
+		{"else the primary's", newCanary(), 0, newDeployment("p", withReplicas(5)), 0, 5},
+		{"primary at zero", newCanary(), 0, newDeployment("p", withReplicas(0)), 0, 1},
+		{"no primary", newCanary(), 0, nil, 0, 1},
+		{"autoscaler min above one", newCanary(withHPARef("podinfo")), 0, newDeployment("p", withReplicas(5)), 3, 3},
+		{"autoscaler min one", newCanary(withHPARef("podinfo")), 0, nil, 1, 1},
+		{"autoscaler min unset or missing", newCanary(withHPARef("podinfo")), 0, nil, 0, 1},
+		{"scaledobject min above one", newCanary(keda), 0, newDeployment("p", withReplicas(5)), 4, 4},
+		{"scaledobject ignores the primary", newCanary(keda), 0, newDeployment("p", withReplicas(5)), 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			target := newDeployment("podinfo", withReplicas(tt.target))
-			assert.Equal(t, tt.want, ScaleFromZeroReplicas(tt.cd, target, tt.primary, tt.hpa))
+			assert.Equal(t, tt.want, ScaleFromZeroReplicas(tt.cd, target, tt.primary, tt.min))
 		})
 	}
 }
@@ -120,5 +118,5 @@ func TestFinalize(t *testing.T) {
 func TestFinalizeReplicas(t *testing.T) {
 	primary := newDeployment("podinfo-primary")
 	primary.Spec.Replicas = nil
-	assert.Equal(t, int32(1), FinalizeReplicas(newCanary(), newDeployment("podinfo", withReplicas(0)), primary, nil))
+	assert.Equal(t, int32(1), FinalizeReplicas(newCanary(), newDeployment("podinfo", withReplicas(0)), primary, 0))
 }

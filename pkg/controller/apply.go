@@ -103,9 +103,15 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 		return workload.Promote(ctx, a.cd, act.Revision)
 	case analysis.ReconcilePrimaryAutoscaler:
 		return workload.ReconcilePrimaryHPA(ctx, a.cd, true)
-	case analysis.PauseTargetAutoscaler, analysis.ResumeTargetAutoscaler:
-		// Only KEDA ScaledObjects are paused; a HorizontalPodAutoscaler of a
-		// Deployment scaled to zero does nothing by itself.
+	case analysis.PauseTargetAutoscaler:
+		if p, ok := workload.(targetScalers); ok {
+			return p.PauseTargetScaler(ctx, a.cd)
+		}
+		return nil
+	case analysis.ResumeTargetAutoscaler:
+		if p, ok := workload.(targetScalers); ok {
+			return p.ResumeTargetScaler(ctx, a.cd)
+		}
 		return nil
 	case analysis.RunPostRolloutHooks:
 		a.events = append(a.events, analysis.PostRolloutEvents(ctx, a.cd, a.checks, act.Phase)...)

@@ -69,6 +69,18 @@ func (s *fakeServices) Initialize(_ context.Context, _ *flaggerv1.Canary, target
 	return nil
 }
 
+// fakeScalingWorkload is a fakeWorkload that can pause the target's
+// autoscaler, as pkg/canary's can.
+type fakeScalingWorkload struct{ *fakeWorkload }
+
+func (w *fakeScalingWorkload) PauseTargetScaler(context.Context, *flaggerv1.Canary) error {
+	return w.record("PauseTargetScaler")
+}
+
+func (w *fakeScalingWorkload) ResumeTargetScaler(context.Context, *flaggerv1.Canary) error {
+	return w.record("ResumeTargetScaler")
+}
+
 func TestApply(t *testing.T) {
 	noGateway := syncerr.Permanent(errors.New("spec.service.gatewayRefs: at least one Gateway is required"))
 	tests := []struct {
@@ -78,6 +90,9 @@ func TestApply(t *testing.T) {
 		workload []string
 		services []string
 		err      string
+		// scalers gives the workload PauseTargetScaler and
+		// ResumeTargetScaler (targetScalers).
+		scalers bool
 	}{{
 		name:     "the primary side is created, Services first",
 		actions:  []analysis.Action{analysis.EnsurePrimary{}},
@@ -100,14 +115,30 @@ func TestApply(t *testing.T) {
 		workload: []string{"Finalize"},
 		err:      noGateway.Error(),
 	}, {
-		name:    "the autoscaler pauses are no-ops for a HorizontalPodAutoscaler",
+		name:    "a workload without target scalers has nothing to pause",
 		actions: []analysis.Action{analysis.PauseTargetAutoscaler{}, analysis.ResumeTargetAutoscaler{}},
+	}, {
+		name:     "the target's autoscaler is paused and resumed by a workload that can",
+		actions:  []analysis.Action{analysis.PauseTargetAutoscaler{}, analysis.ResumeTargetAutoscaler{}},
+		scalers:  true,
+		workload: []string{"PauseTargetScaler", "ResumeTargetScaler"},
+	}, {
+		name:     "a failed pause stops the tick",
+		actions:  []analysis.Action{analysis.PauseTargetAutoscaler{}, analysis.ScaleTargetToZero{}},
+		scalers:  true,
+		fail:     map[string]error{"PauseTargetScaler": errors.New("conflict")},
+		workload: []string{"PauseTargetScaler"},
+		err:      "pause the target's autoscaler: conflict",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &fakeWorkload{fail: tt.fail}
 			s := &fakeServices{}
-			a := &applier{workload: w, services: s, cd: &flaggerv1.Canary{}}
+			var workload workloadWriter = w
+			if tt.scalers {
+				workload = &fakeScalingWorkload{w}
+			}
+			a := &applier{workload: workload, services: s, cd: &flaggerv1.Canary{}}
 			_, err := a.apply(context.Background(), tt.actions)
 			if tt.err == "" {
 				require.NoError(t, err)

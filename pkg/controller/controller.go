@@ -60,6 +60,11 @@ type Config struct {
 	// is off.
 	SecretInformer cache.SharedIndexInformer
 
+	// ScaledObjectInformer is an informer of KEDA ScaledObjects; the
+	// deletion of a primary's wakes its canary, as for HPAs. Nil when the
+	// cluster does not serve them.
+	ScaledObjectInformer cache.SharedIndexInformer
+
 	// Plugins are the router, workload, metrics and webhook implementations.
 	Plugins Plugins
 

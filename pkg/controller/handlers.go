@@ -57,6 +57,15 @@ func (c *Controller) registerHandlers() error {
 			handler  cache.ResourceEventHandler
 		}{c.cfg.SecretInformer, cache.ResourceEventHandlerFuncs{UpdateFunc: c.configUpdated}})
 	}
+	if c.cfg.ScaledObjectInformer != nil {
+		// As for HPAs (owned.go): only a deleted primary copy needs an
+		// idle sync; a target resumed by hand lets KEDA scale the target
+		// up, and that Deployment change wakes the canary to pause it again.
+		handlers = append(handlers, struct {
+			informer cache.SharedIndexInformer
+			handler  cache.ResourceEventHandler
+		}{c.cfg.ScaledObjectInformer, cache.ResourceEventHandlerFuncs{DeleteFunc: c.enqueueOwner}})
+	}
 	if err := canaries.AddIndexers(cache.Indexers{routeIndex: indexByRoute}); err != nil {
 		return fmt.Errorf("add canary route indexer: %w", err)
 	}

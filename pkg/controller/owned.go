@@ -30,7 +30,8 @@ import (
 //   - the primary HorizontalPodAutoscaler: its deletion only, since an idle
 //     sync re-creates a missing copy but leaves an existing one alone
 //     (autoscaling changes ship with a release), and the HPA controller
-//     writes every HPA's status every 15 seconds.
+//     writes every HPA's status every 15 seconds; the primary KEDA
+//     ScaledObject likewise (KEDA writes their status too);
 //
 // Unlike Flagger, which re-reads and re-applies them on every interval of
 // every canary, drift is repaired when it happens, not up to an interval

@@ -80,6 +80,18 @@ type workloadWriter interface {
 	RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, rw owners.Rewrite) error
 }
 
+// targetScalers is the optional capability of a workload to pause the
+// target's autoscaler while the canary is idle and resume it for a run
+// (pkg/canary: KEDA ScaledObjects; a HorizontalPodAutoscaler of a
+// Deployment scaled to zero does nothing by itself). A workload without it
+// has nothing to pause.
+type targetScalers interface {
+	PauseTargetScaler(ctx context.Context, cd *flaggerv1.Canary) error
+	ResumeTargetScaler(ctx context.Context, cd *flaggerv1.Canary) error
+}
+
+var _ targetScalers = (*canary.Deployments)(nil)
+
 // MetricProviders returns the provider for a configuration (pkg/metrics'
 // ProviderCache keeps one per configuration).
 type MetricProviders interface {

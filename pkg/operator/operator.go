@@ -177,10 +177,15 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 	if err != nil {
 		return nil, err
 	}
+	scaledObjects, scaledObjectInformer, startKEDA, err := newScaledObjects(rc, kube.Discovery(), cfg.Namespace)
+	if err != nil {
+		return nil, err
+	}
 	workload, err := canary.NewDeployments(canary.Config{
 		KubeClient:            kube,
 		Deployments:           kubeFactory.Apps().V1().Deployments().Lister(),
 		HPAs:                  kubeFactory.Autoscaling().V2().HorizontalPodAutoscalers().Lister(),
+		ScaledObjects:         scaledObjects,
 		ConfigMaps:            kubeFactory.Core().V1().ConfigMaps().Lister(),
 		Secrets:               secrets,
 		SelectorLabels:        cfg.SelectorLabels,
@@ -245,10 +250,15 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		SchedulerTick:    cfg.SchedulerTick,
 
 		NoCrossNamespaceRefs: cfg.NoCrossNamespaceRefs,
+		ScaledObjectInformer: scaledObjectInformer,
 	})
 	if err != nil {
 		recorder.Shutdown()
 		return nil, err
+	}
+	start := []func(<-chan struct{}){kubeFactory.Start, flaggerFactory.Start, gatewayFactory.Start, metadataFactory.Start}
+	if startKEDA != nil {
+		start = append(start, startKEDA)
 	}
 	return &Operator{
 		cfg:        cfg,
@@ -256,7 +266,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 		alerts:     alerts,
 		releases:   releases,
 		events:     recorder,
-		start:      []func(<-chan struct{}){kubeFactory.Start, flaggerFactory.Start, gatewayFactory.Start, metadataFactory.Start},
+		start:      start,
 	}, nil
 }
 

@@ -53,7 +53,7 @@ func TestInterruptEveryWrite(t *testing.T) {
 				if every {
 					modes = append(modes, timeout)
 				}
-				for _, k := range points(len(ref.writes), every) {
+				for _, k := range scn.points(ref.writes, every) {
 					for _, m := range modes {
 						t.Run(fmt.Sprintf("k=%d/%s", k, m), func(t *testing.T) {
 							t.Parallel()
@@ -74,12 +74,18 @@ func TestInterruptEveryWrite(t *testing.T) {
 	}
 }
 
-// points returns the writes to interrupt: all of them, or the one in the
-// middle and the last.
-func points(writes int, all bool) []int {
+// points returns the writes to interrupt: all of them, or the ones the
+// scenario picks for the short run, by default the one in the middle and
+// the last.
+func (s *scenario) points(writes []string, all bool) []int {
 	var ks []int
-	for k := 1; k <= writes; k++ {
-		if all || k == (writes+1)/2 || k == writes {
+	n := len(writes)
+	for k := 1; k <= n; k++ {
+		picked := k == (n+1)/2 || k == n
+		if s.shortRun != nil {
+			picked = s.shortRun(writes[k-1])
+		}
+		if all || picked {
 			ks = append(ks, k)
 		}
 	}

@@ -9,7 +9,10 @@
 // canary's initialisation), and each release of the judge of issue 14 (an
 // A/A release with and without early promotion, a rollback at three times
 // the baseline's errors, a new revision and the Canary's deletion in the
-// middle of a judged run), first runs without a fault. The harness counts
+// middle of a judged run), and the releases of a target scaled by a KEDA
+// ScaledObject, on KEDA's own CRD (keda_test.go: initialisation, promotion,
+// rollback, revertOnDeletion; the short run interrupts each of their writes
+// to ScaledObjects), first runs without a fault. The harness counts
 // the API writes of that run: every POST, PUT, PATCH and DELETE of the
 // operator except Events (posted asynchronously by their own lanes, never
 // read back by the state machine) and Leases (leader election is off

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -21,6 +22,7 @@ type env struct {
 	kube    kubernetes.Interface
 	flagger clientset.Interface
 	gateway gatewayclient.Interface
+	dynamic dynamic.Interface
 }
 
 // testEnv is set by TestMain.
@@ -34,6 +36,8 @@ func TestMain(m *testing.M) {
 	os.Exit(cluster.Main(m, cluster.Options{
 		CRDPaths:   []string{filepath.Join("..", "..", "artifacts", "flagger", "crd.yaml")},
 		GatewayAPI: true,
+		// The KEDA scenarios' ScaledObjects (keda_test.go).
+		KEDA: true,
 		// Each run creates three Services, and nothing deletes them (no
 		// namespace controller in this tier): the harness' /24 would be
 		// full after some eighty runs.
@@ -51,6 +55,7 @@ func TestMain(m *testing.M) {
 			kube:    kubernetes.NewForConfigOrDie(cfg),
 			flagger: clientset.NewForConfigOrDie(cfg),
 			gateway: gatewayclient.NewForConfigOrDie(cfg),
+			dynamic: dynamic.NewForConfigOrDie(cfg),
 		}
 	}))
 }

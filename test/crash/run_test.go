@@ -155,6 +155,9 @@ func execute(ctx context.Context, e *env, scn *scenario, m mode, k int, ref *res
 		return nil, fmt.Errorf("%s: %w", r.ns, err)
 	}
 	res := r.result(done, begin)
+	if scn.verify != nil {
+		res.violations = append(res.violations, scn.verify(ctx, r)...)
+	}
 	res.wall = time.Since(start)
 	res.check(scn, ref)
 	if len(res.violations) > 0 {
@@ -195,6 +198,11 @@ func (r *run) setUp(ctx context.Context) error {
 	})
 	if _, err := r.env.kube.AppsV1().Deployments(r.ns).Create(ctx, target(r.ns), metav1.CreateOptions{}); err != nil {
 		return err
+	}
+	if r.scn.scaledObject {
+		if err := createScaledObject(ctx, r); err != nil {
+			return err
+		}
 	}
 	for _, mt := range append(judgeTemplates(r.ns, r.prom.URL), errorRateTemplate(r.ns, r.prom.URL)) {
 		if _, err := r.env.flagger.FlaggerV1beta1().MetricTemplates(r.ns).Create(ctx, mt, metav1.CreateOptions{}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,6 +56,13 @@ type scenario struct {
 	// skipAnalysis: the primary may run a template no metric was asked
 	// about (the user said so).
 	skipAnalysis bool
+	// scaledObject creates the target's KEDA ScaledObject (keda_test.go).
+	scaledObject bool
+	// shortRun picks the writes the short run interrupts, instead of the
+	// middle and the last one.
+	shortRun func(write string) bool
+	// verify checks the cluster once the release ended.
+	verify func(ctx context.Context, r *run) []string
 }
 
 // push returns a release that sets the target's image.
@@ -72,7 +80,7 @@ func errorsOf(image string) float64 {
 
 // scenarios are the releases of issue 12 and those of the judge (issue
 // 14), each interrupted at every write.
-var scenarios = append(releaseScenarios, judgeScenarios...)
+var scenarios = slices.Concat(releaseScenarios, judgeScenarios, kedaScenarios)
 
 // releaseScenarios are the releases of issue 12.
 var releaseScenarios = []*scenario{

@@ -52,6 +52,7 @@ var accessReviews = []struct {
 	{ra("create", "apps", "deployments", "test", ""), true},
 	{ra("patch", "apps", "deployments", "test", ""), true},
 	{ra("create", "autoscaling", "horizontalpodautoscalers", "test", ""), true},
+	{ra("patch", "keda.sh", "scaledobjects", "test", ""), true},
 	{ra("update", "", "services", "test", ""), true},
 	{ra("create", "", "secrets", "test", ""), true},
 	{ra("update", "gateway.networking.k8s.io", "httproutes", "test", ""), true},

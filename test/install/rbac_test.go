@@ -46,6 +46,10 @@ var operatorAllowList = map[string][]string{
 	"deployments.apps": {"list", "watch", "create", "update", "patch", "delete"},
 	// The HPA informer; the primary's HPA is created and updated (pkg/canary/hpa.go).
 	"horizontalpodautoscalers.autoscaling": {"list", "watch", "create", "update", "delete"},
+	// The ScaledObject informer, when KEDA is installed; the primary's is
+	// created and updated, the target's paused by a merge patch
+	// (pkg/canary/keda_sync.go).
+	"scaledobjects.keda.sh": {"list", "watch", "create", "update", "patch", "delete"},
 	// The Service informer; apex, primary and canary Services (pkg/router/kubernetes.go).
 	"services": {"list", "watch", "create", "update", "delete"},
 	// Config tracking: informers, and the -primary copies created and updated

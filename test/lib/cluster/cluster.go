@@ -71,6 +71,13 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		paths = append([]string{dir}, paths...)
 	}
+	if opts.KEDA {
+		crd, err := kedaCRD()
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, crd)
+	}
 	// Read the manifests first, so that a typo fails before any process starts.
 	objs, err := readManifests(paths)
 	if err != nil {

@@ -27,6 +27,10 @@ type Options struct {
 	// that ships beside them (as `kubectl apply -f config/crd/standard` would).
 	GatewayAPI bool
 
+	// KEDA installs KEDA's ScaledObject CRD, as KEDA v2 ships it (hack/testbin.sh keda-crd
+	// copies it from the kedacore/keda/v2 module into the testbin cache).
+	KEDA bool
+
 	// APIServerArgs are extra kube-apiserver flags, appended after the harness' own (for a
 	// scalar flag the last value wins).
 	APIServerArgs []string
