@@ -14,41 +14,52 @@ import (
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
-// ScaleToZero sets the target's replicas to zero, once the primary serves.
+// ScaleToZero takes the target's pods away, once the primary serves: a
+// Deployment gets zero replicas, a DaemonSet the scale-to-zero node
+// selector.
 func (c *Deployments) ScaleToZero(ctx context.Context, cd *flaggerv1.Canary) error {
-	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
-	if err != nil {
-		return err
-	}
-	return c.scale(ctx, target, 0)
+	return c.scaleTarget(ctx, cd, workloadKind.scaleToZero)
 }
 
-// ScaleFromZero scales the target up at the start of a run, to
-// ScaleFromZeroReplicas.
+// ScaleFromZero brings the target's pods back at the start of a run: a
+// Deployment gets ScaleFromZeroReplicas, a DaemonSet loses the scale-to-zero
+// node selector.
 func (c *Deployments) ScaleFromZero(ctx context.Context, cd *flaggerv1.Canary) error {
-	return c.scaleBy(ctx, cd, ScaleFromZeroReplicas)
+	return c.scaleTarget(ctx, cd, workloadKind.scaleFromZero)
 }
 
 // Finalize reverts the target when the canary is deleted with
-// revertOnDeletion: it gets the primary's replicas back (or, without a
-// primary, ScaleFromZeroReplicas).
+// revertOnDeletion: a Deployment gets the primary's replicas back (or,
+// without a primary, ScaleFromZeroReplicas), a DaemonSet loses the
+// scale-to-zero node selector.
 func (c *Deployments) Finalize(ctx context.Context, cd *flaggerv1.Canary) error {
-	return c.scaleBy(ctx, cd, FinalizeReplicas)
+	return c.scaleTarget(ctx, cd, workloadKind.finalize)
 }
 
-// scaleBy scales the target to what replicas computes from the target, its
-// primary and the primary's autoscaler.
-func (c *Deployments) scaleBy(ctx context.Context, cd *flaggerv1.Canary,
+// scaleTarget reads the target and applies one of its kind's scalings.
+func (c *Deployments) scaleTarget(ctx context.Context, cd *flaggerv1.Canary,
+	scale func(workloadKind, context.Context, *flaggerv1.Canary, workload) error) error {
+	k, err := c.kindOf(cd)
+	if err != nil {
+		return err
+	}
+	target, err := k.get(cd.Namespace, cd.Spec.TargetRef.Name)
+	if err != nil {
+		return err
+	}
+	return scale(k, ctx, cd, target)
+}
+
+// scaleBy scales the target Deployment to what replicas computes from the
+// target, its primary and the primary's autoscaler.
+func (k deploymentKind) scaleBy(ctx context.Context, cd *flaggerv1.Canary, target workload,
 	replicas func(*flaggerv1.Canary, *appsv1.Deployment, *appsv1.Deployment, *autoscalingv2.HorizontalPodAutoscaler) int32) error {
-	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	dep := target.listedObject.(*appsv1.Deployment)
+	primary, hpa, err := k.replicaSources(cd)
 	if err != nil {
 		return err
 	}
-	primary, hpa, err := c.replicaSources(cd)
-	if err != nil {
-		return err
-	}
-	return c.scale(ctx, target, replicas(cd, target, primary, hpa))
+	return k.scale(ctx, dep, replicas(cd, dep, primary, hpa))
 }
 
 // ScaleFromZeroReplicas returns the replicas a target scaled to zero starts a
@@ -87,9 +98,9 @@ func FinalizeReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deployment,
 
 // replicaSources reads the primary and the target's HPA; either is nil when
 // it does not exist.
-func (c *Deployments) replicaSources(cd *flaggerv1.Canary) (
+func (k deploymentKind) replicaSources(cd *flaggerv1.Canary) (
 	*appsv1.Deployment, *autoscalingv2.HorizontalPodAutoscaler, error) {
-	primary, err := c.deployments.Deployments(cd.Namespace).Get(PrimaryName(cd))
+	primary, err := k.deployments.Deployments(cd.Namespace).Get(PrimaryName(cd))
 	if apierrors.IsNotFound(err) {
 		primary = nil
 	} else if err != nil {
@@ -99,7 +110,7 @@ func (c *Deployments) replicaSources(cd *flaggerv1.Canary) (
 	if ref == nil || ref.Kind != hpaKind {
 		return primary, nil, nil
 	}
-	hpa, err := c.hpas.HorizontalPodAutoscalers(cd.Namespace).Get(ref.Name)
+	hpa, err := k.hpas.HorizontalPodAutoscalers(cd.Namespace).Get(ref.Name)
 	if apierrors.IsNotFound(err) {
 		return primary, nil, nil
 	}
@@ -111,12 +122,12 @@ func (c *Deployments) replicaSources(cd *flaggerv1.Canary) (
 
 // scale patches the Deployment's replicas when they differ. A merge patch
 // touches nothing else, so a stale cached copy cannot revert other fields.
-func (c *Deployments) scale(ctx context.Context, dep *appsv1.Deployment, replicas int32) error {
+func (k deploymentKind) scale(ctx context.Context, dep *appsv1.Deployment, replicas int32) error {
 	if dep.Spec.Replicas != nil && *dep.Spec.Replicas == replicas {
 		return nil
 	}
 	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)
-	_, err := c.kube.AppsV1().Deployments(dep.Namespace).Patch(ctx, dep.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	_, err := k.kube.AppsV1().Deployments(dep.Namespace).Patch(ctx, dep.Name, types.MergePatchType, patch, metav1.PatchOptions{})
 	if err != nil {
 		return fmt.Errorf("scaling %s.%s to %d failed: %w", dep.Name, dep.Namespace, replicas, err)
 	}
