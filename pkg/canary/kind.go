@@ -79,9 +79,10 @@ func (c *Deployments) kindOf(cd *flaggerv1.Canary) (workloadKind, error) {
 			return nil, syncerr.Permanent(fmt.Errorf("spec.targetRef.kind: %w: DaemonSet targets are not enabled in this operator",
 				ErrUnsupportedTarget))
 		}
-		// A DaemonSet runs one pod per node: there is nothing to
-		// autoscale, and the judge's baseline is a scaled copy of the
-		// primary, which a DaemonSet cannot be.
+		// Unlike Flagger, which ignores an autoscalerRef on a DaemonSet
+		// target: a DaemonSet runs one pod per node, there is nothing to
+		// autoscale. The judge's baseline (Serin's own) is a scaled copy
+		// of the primary, which a DaemonSet cannot be.
 		if cd.Spec.AutoscalerRef != nil {
 			return nil, syncerr.Permanent(fmt.Errorf("spec.autoscalerRef: %w: a DaemonSet target cannot have an autoscaler",
 				ErrUnsupportedTarget))

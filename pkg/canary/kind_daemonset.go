@@ -90,9 +90,11 @@ func (k daemonSetKind) finalize(ctx context.Context, cd *flaggerv1.Canary, targe
 }
 
 // setScaledToZero adds or removes the scale-to-zero node selector when the
-// DaemonSet has it otherwise. A merge patch touches that key alone, so a
-// stale cached copy cannot revert other fields (Flagger updates the whole
-// object).
+// DaemonSet has it otherwise.
+//
+// Unlike Flagger, which updates the whole object from the copy it read: a
+// merge patch touches that key alone, so a stale cached copy cannot revert
+// other fields.
 func (k daemonSetKind) setScaledToZero(ctx context.Context, ds *appsv1.DaemonSet, zero bool) error {
 	if ScaledToZero(ds) == zero {
 		return nil
@@ -129,9 +131,12 @@ func (daemonSetKind) primaryReady(cd *flaggerv1.Canary, w workload, now time.Tim
 	return nil
 }
 
-// canaryReady checks the target's rollout. A target scaled to zero is not
-// ready, and Draining while its pods go: the DaemonSet's status of zero
-// desired pods says nothing of the pods it will run once scaled up.
+// canaryReady checks the target's rollout.
+//
+// Unlike Flagger, where a target scaled to zero is trivially ready (zero
+// pods desired, zero available): here it is not ready, and Draining while
+// its pods go. That status says nothing of the pods it will run once scaled
+// up, and the informer may not have seen the scale-up yet.
 func (daemonSetKind) canaryReady(cd *flaggerv1.Canary, w workload, now time.Time) error {
 	target := w.listedObject.(*appsv1.DaemonSet)
 	if ScaledToZero(target) {
