@@ -79,9 +79,9 @@ func (c *Deployments) kindOf(cd *flaggerv1.Canary) (workloadKind, error) {
 			return nil, syncerr.Permanent(fmt.Errorf("spec.targetRef.kind: %w: DaemonSet targets are not enabled in this operator",
 				ErrUnsupportedTarget))
 		}
-		// Unlike Flagger, which ignores an autoscalerRef on a DaemonSet
-		// target: a DaemonSet runs one pod per node, there is nothing to
-		// autoscale. The judge's baseline (Serin's own) is a scaled copy
+		// Unlike Flagger, which does not check it: a DaemonSet runs one
+		// pod per node, there is nothing to autoscale (it has no scale
+		// subresource for an HPA to drive). The judge's baseline (Serin's own) is a scaled copy
 		// of the primary, which a DaemonSet cannot be.
 		if cd.Spec.AutoscalerRef != nil {
 			return nil, syncerr.Permanent(fmt.Errorf("spec.autoscalerRef: %w: a DaemonSet target cannot have an autoscaler",
