@@ -174,5 +174,11 @@ func ownerRef(cd *flaggerv1.Canary) metav1.OwnerReference {
 // targetOwner makes the plain owner reference to the target that every
 // object created for a canary carries besides ownerRef (see pkg/owners).
 func targetOwner(target metav1.Object) metav1.OwnerReference {
+	if _, ok := target.(*appsv1.DaemonSet); ok {
+		return owners.TargetKind(DaemonSetKind, target.GetName(), target.GetUID())
+	}
+	if w, ok := target.(workload); ok {
+		return targetOwner(w.listedObject)
+	}
 	return owners.Target(target.GetName(), target.GetUID())
 }

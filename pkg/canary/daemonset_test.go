@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/owners"
 	"github.com/serin-dev/serin/pkg/syncerr"
 )
 
@@ -48,7 +49,9 @@ func TestNewPrimaryDaemonSet(t *testing.T) {
 		"the primary never gets the target's scale-to-zero node selector")
 	assert.Equal(t, target.Spec.UpdateStrategy, primary.Spec.UpdateStrategy)
 	assert.Equal(t, int32(5), primary.Spec.MinReadySeconds)
-	assert.Equal(t, []metav1.OwnerReference{ownerRef(cd), podinfoOwner}, primary.OwnerReferences)
+	assert.Equal(t, []metav1.OwnerReference{ownerRef(cd),
+		{APIVersion: "apps/v1", Kind: "DaemonSet", Name: "podinfo", UID: "podinfo-uid"}}, primary.OwnerReferences,
+		"the garbage collector finds the owner by its kind")
 	assert.True(t, ScaledToZero(target), "the target is not changed")
 
 	next := newDaemonSet("podinfo", withImage("ghcr.io/stefanprodan/podinfo:6.0.1"),
@@ -203,6 +206,9 @@ func TestDaemonSetPrimary(t *testing.T) {
 	rev, err := f.ctrl.Revision(ctx, cd)
 	require.NoError(t, err)
 	assert.Equal(t, rev.ID(), primary.Annotations[flaggerv1.PromotedRevisionAnnotation])
+	md, err := f.ctrl.GetMetadata(ctx, cd)
+	require.NoError(t, err)
+	assert.Equal(t, owners.TargetKind("DaemonSet", "podinfo", "podinfo-uid"), md.Owner, "the Services and route's owner too")
 
 	// The analysed revision is promoted; another one is refused.
 	analysed := newDaemonSet("podinfo", withImage(v1))

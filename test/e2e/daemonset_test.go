@@ -52,6 +52,9 @@ func TestDaemonSet(t *testing.T) {
 		return serincanary.ScaledToZero(ds) && ds.Status.CurrentNumberScheduled == 0 && ds.Status.NumberMisscheduled == 0
 	})
 	primary := daemonSet(t, ns, "podinfo-primary")
+	target := daemonSet(t, ns, "podinfo")
+	assert.Contains(t, primary.OwnerReferences, metav1.OwnerReference{APIVersion: "apps/v1", Kind: "DaemonSet",
+		Name: "podinfo", UID: target.UID}, "owned by the target, of its kind, so that the garbage collector finds it")
 	assert.Equal(t, map[string]string{"app": "podinfo-primary"}, primary.Spec.Selector.MatchLabels)
 	assert.Empty(t, primary.Spec.Template.Spec.NodeSelector, "the primary never gets the scale-to-zero node selector")
 	assert.Equal(t, "podinfo-config-primary", primary.Spec.Template.Spec.Containers[0].EnvFrom[0].ConfigMapRef.Name,
