@@ -96,6 +96,30 @@ func TestDaemonSet(t *testing.T) {
 		}
 		assert.Equal(t, want, *b.Weight, string(b.Name))
 	}
+
+	// Deleted without revertOnDeletion: the garbage collector drops the
+	// Canary from the owners and keeps what it created, whose other owner,
+	// the target DaemonSet, exists.
+	require.NoError(t, env.flagger.FlaggerV1beta1().Canaries(ns).Delete(ctx, "podinfo", metav1.DeleteOptions{}))
+	must.Eventually(t, time.Minute, 500*time.Millisecond, func() (bool, error) {
+		primary, err := env.kube.AppsV1().DaemonSets(ns).Get(ctx, "podinfo-primary", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		svc, err := env.kube.CoreV1().Services(ns).Get(ctx, "podinfo", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		for what, refs := range map[string][]metav1.OwnerReference{"primary": primary.OwnerReferences, "apex service": svc.OwnerReferences} {
+			if len(refs) != 1 || refs[0].Kind != "DaemonSet" || refs[0].UID != target.UID {
+				return false, fmt.Errorf("%s owners %v", what, refs)
+			}
+		}
+		if primary.Status.NumberReady != nodes {
+			return false, fmt.Errorf("primary has %d ready pods", primary.Status.NumberReady)
+		}
+		return true, nil
+	}, "the primary and the apex Service to be the target's alone, and serving")
 }
 
 // daemonSet reads a DaemonSet.
