@@ -261,3 +261,37 @@ func TestDaemonSetRefused(t *testing.T) {
 	_, err = f.ctrl.Revision(context.TODO(), newCanary(dsCanary, func(cd *flaggerv1.Canary) { cd.Spec.TargetRef.Name = "missing" }))
 	assert.True(t, apierrors.IsNotFound(err))
 }
+
+func TestDaemonSetOwners(t *testing.T) {
+	ctx := context.TODO()
+	cd := newCanary(dsCanary)
+	dsOwner := owners.TargetKind("DaemonSet", "podinfo", "podinfo-uid")
+	primary := func(refs ...metav1.OwnerReference) *appsv1.DaemonSet {
+		return ownedBy(newDaemonSet("podinfo-primary"), refs...)
+	}
+	tests := []struct {
+		name string
+		// primary's owners before, and after rw
+		before, want []metav1.OwnerReference
+		rw           func(f *fixture) error
+	}{
+		{"created by an older Serin or Flagger: the target is added", []metav1.OwnerReference{ownerRef(cd)},
+			[]metav1.OwnerReference{ownerRef(cd), dsOwner},
+			func(f *fixture) error { _, err := f.ctrl.EnsurePrimary(ctx, cd); return err }},
+		{"revertOnDeletion releases it from the target", []metav1.OwnerReference{ownerRef(cd), dsOwner},
+			[]metav1.OwnerReference{ownerRef(cd)},
+			func(f *fixture) error {
+				return f.ctrl.RewriteOwners(ctx, cd, owners.RemoveTargetKind("DaemonSet", "podinfo"))
+			}},
+		{"hand-over to the target", []metav1.OwnerReference{ownerRef(cd), dsOwner},
+			[]metav1.OwnerReference{dsOwner},
+			func(f *fixture) error { return f.ctrl.RewriteOwners(ctx, cd, owners.HandOver(cd.UID, dsOwner)) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, newDaemonSet("podinfo"), primary(tt.before...))
+			require.NoError(t, tt.rw(f))
+			assert.Equal(t, tt.want, f.daemonSet(t, "podinfo-primary").OwnerReferences)
+		})
+	}
+}
