@@ -1,7 +1,6 @@
 package canary
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -36,6 +35,8 @@ type Config struct {
 	KubeClient kubernetes.Interface
 	// Deployments lists apps/v1 Deployments.
 	Deployments appslisters.DeploymentLister
+	// DaemonSets lists apps/v1 DaemonSets; nil refuses DaemonSet targets.
+	DaemonSets appslisters.DaemonSetLister
 	// HPAs lists autoscaling/v2 HorizontalPodAutoscalers.
 	HPAs autoscalinglisters.HorizontalPodAutoscalerLister
 	// ScaledObjects reaches KEDA's ScaledObjects; nil when the cluster does
@@ -74,11 +75,15 @@ type SecretGetter interface {
 	ControlledBy(namespace string, uid types.UID) ([]*corev1.Secret, error)
 }
 
-// Deployments manages the primary Deployment and its companions for
-// Canaries whose target is a Deployment. It is safe for concurrent use.
+// Deployments manages the primary workload and its companions for
+// Canaries whose target is a Deployment or a DaemonSet: what differs
+// between the two is a workloadKind, the rest is written once. It is safe
+// for concurrent use.
 type Deployments struct {
 	kube           kubernetes.Interface
 	deployments    appslisters.DeploymentLister
+	deploymentKind workloadKind
+	daemonSetKind  workloadKind
 	hpas           autoscalinglisters.HorizontalPodAutoscalerLister
 	keda           *ScaledObjectStore
 	configMaps     corelisters.ConfigMapLister
@@ -130,6 +135,10 @@ func NewDeployments(cfg Config) (*Deployments, error) {
 	if c.newID == nil {
 		c.newID = func() string { return string(uuid.NewUUID()) }
 	}
+	c.deploymentKind = deploymentKind{kube: cfg.KubeClient, deployments: cfg.Deployments, autoscalerMin: c.autoscalerMin}
+	if cfg.DaemonSets != nil {
+		c.daemonSetKind = daemonSetKind{kube: cfg.KubeClient, daemonSets: cfg.DaemonSets}
+	}
 	return c, nil
 }
 
@@ -148,34 +157,20 @@ func (c *Deployments) getDeployment(namespace, name string) (*appsv1.Deployment,
 	return dep, nil
 }
 
-// target returns the canary's target Deployment and its selector label.
+// target returns the canary's target Deployment and its selector label:
+// what the judge's baseline, made for Deployments only, is built from.
 func (c *Deployments) target(cd *flaggerv1.Canary) (*appsv1.Deployment, Selector, error) {
-	if err := supportedKind(cd); err != nil {
-		return nil, Selector{}, err
-	}
-	dep, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	_, w, sel, err := c.targetWorkload(cd)
 	if err != nil {
 		return nil, Selector{}, err
 	}
-	sel, err := FindSelector(dep, c.selectorLabels)
-	if err != nil {
-		return nil, Selector{}, err
+	dep, ok := w.listedObject.(*appsv1.Deployment)
+	if !ok {
+		return nil, Selector{}, syncerr.Permanent(fmt.Errorf("spec.targetRef.kind: %w: only a Deployment can have a baseline",
+			ErrUnsupportedTarget))
 	}
 	return dep, sel, nil
 }
-
-// supportedKind returns a permanent error naming spec.targetRef.kind when
-// it is not a Deployment (empty means Deployment).
-func supportedKind(cd *flaggerv1.Canary) error {
-	if kind := cd.Spec.TargetRef.Kind; kind != "" && kind != "Deployment" {
-		return syncerr.Permanent(fmt.Errorf("spec.targetRef.kind: %w: %s is not supported by Serin yet, only Deployment",
-			ErrUnsupportedTarget, kind))
-	}
-	return nil
-}
-
-// ErrUnsupportedTarget is returned for a targetRef kind other than Deployment.
-var ErrUnsupportedTarget = errors.New("unsupported targetRef kind")
 
 // ownerRef makes the controller reference that ties an object to its Canary.
 func ownerRef(cd *flaggerv1.Canary) metav1.OwnerReference {
@@ -184,6 +179,12 @@ func ownerRef(cd *flaggerv1.Canary) metav1.OwnerReference {
 
 // targetOwner makes the plain owner reference to the target that every
 // object created for a canary carries besides ownerRef (see pkg/owners).
-func targetOwner(target *appsv1.Deployment) metav1.OwnerReference {
-	return owners.Target(target.Name, target.UID)
+func targetOwner(target metav1.Object) metav1.OwnerReference {
+	if _, ok := target.(*appsv1.DaemonSet); ok {
+		return owners.TargetKind(DaemonSetKind, target.GetName(), target.GetUID())
+	}
+	if w, ok := target.(workload); ok {
+		return targetOwner(w.listedObject)
+	}
+	return owners.Target(target.GetName(), target.GetUID())
 }

@@ -63,12 +63,14 @@ func newFixtureWith(t *testing.T, mod func(*Config), objs ...runtime.Object) *fi
 	idx := func() cache.Indexer {
 		return cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	}
-	deps, hpas, cms, secrets := idx(), idx(), idx(), idx()
+	deps, dss, hpas, cms, secrets := idx(), idx(), idx(), idx(), idx()
 	for _, o := range objs {
 		var err error
 		switch o.(type) {
 		case *appsv1.Deployment:
 			err = deps.Add(o)
+		case *appsv1.DaemonSet:
+			err = dss.Add(o)
 		case *autoscalingv2.HorizontalPodAutoscaler:
 			err = hpas.Add(o)
 		case *corev1.ConfigMap:
@@ -82,6 +84,7 @@ func newFixtureWith(t *testing.T, mod func(*Config), objs ...runtime.Object) *fi
 	cfg := Config{
 		KubeClient:  f.kube,
 		Deployments: appslisters.NewDeploymentLister(deps),
+		DaemonSets:  appslisters.NewDaemonSetLister(dss),
 		HPAs:        autoscalinglisters.NewHorizontalPodAutoscalerLister(hpas),
 		ConfigMaps:  corelisters.NewConfigMapLister(cms),
 		Secrets:     secretlister.Lister{SecretLister: corelisters.NewSecretLister(secrets)},

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -21,7 +20,11 @@ import (
 // TargetOwner returns the owner reference to the canary's target (see
 // pkg/owners).
 func (c *Deployments) TargetOwner(cd *flaggerv1.Canary) (metav1.OwnerReference, error) {
-	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	k, err := c.kindOf(cd)
+	if err != nil {
+		return metav1.OwnerReference{}, err
+	}
+	target, err := k.get(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
 		return metav1.OwnerReference{}, err
 	}
@@ -33,19 +36,19 @@ func (c *Deployments) TargetOwner(cd *flaggerv1.Canary) (metav1.OwnerReference, 
 // template uses, when they lack it: what an older Serin or Flagger created
 // has the canary as its only owner, and a target deleted and re-created
 // under its name has a new UID. It writes nothing when they have it.
-func (c *Deployments) ensureTargetOwner(ctx context.Context, cd *flaggerv1.Canary, primary *appsv1.Deployment,
+func (c *Deployments) ensureTargetOwner(ctx context.Context, cd *flaggerv1.Canary, k workloadKind, primary workload,
 	target metav1.OwnerReference) error {
 	if !metav1.IsControlledBy(primary, cd) {
 		return nil
 	}
 	add := owners.AddTarget(target)
-	if err := rewriteOwners(ctx, primary, add, c.updateDeployment); err != nil {
+	if err := rewriteOwners(ctx, primary.listedObject, add, k.update); err != nil {
 		return err
 	}
 	if !c.trackConfigs {
 		return nil
 	}
-	for _, ref := range ReferencedConfigs(&primary.Spec.Template.Spec) {
+	for _, ref := range ReferencedConfigs(&primary.template.Spec) {
 		var err error
 		switch ref.Kind {
 		case ConfigMapKind:
@@ -62,21 +65,23 @@ func (c *Deployments) ensureTargetOwner(ctx context.Context, cd *flaggerv1.Canar
 }
 
 // RewriteOwners applies rw to the owner references of every object cd
-// controls on the workload side (the primary Deployment, its autoscaler and
+// controls on the workload side (the primary Deployment or DaemonSet, its autoscaler and
 // the -primary copies of ConfigMaps and Secrets), writing those it changes:
 // the hand-over to the target and the release from it when a canary is
 // deleted (see pkg/owners).
 func (c *Deployments) RewriteOwners(ctx context.Context, cd *flaggerv1.Canary, rw owners.Rewrite) error {
 	ns := cd.Namespace
-	deps, err := c.deployments.Deployments(ns).List(labels.Everything())
-	if err != nil {
-		return err
-	}
-	// The baseline is the Canary's alone: it is removed before a hand-over,
-	// and garbage collection removes it with the Canary.
-	deps = slices.DeleteFunc(slices.Clone(deps), func(d *appsv1.Deployment) bool { return d.Name == BaselineName(cd) })
-	if err := rewriteControlled(ctx, cd, deps, rw, c.updateDeployment); err != nil {
-		return err
+	for _, k := range c.kinds() {
+		objs, err := k.list(ns)
+		if err != nil {
+			return err
+		}
+		// The baseline is the Canary's alone: it is removed before a hand-over,
+		// and garbage collection removes it with the Canary.
+		objs = slices.DeleteFunc(objs, func(o listedObject) bool { return o.GetName() == BaselineName(cd) })
+		if err := rewriteControlled(ctx, cd, objs, rw, k.update); err != nil {
+			return err
+		}
 	}
 	hpas, err := c.hpas.HorizontalPodAutoscalers(ns).List(labels.Everything())
 	if err != nil {
@@ -158,11 +163,6 @@ func rewriteOwners[T listedObject](ctx context.Context, obj T, rw owners.Rewrite
 		return fmt.Errorf("%T %s.%s owner references: %w", obj, obj.GetName(), obj.GetNamespace(), err)
 	}
 	return nil
-}
-
-func (c *Deployments) updateDeployment(ctx context.Context, d *appsv1.Deployment) error {
-	_, err := c.kube.AppsV1().Deployments(d.Namespace).Update(ctx, d, metav1.UpdateOptions{})
-	return err
 }
 
 func (c *Deployments) updateHPA(ctx context.Context, h *autoscalingv2.HorizontalPodAutoscaler) error {

@@ -4,49 +4,49 @@ import (
 	"context"
 	"fmt"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
-// EnsurePrimary creates the primary Deployment, after the -primary copies of
+// EnsurePrimary creates the primary (a Deployment or DaemonSet, as the
+// target), after the -primary copies of
 // the configs the target uses, when it does not exist yet, and reports
 // whether it did. An existing primary is left alone (only Promote changes
 // it) but for its owner references: see ensureTargetOwner.
 func (c *Deployments) EnsurePrimary(ctx context.Context, cd *flaggerv1.Canary) (bool, error) {
-	target, sel, err := c.target(cd)
+	k, target, sel, err := c.targetWorkload(cd)
 	if err != nil {
 		return false, err
 	}
-	existing, err := c.deployments.Deployments(cd.Namespace).Get(PrimaryName(cd))
+	existing, err := k.get(cd.Namespace, PrimaryName(cd))
 	if err == nil {
-		return false, c.ensureTargetOwner(ctx, cd, existing, targetOwner(target))
+		return false, c.ensureTargetOwner(ctx, cd, k, existing, targetOwner(target))
 	}
 	if !apierrors.IsNotFound(err) {
-		return false, fmt.Errorf("deployment %s.%s get query error: %w", PrimaryName(cd), cd.Namespace, err)
+		return false, err
 	}
-	configs, err := c.resolveConfigs(cd.Namespace, &target.Spec.Template.Spec)
+	configs, err := c.resolveConfigs(cd.Namespace, &target.template.Spec)
 	if err != nil {
 		return false, err
 	}
 	if err := c.syncPrimaryConfigs(ctx, cd, targetOwner(target), configs); err != nil {
 		return false, err
 	}
-	primary := NewPrimaryDeployment(cd, target, c.primaryOptions(sel, configs))
+	primary := k.newPrimary(cd, target, c.primaryOptions(sel, configs))
 	rev, err := c.revisionOf(target, configs)
 	if err != nil {
 		return false, err
 	}
 	setPromotedRevision(primary, rev)
-	_, err = c.kube.AppsV1().Deployments(cd.Namespace).Create(ctx, primary, metav1.CreateOptions{})
+	err = k.create(ctx, primary)
 	if apierrors.IsAlreadyExists(err) {
 		// The lister lags behind a create from an earlier sync.
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("creating deployment %s.%s failed: %w", primary.Name, cd.Namespace, err)
+		return false, fmt.Errorf("creating %s %s.%s failed: %w", k.kindName(), primary.GetName(), cd.Namespace, err)
 	}
 	return true, nil
 }
@@ -64,18 +64,18 @@ func (c *Deployments) EnsurePrimary(ctx context.Context, cd *flaggerv1.Canary) (
 // metric queries ran) reached the primary unanalysed. Here it gets a
 // *RevisionChangedError and the state machine restarts the analysis.
 func (c *Deployments) Promote(ctx context.Context, cd *flaggerv1.Canary, revision string) error {
-	target, sel, err := c.target(cd)
+	k, target, sel, err := c.targetWorkload(cd)
 	if err != nil {
 		return err
 	}
-	primary, err := c.getDeployment(cd.Namespace, PrimaryName(cd))
+	primary, err := k.get(cd.Namespace, PrimaryName(cd))
 	if err != nil {
 		return err
 	}
-	if primary.Annotations[flaggerv1.PromotedRevisionAnnotation] == revision {
+	if primary.GetAnnotations()[flaggerv1.PromotedRevisionAnnotation] == revision {
 		return nil
 	}
-	configs, err := c.resolveConfigs(cd.Namespace, &target.Spec.Template.Spec)
+	configs, err := c.resolveConfigs(cd.Namespace, &target.template.Spec)
 	if err != nil {
 		return err
 	}
@@ -84,15 +84,15 @@ func (c *Deployments) Promote(ctx context.Context, cd *flaggerv1.Canary, revisio
 		return err
 	}
 	if current != revision {
-		return &RevisionChangedError{Target: target.Name + "." + target.Namespace, Analysed: revision, Current: current}
+		return &RevisionChangedError{Target: target.GetName() + "." + target.GetNamespace(), Analysed: revision, Current: current}
 	}
 	if err := c.syncPrimaryConfigs(ctx, cd, targetOwner(target), configs); err != nil {
 		return err
 	}
-	promoted := PromotePrimary(cd, target, primary, c.primaryOptions(sel, configs))
+	promoted := k.promote(cd, target, primary, c.primaryOptions(sel, configs))
 	setPromotedRevision(promoted, revision)
-	if _, err := c.kube.AppsV1().Deployments(cd.Namespace).Update(ctx, promoted, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("updating deployment %s.%s template spec failed: %w", promoted.Name, cd.Namespace, err)
+	if err := k.update(ctx, promoted); err != nil {
+		return fmt.Errorf("updating %s %s.%s template spec failed: %w", k.kindName(), promoted.GetName(), cd.Namespace, err)
 	}
 	return nil
 }
@@ -101,11 +101,15 @@ func (c *Deployments) Promote(ctx context.Context, cd *flaggerv1.Canary, revisio
 // PromotedRevisionAnnotation; "" when the primary predates the annotation
 // (created by Flagger or an older Serin) or does not exist.
 func (c *Deployments) PrimaryRevision(cd *flaggerv1.Canary) string {
-	primary, err := c.getDeployment(cd.Namespace, PrimaryName(cd))
+	k, err := c.kindOf(cd)
 	if err != nil {
 		return ""
 	}
-	return primary.Annotations[flaggerv1.PromotedRevisionAnnotation]
+	primary, err := k.get(cd.Namespace, PrimaryName(cd))
+	if err != nil {
+		return ""
+	}
+	return primary.GetAnnotations()[flaggerv1.PromotedRevisionAnnotation]
 }
 
 // RevisionChangedError is returned by Promote when the target no longer runs
@@ -123,8 +127,8 @@ func (e *RevisionChangedError) Error() string {
 }
 
 // revisionOf returns the RevisionID of target with its resolved configs.
-func (c *Deployments) revisionOf(target *appsv1.Deployment, configs trackedConfigs) (string, error) {
-	hash, err := PodTemplateHash(&target.Spec.Template)
+func (c *Deployments) revisionOf(target workload, configs trackedConfigs) (string, error) {
+	hash, err := PodTemplateHash(target.template)
 	if err != nil {
 		return "", err
 	}
@@ -136,11 +140,13 @@ func (c *Deployments) revisionOf(target *appsv1.Deployment, configs trackedConfi
 
 // setPromotedRevision records on the primary the revision its template
 // comes from.
-func setPromotedRevision(primary *appsv1.Deployment, revision string) {
-	if primary.Annotations == nil {
-		primary.Annotations = map[string]string{}
+func setPromotedRevision(primary metav1.Object, revision string) {
+	annotations := primary.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
 	}
-	primary.Annotations[flaggerv1.PromotedRevisionAnnotation] = revision
+	annotations[flaggerv1.PromotedRevisionAnnotation] = revision
+	primary.SetAnnotations(annotations)
 }
 
 func (c *Deployments) primaryOptions(sel Selector, configs trackedConfigs) PrimaryOptions {

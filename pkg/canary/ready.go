@@ -8,7 +8,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/utils/ptr"
 
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
@@ -90,53 +89,31 @@ func deploymentCondition(dep *appsv1.Deployment, t appsv1.DeploymentConditionTyp
 	return nil
 }
 
-// IsPrimaryReady checks the primary's rollout against primaryReadyThreshold
-// and the canary's progress deadline. A primary scaled to zero is not ready
-// (retriable): there is nothing to compare the canary with.
+// IsPrimaryReady checks the primary's rollout by the rules of its kind
+// (see deploymentKind.primaryReady and daemonSetKind.primaryReady).
 func (c *Deployments) IsPrimaryReady(ctx context.Context, cd *flaggerv1.Canary) error {
-	primary, err := c.getDeployment(cd.Namespace, PrimaryName(cd))
+	k, err := c.kindOf(cd)
 	if err != nil {
 		return err
 	}
-	threshold := readyThreshold(cd, func(a *flaggerv1.CanaryAnalysis) *int { return a.PrimaryReadyThreshold })
-	if err := CheckRollout(primary, threshold, cd.GetProgressDeadline(), c.clock.Now()); err != nil {
-		return wrapNotReady(err, fmt.Sprintf("%s.%s not ready: ", primary.Name, primary.Namespace))
+	primary, err := k.get(cd.Namespace, PrimaryName(cd))
+	if err != nil {
+		return err
 	}
-	// Unlike Flagger, which compared pointers here and so never halted.
-	if primary.Spec.Replicas != nil && *primary.Spec.Replicas == 0 {
-		return &NotReadyError{Message: fmt.Sprintf(
-			"halt %s.%s advancement: primary deployment is scaled to zero", cd.Name, cd.Namespace)}
-	}
-	return nil
+	return k.primaryReady(cd, primary, c.clock.Now())
 }
 
-// IsCanaryReady checks the target's rollout against canaryReadyThreshold and
-// the canary's progress deadline.
+// IsCanaryReady checks the target's rollout by the rules of its kind.
 func (c *Deployments) IsCanaryReady(ctx context.Context, cd *flaggerv1.Canary) error {
-	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	k, err := c.kindOf(cd)
 	if err != nil {
 		return err
 	}
-	if ptr.Deref(target.Spec.Replicas, 1) == 0 &&
-		(target.Status.Replicas > 0 || target.Generation > target.Status.ObservedGeneration) {
-		return &NotReadyError{Draining: true, Message: fmt.Sprintf(
-			"canary deployment %s.%s not ready: scaling down to zero, %d replicas left",
-			target.Name, target.Namespace, target.Status.Replicas)}
+	target, err := k.get(cd.Namespace, cd.Spec.TargetRef.Name)
+	if err != nil {
+		return err
 	}
-	threshold := readyThreshold(cd, func(a *flaggerv1.CanaryAnalysis) *int { return a.CanaryReadyThreshold })
-	if err := CheckRollout(target, threshold, cd.GetProgressDeadline(), c.clock.Now()); err != nil {
-		return wrapNotReady(err, fmt.Sprintf("canary deployment %s.%s not ready: ", target.Name, target.Namespace))
-	}
-	// A Deployment at zero replicas has trivially rolled out. Every caller
-	// asks after scaling the target up, and the informer cache may not have
-	// seen that write yet: a revertOnDeletion canary then handed the
-	// traffic back to a target with no pods, and an analysis could start on
-	// a canary without pods.
-	if target.Spec.Replicas != nil && *target.Spec.Replicas == 0 {
-		return &NotReadyError{Message: fmt.Sprintf(
-			"canary deployment %s.%s not ready: scaled to zero", target.Name, target.Namespace)}
-	}
-	return nil
+	return k.canaryReady(cd, target, c.clock.Now())
 }
 
 // wrapNotReady prefixes the message of the *NotReadyError that CheckRollout

@@ -161,21 +161,22 @@ func (r Revision) TrackedConfigs() *map[string]string {
 // Revision reads the target and the configs it uses and returns its current
 // revision. A missing required ConfigMap or Secret is an error.
 func (c *Deployments) Revision(ctx context.Context, cd *flaggerv1.Canary) (Revision, error) {
-	if err := supportedKind(cd); err != nil {
-		return Revision{}, err
-	}
 	if err := c.supportedAutoscaler(cd); err != nil {
 		return Revision{}, err
 	}
-	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	k, err := c.kindOf(cd)
 	if err != nil {
 		return Revision{}, err
 	}
-	hash, err := PodTemplateHash(&target.Spec.Template)
+	target, err := k.get(cd.Namespace, cd.Spec.TargetRef.Name)
 	if err != nil {
 		return Revision{}, err
 	}
-	configs, err := c.resolveConfigs(cd.Namespace, &target.Spec.Template.Spec)
+	hash, err := PodTemplateHash(target.template)
+	if err != nil {
+		return Revision{}, err
+	}
+	configs, err := c.resolveConfigs(cd.Namespace, &target.template.Spec)
 	if err != nil {
 		return Revision{}, err
 	}

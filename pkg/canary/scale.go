@@ -13,41 +13,58 @@ import (
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
 )
 
-// ScaleToZero sets the target's replicas to zero, once the primary serves.
+// ScaleToZero takes the target's pods away, once the primary serves: a
+// Deployment gets zero replicas, a DaemonSet the scale-to-zero node
+// selector.
 func (c *Deployments) ScaleToZero(ctx context.Context, cd *flaggerv1.Canary) error {
-	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
-	if err != nil {
-		return err
-	}
-	return c.scale(ctx, target, 0)
+	return c.scaleTarget(ctx, cd, workloadKind.scaleToZero)
 }
 
-// ScaleFromZero scales the target up at the start of a run, to
-// ScaleFromZeroReplicas.
+// ScaleFromZero brings the target's pods back at the start of a run: a
+// Deployment gets ScaleFromZeroReplicas, a DaemonSet loses the scale-to-zero
+// node selector.
 func (c *Deployments) ScaleFromZero(ctx context.Context, cd *flaggerv1.Canary) error {
-	return c.scaleBy(ctx, cd, ScaleFromZeroReplicas)
+	return c.scaleTarget(ctx, cd, workloadKind.scaleFromZero)
 }
 
 // Finalize reverts the target when the canary is deleted with
-// revertOnDeletion: it gets the primary's replicas back (or, without a
-// primary, ScaleFromZeroReplicas).
+// revertOnDeletion: a Deployment gets the primary's replicas back (or,
+// without a primary, ScaleFromZeroReplicas), a DaemonSet loses the
+// scale-to-zero node selector.
 func (c *Deployments) Finalize(ctx context.Context, cd *flaggerv1.Canary) error {
-	return c.scaleBy(ctx, cd, FinalizeReplicas)
+	return c.scaleTarget(ctx, cd, workloadKind.finalize)
 }
 
-// scaleBy scales the target to what replicas computes from the target, its
-// primary and the primary's autoscaler.
-func (c *Deployments) scaleBy(ctx context.Context, cd *flaggerv1.Canary,
+// scaleTarget reads the target and applies one of its kind's scalings.
+func (c *Deployments) scaleTarget(ctx context.Context, cd *flaggerv1.Canary,
+	scale func(workloadKind, context.Context, *flaggerv1.Canary, workload) error) error {
+	k, err := c.kindOf(cd)
+	if err != nil {
+		return err
+	}
+	target, err := k.get(cd.Namespace, cd.Spec.TargetRef.Name)
+	if err != nil {
+		return err
+	}
+	return scale(k, ctx, cd, target)
+}
+
+// scaleBy scales the target Deployment to what replicas computes from the
+// target, its primary and the minimum of the target's autoscaler.
+func (k deploymentKind) scaleBy(ctx context.Context, cd *flaggerv1.Canary, target workload,
 	replicas func(*flaggerv1.Canary, *appsv1.Deployment, *appsv1.Deployment, int32) int32) error {
-	target, err := c.getDeployment(cd.Namespace, cd.Spec.TargetRef.Name)
+	dep := target.listedObject.(*appsv1.Deployment)
+	primary, err := k.deployments.Deployments(cd.Namespace).Get(PrimaryName(cd))
+	if apierrors.IsNotFound(err) {
+		primary = nil
+	} else if err != nil {
+		return fmt.Errorf("deployment %s.%s get query error: %w", PrimaryName(cd), cd.Namespace, err)
+	}
+	minReplicas, err := k.autoscalerMin(cd)
 	if err != nil {
 		return err
 	}
-	primary, minReplicas, err := c.replicaSources(cd)
-	if err != nil {
-		return err
-	}
-	return c.scale(ctx, target, replicas(cd, target, primary, minReplicas))
+	return k.scale(ctx, dep, replicas(cd, dep, primary, minReplicas))
 }
 
 // ScaleFromZeroReplicas returns the replicas a target scaled to zero starts a
@@ -80,53 +97,47 @@ func FinalizeReplicas(cd *flaggerv1.Canary, target, primary *appsv1.Deployment, 
 	return ScaleFromZeroReplicas(cd, target, nil, minReplicas)
 }
 
-// replicaSources reads the primary (nil when it does not exist) and the
-// minimum of the target's autoscaler (zero without one, or when it does not
-// exist).
-func (c *Deployments) replicaSources(cd *flaggerv1.Canary) (*appsv1.Deployment, int32, error) {
-	primary, err := c.deployments.Deployments(cd.Namespace).Get(PrimaryName(cd))
-	if apierrors.IsNotFound(err) {
-		primary = nil
-	} else if err != nil {
-		return nil, 0, fmt.Errorf("deployment %s.%s get query error: %w", PrimaryName(cd), cd.Namespace, err)
-	}
+// autoscalerMin returns the minimum of the target's autoscaler: an HPA's
+// minReplicas, a KEDA ScaledObject's minReplicaCount; zero without one, or
+// when it does not exist.
+func (c *Deployments) autoscalerMin(cd *flaggerv1.Canary) (int32, error) {
 	ref := cd.Spec.AutoscalerRef
 	switch {
 	case ref == nil:
-		return primary, 0, nil
+		return 0, nil
 	case ref.Kind == scaledObjectKind:
 		if c.keda == nil {
-			return primary, 0, nil
+			return 0, nil
 		}
 		so, err := c.getScaledObject(cd.Namespace, ref.Name)
 		if apierrors.IsNotFound(err) {
-			return primary, 0, nil
+			return 0, nil
 		}
 		if err != nil {
-			return nil, 0, err
+			return 0, err
 		}
-		return primary, minReplicaCount(so), nil
+		return minReplicaCount(so), nil
 	case ref.Kind != hpaKind:
-		return primary, 0, nil
+		return 0, nil
 	}
 	hpa, err := c.hpas.HorizontalPodAutoscalers(cd.Namespace).Get(ref.Name)
 	if apierrors.IsNotFound(err) {
-		return primary, 0, nil
+		return 0, nil
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("HorizontalPodAutoscaler %s.%s get query error: %w", ref.Name, cd.Namespace, err)
+		return 0, fmt.Errorf("HorizontalPodAutoscaler %s.%s get query error: %w", ref.Name, cd.Namespace, err)
 	}
-	return primary, ptr.Deref(hpa.Spec.MinReplicas, 0), nil
+	return ptr.Deref(hpa.Spec.MinReplicas, 0), nil
 }
 
 // scale patches the Deployment's replicas when they differ. A merge patch
 // touches nothing else, so a stale cached copy cannot revert other fields.
-func (c *Deployments) scale(ctx context.Context, dep *appsv1.Deployment, replicas int32) error {
+func (k deploymentKind) scale(ctx context.Context, dep *appsv1.Deployment, replicas int32) error {
 	if dep.Spec.Replicas != nil && *dep.Spec.Replicas == replicas {
 		return nil
 	}
 	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)
-	_, err := c.kube.AppsV1().Deployments(dep.Namespace).Patch(ctx, dep.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	_, err := k.kube.AppsV1().Deployments(dep.Namespace).Patch(ctx, dep.Name, types.MergePatchType, patch, metav1.PatchOptions{})
 	if err != nil {
 		return fmt.Errorf("scaling %s.%s to %d failed: %w", dep.Name, dep.Namespace, replicas, err)
 	}

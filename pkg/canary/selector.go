@@ -22,10 +22,12 @@ type Selector struct {
 // PrimaryValue is the label value of the primary's pods.
 func (s Selector) PrimaryValue() string { return s.Value + PrimarySuffix }
 
-// SelectorLabelError says that a Deployment's spec.selector.matchLabels has
-// none of the selector label keys. The user has to fix the Deployment (or the
+// SelectorLabelError says that a target's spec.selector.matchLabels has
+// none of the selector label keys. The user has to fix the target (or the
 // -selector-labels flag); retrying without a change cannot help.
 type SelectorLabelError struct {
+	// Kind is the target's kind in lower case: deployment or daemonset.
+	Kind            string
 	Name, Namespace string
 	// Labels are the keys that were tried.
 	Labels []string
@@ -33,22 +35,32 @@ type SelectorLabelError struct {
 
 // Error matches Flagger's text, which users grep events for.
 func (e *SelectorLabelError) Error() string {
-	return fmt.Sprintf("deployment %s.%s spec.selector.matchLabels must contain one of %v",
-		e.Name, e.Namespace, e.Labels)
+	kind := e.Kind
+	if kind == "" {
+		kind = "deployment"
+	}
+	return fmt.Sprintf("%s %s.%s spec.selector.matchLabels must contain one of %v",
+		kind, e.Name, e.Namespace, e.Labels)
 }
 
 // FindSelector returns the first of labels found in the Deployment's
 // spec.selector.matchLabels, with its value.
 func FindSelector(dep *appsv1.Deployment, labels []string) (Selector, error) {
-	if dep.Spec.Selector != nil {
+	return findSelector("deployment", dep, dep.Spec.Selector, labels)
+}
+
+// findSelector returns the first of labels found in selector, the
+// spec.selector of obj, a workload of kind.
+func findSelector(kind string, obj metav1.Object, selector *metav1.LabelSelector, labels []string) (Selector, error) {
+	if selector != nil {
 		for _, key := range labels {
-			if value, ok := dep.Spec.Selector.MatchLabels[key]; ok {
+			if value, ok := selector.MatchLabels[key]; ok {
 				return Selector{Key: key, Value: value}, nil
 			}
 		}
 	}
 	return Selector{}, &SelectorLabelError{
-		Name: dep.Name, Namespace: dep.Namespace, Labels: append([]string(nil), labels...),
+		Kind: kind, Name: obj.GetName(), Namespace: obj.GetNamespace(), Labels: append([]string(nil), labels...),
 	}
 }
 
@@ -63,16 +75,16 @@ type Metadata struct {
 	Owner metav1.OwnerReference
 }
 
-// GetMetadata reads the target Deployment and returns its selector label and,
-// with port discovery, its other container ports.
+// GetMetadata reads the target and returns its selector label and, with
+// port discovery, its other container ports.
 func (c *Deployments) GetMetadata(ctx context.Context, cd *flaggerv1.Canary) (Metadata, error) {
-	dep, sel, err := c.target(cd)
+	_, target, sel, err := c.targetWorkload(cd)
 	if err != nil {
 		return Metadata{}, err
 	}
-	md := Metadata{Selector: sel, Owner: targetOwner(dep)}
+	md := Metadata{Selector: sel, Owner: targetOwner(target)}
 	if cd.Spec.Service.PortDiscovery {
-		md.Ports = DiscoverPorts(cd.Spec.Service, dep.Spec.Template.Spec.Containers)
+		md.Ports = DiscoverPorts(cd.Spec.Service, target.template.Spec.Containers)
 	}
 	return md, nil
 }

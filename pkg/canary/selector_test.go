@@ -82,11 +82,11 @@ func TestGetMetadata(t *testing.T) {
 
 	_, err = f.ctrl.GetMetadata(context.TODO(), newCanary(func(cd *flaggerv1.Canary) { cd.Spec.TargetRef.Name = "missing" }))
 	require.Error(t, err)
-	_, err = f.ctrl.GetMetadata(context.TODO(), newCanary(func(cd *flaggerv1.Canary) { cd.Spec.TargetRef.Kind = "DaemonSet" }))
+	_, err = f.ctrl.GetMetadata(context.TODO(), newCanary(func(cd *flaggerv1.Canary) { cd.Spec.TargetRef.Kind = "Service" }))
 	require.ErrorIs(t, err, ErrUnsupportedTarget)
 	assert.True(t, syncerr.IsPermanent(err), "reported once, not retried")
 	assert.ErrorContains(t, err, "spec.targetRef.kind")
-	_, err = f.ctrl.Revision(context.TODO(), newCanary(func(cd *flaggerv1.Canary) { cd.Spec.TargetRef.Kind = "DaemonSet" }))
+	_, err = f.ctrl.Revision(context.TODO(), newCanary(func(cd *flaggerv1.Canary) { cd.Spec.TargetRef.Kind = "Service" }))
 	assert.True(t, syncerr.IsPermanent(err), "the first read of a tick already refuses it")
 	assert.Empty(t, f.writes())
 }

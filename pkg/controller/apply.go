@@ -134,7 +134,7 @@ func (a *applier) applyOne(ctx context.Context, action analysis.Action) error {
 		}
 		return a.rewriteOwners(ctx, owners.HandOver(a.cd.UID, owner))
 	case analysis.ReleaseFromTarget:
-		return a.rewriteOwners(ctx, owners.RemoveTarget(a.cd.Spec.TargetRef.Name))
+		return a.rewriteOwners(ctx, owners.RemoveTargetKind(a.cd.Spec.TargetRef.Kind, a.cd.Spec.TargetRef.Name))
 	case analysis.AddFinalizer:
 		return a.setFinalizer(ctx, true)
 	case analysis.RemoveFinalizer:

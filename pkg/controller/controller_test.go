@@ -68,6 +68,7 @@ func newFixture(t *testing.T) *fixture {
 	workload, err := canary.NewDeployments(canary.Config{
 		KubeClient:  f.kube,
 		Deployments: kubeFactory.Apps().V1().Deployments().Lister(),
+		DaemonSets:  kubeFactory.Apps().V1().DaemonSets().Lister(),
 		HPAs:        kubeFactory.Autoscaling().V2().HorizontalPodAutoscalers().Lister(),
 		ConfigMaps:  kubeFactory.Core().V1().ConfigMaps().Lister(),
 		Secrets:     secrets,
@@ -257,19 +258,19 @@ func TestUnsupportedProviderIsPermanent(t *testing.T) {
 func TestUnsupportedTargetKindIsReportedOnce(t *testing.T) {
 	f := newFixture(t)
 	cd := testCanary()
-	cd.Spec.TargetRef.Kind = "DaemonSet"
+	cd.Spec.TargetRef.Kind = "Service"
 	_, err := f.flagger.FlaggerV1beta1().Canaries("test").Update(context.Background(), cd, metav1.UpdateOptions{})
 	require.NoError(t, err)
 	must.Eventually(t, 5*time.Second, 10*time.Millisecond, func() (bool, error) {
 		c, err := f.ctrl.canaries.Canaries("test").Get("podinfo")
-		return err == nil && c.Spec.TargetRef.Kind == "DaemonSet", err
+		return err == nil && c.Spec.TargetRef.Kind == "Service", err
 	})
 	err = f.ctrl.sync(context.Background(), f.key)
 	require.True(t, syncerr.IsPermanent(err), "got %v", err)
 	f.ctrl.handleErr(f.key, err)
 	assert.Zero(t, f.ctrl.queue.NumRequeues(f.key), "not retried")
 	event := <-f.ctrl.cfg.Recorder.(*record.FakeRecorder).Events
-	assert.Contains(t, event, "Warning Synced spec.targetRef.kind: unsupported targetRef kind: DaemonSet is not supported by Serin yet, only Deployment")
+	assert.Contains(t, event, "Warning Synced spec.targetRef.kind: unsupported targetRef kind: Service is not supported by Serin, only Deployment and DaemonSet")
 	assert.NotRegexp(t, `[A-Z][a-z]+[A-Z]\w*:`, strings.TrimPrefix(event, "Warning Synced "), "no Go type names")
 	for _, action := range f.kube.Actions() {
 		assert.Contains(t, []string{"list", "watch"}, action.GetVerb(), "nothing written")

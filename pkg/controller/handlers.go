@@ -13,6 +13,7 @@ import (
 
 	"github.com/serin-dev/serin/pkg/analysis"
 	flaggerv1 "github.com/serin-dev/serin/pkg/apis/flagger/v1beta1"
+	"github.com/serin-dev/serin/pkg/canary"
 )
 
 // registerHandlers registers the informer event handlers, this file's
@@ -21,6 +22,7 @@ import (
 func (c *Controller) registerHandlers() error {
 	canaries := c.cfg.FlaggerInformers.Flagger().V1beta1().Canaries().Informer()
 	deployments := c.cfg.KubeInformers.Apps().V1().Deployments().Informer()
+	daemonSets := c.cfg.KubeInformers.Apps().V1().DaemonSets().Informer()
 	configMaps := c.cfg.KubeInformers.Core().V1().ConfigMaps().Informer()
 	services := c.cfg.KubeInformers.Core().V1().Services().Informer()
 	autoscalers := c.cfg.KubeInformers.Autoscaling().V2().HorizontalPodAutoscalers().Informer()
@@ -37,6 +39,11 @@ func (c *Controller) registerHandlers() error {
 		{deployments, cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.enqueueForDeployment,
 			UpdateFunc: c.deploymentUpdated,
+			DeleteFunc: c.enqueueForDeployment,
+		}},
+		{daemonSets, cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueueForDeployment,
+			UpdateFunc: c.daemonSetUpdated,
 			DeleteFunc: c.enqueueForDeployment,
 		}},
 		{configMaps, cache.ResourceEventHandlerFuncs{
@@ -163,14 +170,15 @@ func (c *Controller) enqueueOwner(obj any) {
 	}
 }
 
-// enqueueForDeployment wakes the canaries that target a Deployment, or own
-// it (the primary).
+// enqueueForDeployment wakes the canaries that target a Deployment or a
+// DaemonSet, or own it (the primary).
 func (c *Controller) enqueueForDeployment(obj any) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
 	}
-	if d, ok := obj.(*appsv1.Deployment); ok {
-		c.wakeForDeployment(d, false)
+	switch obj.(type) {
+	case *appsv1.Deployment, *appsv1.DaemonSet:
+		c.wakeForDeployment(obj.(metav1.Object), false)
 	}
 }
 
@@ -185,14 +193,26 @@ func (c *Controller) deploymentUpdated(oldObj, newObj any) {
 	}
 }
 
-// wakeForDeployment wakes the canary that owns d (d is a primary, whose
-// template is ours) and the canaries that target it, marking the latter as
-// changed by a user when d has a new pod template.
-func (c *Controller) wakeForDeployment(d *appsv1.Deployment, revised bool) {
-	if owner := ownerCanary(d.OwnerReferences); owner != "" {
-		c.queue.Add(cache.ObjectName{Namespace: d.Namespace, Name: owner})
+// daemonSetUpdated is deploymentUpdated for DaemonSets. The scale-to-zero
+// node selector is Serin's own write to the template, not a user's change.
+func (c *Controller) daemonSetUpdated(oldObj, newObj any) {
+	old, okOld := oldObj.(*appsv1.DaemonSet)
+	cur, okCur := newObj.(*appsv1.DaemonSet)
+	if okOld && okCur {
+		c.wakeForDeployment(cur, old.Generation != cur.Generation &&
+			!equality.Semantic.DeepEqual(canary.DaemonSetRevisionTemplate(old), canary.DaemonSetRevisionTemplate(cur)))
 	}
-	c.enqueueByTarget(d.Namespace, d.Name, revised)
+}
+
+// wakeForDeployment wakes the canary that owns d, a Deployment or a
+// DaemonSet (d is a primary, whose template is ours), and the canaries that
+// target it, marking the latter as changed by a user when d has a new pod
+// template.
+func (c *Controller) wakeForDeployment(d metav1.Object, revised bool) {
+	if owner := ownerCanary(d.GetOwnerReferences()); owner != "" {
+		c.queue.Add(cache.ObjectName{Namespace: d.GetNamespace(), Name: owner})
+	}
+	c.enqueueByTarget(d.GetNamespace(), d.GetName(), revised)
 }
 
 // enqueueByTarget wakes the canaries that target a Deployment; revised

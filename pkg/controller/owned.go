@@ -19,7 +19,7 @@ import (
 // object an idle sync repairs wakes its canary when someone else deletes or
 // changes it:
 //
-//   - the primary Deployment: the Deployment handlers (wakeForDeployment,
+//   - the primary Deployment or DaemonSet: their handlers (wakeForDeployment,
 //     by controller reference);
 //   - the apex, -primary and -canary Services: serviceUpdated and
 //     serviceDeleted, found by name (serviceIndex);

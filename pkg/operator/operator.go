@@ -184,6 +184,7 @@ func New(ctx context.Context, cfg Config) (*Operator, error) {
 	workload, err := canary.NewDeployments(canary.Config{
 		KubeClient:            kube,
 		Deployments:           kubeFactory.Apps().V1().Deployments().Lister(),
+		DaemonSets:            kubeFactory.Apps().V1().DaemonSets().Lister(),
 		HPAs:                  kubeFactory.Autoscaling().V2().HorizontalPodAutoscalers().Lister(),
 		ScaledObjects:         scaledObjects,
 		ConfigMaps:            kubeFactory.Core().V1().ConfigMaps().Lister(),

@@ -30,7 +30,18 @@ func Canary(cd *flaggerv1.Canary) metav1.OwnerReference {
 // deleting a Canary without revertOnDeletion garbage-collects the primary
 // while the target is scaled to zero: an outage (#853, #388).
 func Target(name string, uid types.UID) metav1.OwnerReference {
-	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "Deployment", Name: name, UID: uid}
+	return TargetKind("Deployment", name, uid)
+}
+
+// TargetKind is Target for a target of kind, an apps/v1 kind (Deployment
+// or DaemonSet; empty means Deployment, as in spec.targetRef.kind). The
+// garbage collector looks the owner up by its kind: a reference of the
+// wrong kind names an owner that does not exist.
+func TargetKind(kind, name string, uid types.UID) metav1.OwnerReference {
+	if kind == "" {
+		kind = "Deployment"
+	}
+	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: kind, Name: name, UID: uid}
 }
 
 // Of returns the owner references of an object created for cd: the
@@ -43,6 +54,11 @@ func Of(cd *flaggerv1.Canary, target metav1.OwnerReference) []metav1.OwnerRefere
 // UID and API version.
 func IsTarget(ref metav1.OwnerReference, name string) bool {
 	return Same(ref, Target(name, ""))
+}
+
+// isTargetKind is IsTarget for a target of kind (see TargetKind).
+func isTargetKind(ref metav1.OwnerReference, kind, name string) bool {
+	return Same(ref, TargetKind(kind, name, ""))
 }
 
 // Same reports whether a and b refer to objects of the same group, kind and
@@ -94,11 +110,17 @@ func AddTarget(target metav1.OwnerReference) Rewrite {
 // revertOnDeletion does before the Canary goes, so that garbage collection
 // removes its objects with it.
 func RemoveTarget(name string) Rewrite {
+	return RemoveTargetKind("Deployment", name)
+}
+
+// RemoveTargetKind is RemoveTarget for a target of kind (see TargetKind).
+func RemoveTargetKind(kind, name string) Rewrite {
 	return func(refs []metav1.OwnerReference) []metav1.OwnerReference {
-		if !slices.ContainsFunc(refs, func(r metav1.OwnerReference) bool { return IsTarget(r, name) }) {
+		isTarget := func(r metav1.OwnerReference) bool { return isTargetKind(r, kind, name) }
+		if !slices.ContainsFunc(refs, isTarget) {
 			return refs
 		}
-		out := slices.DeleteFunc(slices.Clone(refs), func(r metav1.OwnerReference) bool { return IsTarget(r, name) })
+		out := slices.DeleteFunc(slices.Clone(refs), isTarget)
 		if len(out) == 0 {
 			return nil
 		}

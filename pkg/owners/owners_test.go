@@ -16,6 +16,8 @@ var (
 	target  = Target("podinfo", "target-uid")
 	earlier = Target("podinfo", "deleted-uid")
 	other   = metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: "shared", UID: "shared-uid"}
+	// daemonSet is a DaemonSet target of the same name.
+	daemonSet = TargetKind("DaemonSet", "podinfo", "ds-uid")
 )
 
 func TestOf(t *testing.T) {
@@ -36,6 +38,8 @@ func TestSame(t *testing.T) {
 		"another group")
 	assert.False(t, Same(target, Target("podinfo-primary", "target-uid")), "another name")
 	assert.False(t, Same(target, Canary(cd)), "another kind")
+	assert.False(t, Same(target, daemonSet), "a DaemonSet is not the Deployment of its name")
+	assert.Equal(t, target, TargetKind("", "podinfo", "target-uid"), "an empty targetRef.kind means Deployment")
 	assert.True(t, IsTarget(earlier, "podinfo"))
 	assert.False(t, IsTarget(Canary(cd), "podinfo"))
 }
@@ -57,6 +61,10 @@ func TestRewrites(t *testing.T) {
 		{"remove", RemoveTarget("podinfo"), []metav1.OwnerReference{controller, target, other}, []metav1.OwnerReference{controller, other}, true},
 		{"remove whatever the UID", RemoveTarget("podinfo"), []metav1.OwnerReference{earlier}, nil, true},
 		{"remove, absent", RemoveTarget("podinfo"), []metav1.OwnerReference{controller}, []metav1.OwnerReference{controller}, false},
+		{"remove a DaemonSet target", RemoveTargetKind("DaemonSet", "podinfo"), []metav1.OwnerReference{controller, daemonSet, target},
+			[]metav1.OwnerReference{controller, target}, true},
+		{"remove a Deployment target only", RemoveTargetKind("", "podinfo"), []metav1.OwnerReference{daemonSet},
+			[]metav1.OwnerReference{daemonSet}, false},
 		{"hand over", HandOver(cd.UID, target), []metav1.OwnerReference{controller, other}, []metav1.OwnerReference{target, other}, true},
 		{"hand over with the target there", HandOver(cd.UID, target), []metav1.OwnerReference{controller, earlier},
 			[]metav1.OwnerReference{target}, true},

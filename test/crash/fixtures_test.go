@@ -51,6 +51,18 @@ func target(ns string) *appsv1.Deployment {
 	}
 }
 
+// daemonSetNodes is how many nodes the world runs a DaemonSet's pods on.
+const daemonSetNodes = 2
+
+// targetDaemonSet is the tutorial's podinfo as a DaemonSet.
+func targetDaemonSet(ns string) *appsv1.DaemonSet {
+	dep := target(ns)
+	return &appsv1.DaemonSet{
+		ObjectMeta: dep.ObjectMeta,
+		Spec:       appsv1.DaemonSetSpec{Selector: dep.Spec.Selector, Template: dep.Spec.Template},
+	}
+}
+
 // errorRateTemplate is the tutorial's error-rate MetricTemplate, asking the
 // run's Prometheus.
 func errorRateTemplate(ns, address string) *flaggerv1.MetricTemplate {
@@ -94,8 +106,15 @@ func seedCanary(ns string, h *hooks) *flaggerv1.Canary {
 
 // setImage releases a new revision the tutorial's way.
 func setImage(ctx context.Context, r *run, image string) error {
-	patch := fmt.Sprintf(`{"spec":{"template":{"spec":{"containers":[{"name":"podinfod","image":%q}]}}}}`, image)
-	written, err := r.env.kube.AppsV1().Deployments(r.ns).Patch(ctx, targetName, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+	patch := []byte(fmt.Sprintf(`{"spec":{"template":{"spec":{"containers":[{"name":"podinfod","image":%q}]}}}}`, image))
+	if r.scn.daemonSet {
+		written, err := r.env.kube.AppsV1().DaemonSets(r.ns).Patch(ctx, targetName, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+		if err == nil {
+			r.act.wrote("daemonsets", resourceVersion(written))
+		}
+		return err
+	}
+	written, err := r.env.kube.AppsV1().Deployments(r.ns).Patch(ctx, targetName, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
 	if err == nil {
 		r.act.wrote("deployments", resourceVersion(written))
 	}

@@ -182,13 +182,7 @@ func (r *run) setUp(ctx context.Context) error {
 	if err := r.world.start(ctx); err != nil {
 		return err
 	}
-	targetImage := func() string {
-		d, err := r.world.deployments.Apps().V1().Deployments().Lister().Deployments(r.ns).Get(targetName)
-		if err != nil {
-			return ""
-		}
-		return imageOf(&d.Spec.Template)
-	}
+	targetImage := func() string { return r.world.image(targetName) }
 	r.prom = newPrometheus(r.act, r.clock, targetImage, r.scn.errorRate, newArmCounters(r.world, r.scn.badFraction))
 	r.hooks = newHooks(r.act, func(name string) int {
 		if r.scn.hook == nil {
@@ -196,7 +190,11 @@ func (r *run) setUp(ctx context.Context) error {
 		}
 		return r.scn.hook(r, name, r.rec.view())
 	})
-	if _, err := r.env.kube.AppsV1().Deployments(r.ns).Create(ctx, target(r.ns), metav1.CreateOptions{}); err != nil {
+	if r.scn.daemonSet {
+		if _, err := r.env.kube.AppsV1().DaemonSets(r.ns).Create(ctx, targetDaemonSet(r.ns), metav1.CreateOptions{}); err != nil {
+			return err
+		}
+	} else if _, err := r.env.kube.AppsV1().Deployments(r.ns).Create(ctx, target(r.ns), metav1.CreateOptions{}); err != nil {
 		return err
 	}
 	if r.scn.scaledObject {
@@ -215,6 +213,9 @@ func (r *run) setUp(ctx context.Context) error {
 // createCanary creates the scenario's Canary.
 func (r *run) createCanary(ctx context.Context) error {
 	cd := seedCanary(r.ns, r.hooks)
+	if r.scn.daemonSet {
+		cd.Spec.TargetRef.Kind = "DaemonSet"
+	}
 	if r.scn.canary != nil {
 		r.scn.canary(cd)
 	}
@@ -412,6 +413,9 @@ func short(image string) string {
 // maxWeight is the analysis' maxWeight of the scenario's Canary.
 func (r *run) maxWeight() int {
 	cd := seedCanary(r.ns, r.hooks)
+	if r.scn.daemonSet {
+		cd.Spec.TargetRef.Kind = "DaemonSet"
+	}
 	if r.scn.canary != nil {
 		r.scn.canary(cd)
 	}

@@ -63,6 +63,8 @@ type scenario struct {
 	shortRun func(write string) bool
 	// verify checks the cluster once the release ended.
 	verify func(ctx context.Context, r *run) []string
+	// daemonSet: the target is a DaemonSet, not a Deployment.
+	daemonSet bool
 }
 
 // push returns a release that sets the target's image.
@@ -78,9 +80,47 @@ func errorsOf(image string) float64 {
 	return 0
 }
 
-// scenarios are the releases of issue 12 and those of the judge (issue
-// 14), each interrupted at every write.
-var scenarios = slices.Concat(releaseScenarios, judgeScenarios, kedaScenarios)
+// scenarios are the releases of issue 12, those of the judge (issue 14),
+// and those of a target scaled by KEDA and of a DaemonSet target (issue
+// 18), each interrupted at every write.
+var scenarios = slices.Concat(releaseScenarios, judgeScenarios, kedaScenarios, daemonSetScenarios)
+
+// daemonSetScenarios release a DaemonSet: every write its kind makes (the
+// primary DaemonSet's creation and promotion, the scale-to-zero node
+// selector added and removed, the revert on deletion) is interrupted.
+var daemonSetScenarios = []*scenario{
+	{
+		name: "daemonset-initialization", daemonSet: true, bootstrap: true,
+		want: initialized, wantPrimary: imageV0,
+	},
+	{
+		name: "daemonset-promotion", daemonSet: true,
+		release: push(imageV1),
+		want:    succeeded, wantPrimary: imageV1,
+	},
+	{
+		name: "daemonset-rollback", daemonSet: true,
+		errorRate: errorsOf,
+		release:   push(imageErrors),
+		want:      failed, wantPrimary: imageV0,
+	},
+	{
+		// No progress deadline of its own: the canary's, from its status'
+		// lastTransitionTime.
+		name: "daemonset-progress-deadline", daemonSet: true,
+		broken:  func(_, image string) bool { return image == imageCrashes },
+		release: push(imageCrashes),
+		want:    failed, wantPrimary: imageV0,
+	},
+	{
+		name: "daemonset-revert-on-deletion", daemonSet: true,
+		canary: func(cd *flaggerv1.Canary) { cd.Spec.RevertOnDeletion = true },
+		release: func(ctx context.Context, r *run) error {
+			return r.env.flagger.FlaggerV1beta1().Canaries(r.ns).Delete(ctx, canaryName, metav1.DeleteOptions{})
+		},
+		want: deleted,
+	},
+}
 
 // releaseScenarios are the releases of issue 12.
 var releaseScenarios = []*scenario{

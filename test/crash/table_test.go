@@ -106,10 +106,10 @@ func (t *table) render() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Interrupt at every write: %d releases in %s (writes counted: POST, PUT, PATCH, DELETE but Events and Leases)\n\n",
 		total.runs, time.Since(t.start).Round(time.Second))
-	fmt.Fprintf(&b, "| %-22s | %6s | %5s | %5s | %9s | %9s | %12s | %6s | %7s | %10s | %7s | %6s | %8s |\n",
+	fmt.Fprintf(&b, "| %-28s | %6s | %5s | %5s | %9s | %9s | %12s | %6s | %7s | %10s | %7s | %6s | %8s |\n",
 		"scenario", "writes", "runs", "kills", "fail: bad", "kill: bad", "timeout: bad", "wedged", "unready", "unanalysed", "weights", "ending", "baseline")
 	var sep []string
-	for _, w := range []int{22, 6, 5, 5, 9, 9, 12, 6, 7, 10, 7, 6, 8} {
+	for _, w := range []int{28, 6, 5, 5, 9, 9, 12, 6, 7, 10, 7, 6, 8} {
 		sep = append(sep, strings.Repeat("-", w+2))
 	}
 	fmt.Fprintf(&b, "|%s|\n", strings.Join(sep, "|"))
@@ -121,7 +121,7 @@ func (t *table) render() string {
 		if rw.runs == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "| %-22s | %6d | %5d | %5d | %9d | %9d | %12d | %6d | %7d | %10d | %7d | %6d | %8d |\n",
+		fmt.Fprintf(&b, "| %-28s | %6d | %5d | %5d | %9d | %9d | %12d | %6d | %7d | %10d | %7d | %6d | %8d |\n",
 			rw.scenario, rw.writes, rw.runs, rw.killPoints, rw.failBad, rw.killBad, rw.timeoutBad, rw.wedged, rw.unready, rw.unanalysed, rw.weights, rw.ending, rw.baseline)
 	}
 	if total.missed > 0 {

@@ -57,7 +57,7 @@ var uncounted = regexp.MustCompile(`/(events|leases)(/|$)`)
 
 // watched matches the resources the harness watches, whose written
 // versions it waits for before it calls a run quiet.
-var watched = regexp.MustCompile(`/(deployments|httproutes|canaries)(/|$)`)
+var watched = regexp.MustCompile(`/(deployments|daemonsets|httproutes|canaries)(/|$)`)
 
 // writes counts a run's API writes (POST, PUT, PATCH, DELETE, but Events
 // and Leases) across all its operators, and decides which one is

@@ -101,6 +101,7 @@ func newRecorder(ns string, act *activity) *recorder {
 func (r *recorder) start(ctx context.Context, e *env) error {
 	opens := map[string]func(context.Context, metav1.ListOptions) (watch.Interface, error){
 		"deployments": e.kube.AppsV1().Deployments(r.ns).Watch,
+		"daemonsets":  e.kube.AppsV1().DaemonSets(r.ns).Watch,
 		"httproutes":  e.gateway.GatewayV1().HTTPRoutes(r.ns).Watch,
 		"canaries":    e.flagger.FlaggerV1beta1().Canaries(r.ns).Watch,
 	}
@@ -152,6 +153,9 @@ func (r *recorder) drain() {
 	defer r.mu.Unlock()
 	sort.SliceStable(r.pending, func(i, j int) bool { return r.pending[i].rv < r.pending[j].rv })
 	for _, ev := range r.pending {
+		if ds, ok := ev.obj.(*appsv1.DaemonSet); ok {
+			ev.obj = asDeployment(ds)
+		}
 		r.apply(ev)
 		r.checkTraffic(ev.rv)
 		r.checkBaseline(ev.rv)
@@ -232,6 +236,9 @@ func (r *recorder) note(ev observed) {
 	switch o := ev.obj.(type) {
 	case *appsv1.Deployment:
 		obj = "deployment/" + o.Name
+		if o.Kind != "" {
+			obj = strings.ToLower(o.Kind) + "/" + o.Name
+		}
 		replicas := int32(1)
 		if o.Spec.Replicas != nil {
 			replicas = *o.Spec.Replicas
@@ -281,6 +288,23 @@ func (r *recorder) checkTraffic(rv uint64) {
 		r.unready = append(r.unready, fmt.Sprintf("rv %d: %s (route %s)", rv, msg, shape(r.route)))
 	}
 	r.lastBadAt = msg
+}
+
+// asDeployment describes a DaemonSet in the terms the invariants use: the
+// template its revision is made of (the operator's hash of it is the
+// revision's), one replica per node that should run its pod (none once
+// scaled to zero, whatever its status still claims) and its ready pods.
+func asDeployment(ds *appsv1.DaemonSet) *appsv1.Deployment {
+	replicas := ds.Status.DesiredNumberScheduled
+	if canary.ScaledToZero(ds) {
+		replicas = 0
+	}
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{Kind: "DaemonSet"},
+		ObjectMeta: ds.ObjectMeta,
+		Spec:       appsv1.DeploymentSpec{Replicas: &replicas, Template: *canary.DaemonSetRevisionTemplate(ds)},
+		Status:     appsv1.DeploymentStatus{ReadyReplicas: ds.Status.NumberReady, ObservedGeneration: ds.Status.ObservedGeneration},
+	}
 }
 
 func (r *recorder) ready(name string) int32 {

@@ -17,6 +17,8 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
+
+	"github.com/serin-dev/serin/pkg/canary"
 )
 
 // gatewayControllerName is the controller the world answers HTTPRoutes as.
@@ -54,10 +56,12 @@ type world struct {
 	rollouts map[string]*rollout
 }
 
-// worldKey is a Deployment or an HTTPRoute to bring up to date.
+// worldKey is a Deployment, a DaemonSet or an HTTPRoute to bring up to
+// date.
 type worldKey struct {
-	route bool
-	name  string
+	route     bool
+	daemonSet bool
+	name      string
 }
 
 // rollout is what the world remembers of a Deployment's pods.
@@ -88,32 +92,33 @@ func newWorld(e *env, ns string, tl *timeline, act *activity, broken func(string
 func (w *world) start(ctx context.Context) error {
 	context.AfterFunc(ctx, w.queue.ShutDown)
 	deps := w.deployments.Apps().V1().Deployments().Informer()
+	daemonSets := w.deployments.Apps().V1().DaemonSets().Informer()
 	routes := w.routes.Gateway().V1().HTTPRoutes().Informer()
-	handler := func(route bool) cache.ResourceEventHandler {
-		resource := "deployments"
-		if route {
-			resource = "httproutes"
-		}
+	handler := func(resource string, key worldKey) cache.ResourceEventHandler {
 		w.act.follows("world", resource)
 		add := func(obj any) {
 			if m, err := meta.Accessor(obj); err == nil {
 				// Queued before it is seen, so that the run is never quiet
 				// in between.
-				w.queue.Add(worldKey{route: route, name: m.GetName()})
+				key.name = m.GetName()
+				w.queue.Add(key)
 				w.act.saw("world", resource, resourceVersion(m))
 			}
 		}
 		return cache.ResourceEventHandlerFuncs{AddFunc: add, UpdateFunc: func(_, obj any) { add(obj) }}
 	}
-	if _, err := deps.AddEventHandler(handler(false)); err != nil {
+	if _, err := deps.AddEventHandler(handler("deployments", worldKey{})); err != nil {
 		return err
 	}
-	if _, err := routes.AddEventHandler(handler(true)); err != nil {
+	if _, err := daemonSets.AddEventHandler(handler("daemonsets", worldKey{daemonSet: true})); err != nil {
+		return err
+	}
+	if _, err := routes.AddEventHandler(handler("httproutes", worldKey{route: true})); err != nil {
 		return err
 	}
 	w.deployments.Start(ctx.Done())
 	w.routes.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), deps.HasSynced, routes.HasSynced) {
+	if !cache.WaitForCacheSync(ctx.Done(), deps.HasSynced, daemonSets.HasSynced, routes.HasSynced) {
 		return fmt.Errorf("world: caches did not sync")
 	}
 	w.act.watch("world", func() bool { return w.queue.Len() > 0 })
@@ -128,6 +133,10 @@ func (w *world) resync() {
 	for _, d := range deps {
 		w.queue.Add(worldKey{name: d.Name})
 	}
+	daemonSets, _ := w.deployments.Apps().V1().DaemonSets().Lister().DaemonSets(w.ns).List(everything)
+	for _, d := range daemonSets {
+		w.queue.Add(worldKey{daemonSet: true, name: d.Name})
+	}
 }
 
 func (w *world) work(ctx context.Context) {
@@ -138,9 +147,12 @@ func (w *world) work(ctx context.Context) {
 		}
 		done := w.act.begin()
 		var err error
-		if key.route {
+		switch {
+		case key.route:
 			err = w.acceptRoute(ctx, key.name)
-		} else {
+		case key.daemonSet:
+			err = w.rollOutDaemonSet(ctx, key.name)
+		default:
 			err = w.rollOut(ctx, key.name)
 		}
 		if err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil {
@@ -228,6 +240,55 @@ func (w *world) status(dep *appsv1.Deployment) appsv1.DeploymentStatus {
 	}
 	st.Conditions = []appsv1.DeploymentCondition{available, progressing}
 	return keepTimes(dep.Status, st)
+}
+
+// rollOutDaemonSet writes the status the DaemonSet controller would, on
+// daemonSetNodes nodes, none of which matches the scale-to-zero node
+// selector. Its pods start as a Deployment's with one replica per node do.
+func (w *world) rollOutDaemonSet(ctx context.Context, name string) error {
+	ds, err := w.deployments.Apps().V1().DaemonSets().Lister().DaemonSets(w.ns).Get(name)
+	if err != nil {
+		return err
+	}
+	nodes := int32(daemonSetNodes)
+	if canary.ScaledToZero(ds) {
+		nodes = 0
+	}
+	st := w.status(&appsv1.Deployment{
+		ObjectMeta: ds.ObjectMeta,
+		Spec:       appsv1.DeploymentSpec{Replicas: &nodes, Template: ds.Spec.Template},
+	})
+	want := appsv1.DaemonSetStatus{
+		ObservedGeneration:     ds.Generation,
+		DesiredNumberScheduled: nodes,
+		CurrentNumberScheduled: min(st.Replicas, nodes),
+		UpdatedNumberScheduled: st.UpdatedReplicas,
+		NumberReady:            st.ReadyReplicas,
+		NumberAvailable:        st.AvailableReplicas,
+		NumberUnavailable:      nodes - st.AvailableReplicas,
+	}
+	if equality.Semantic.DeepEqual(ds.Status, want) {
+		return nil
+	}
+	ds = ds.DeepCopy()
+	ds.Status = want
+	written, err := w.env.kube.AppsV1().DaemonSets(w.ns).UpdateStatus(ctx, ds, metav1.UpdateOptions{})
+	if err == nil {
+		w.act.wrote("daemonsets", resourceVersion(written))
+	}
+	return err
+}
+
+// image returns the image the Deployment or DaemonSet name runs, "" when
+// there is none.
+func (w *world) image(name string) string {
+	if d, err := w.deployments.Apps().V1().Deployments().Lister().Deployments(w.ns).Get(name); err == nil {
+		return imageOf(&d.Spec.Template)
+	}
+	if d, err := w.deployments.Apps().V1().DaemonSets().Lister().DaemonSets(w.ns).Get(name); err == nil {
+		return imageOf(&d.Spec.Template)
+	}
+	return ""
 }
 
 func condition(t appsv1.DeploymentConditionType, s corev1.ConditionStatus, reason string, at time.Time) appsv1.DeploymentCondition {

@@ -31,6 +31,7 @@ var healthy = metricsexporter.Traffic{RPS: 20, ErrorRatio: 0, Latency: 20 * time
 var resources = map[string]schema.GroupVersionResource{
 	"ConfigMap":               {Version: "v1", Resource: "configmaps"},
 	"Deployment":              {Group: "apps", Version: "v1", Resource: "deployments"},
+	"DaemonSet":               {Group: "apps", Version: "v1", Resource: "daemonsets"},
 	"HorizontalPodAutoscaler": {Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
 	"Canary":                  {Group: "flagger.app", Version: "v1beta1", Resource: "canaries"},
 	"MetricTemplate":          {Group: "flagger.app", Version: "v1beta1", Resource: "metrictemplates"},

@@ -35,6 +35,7 @@ var accessReviews = []struct {
 	{ra("list", "flagger.app", "metrictemplates", "", ""), true},
 	{ra("list", "flagger.app", "alertproviders", "", ""), true},
 	{ra("watch", "apps", "deployments", "", ""), true},
+	{ra("watch", "apps", "daemonsets", "", ""), true},
 	{ra("watch", "autoscaling", "horizontalpodautoscalers", "", ""), true},
 	{ra("watch", "", "services", "", ""), true},
 	{ra("watch", "", "configmaps", "", ""), true},
@@ -51,6 +52,8 @@ var accessReviews = []struct {
 	{sub(ra("update", "flagger.app", "canaries", "test", ""), "finalizers"), true},
 	{ra("create", "apps", "deployments", "test", ""), true},
 	{ra("patch", "apps", "deployments", "test", ""), true},
+	{ra("create", "apps", "daemonsets", "test", ""), true},
+	{ra("patch", "apps", "daemonsets", "test", ""), true},
 	{ra("create", "autoscaling", "horizontalpodautoscalers", "test", ""), true},
 	{ra("patch", "keda.sh", "scaledobjects", "test", ""), true},
 	{ra("update", "", "services", "test", ""), true},
@@ -76,6 +79,7 @@ var accessReviews = []struct {
 	// an object's owner references (pkg/owners) only from who may delete
 	// it, though: delete on the kinds Serin generates, and no other.
 	{ra("delete", "apps", "deployments", "test", ""), true},
+	{ra("delete", "apps", "daemonsets", "test", ""), true},
 	{ra("delete", "", "services", "test", ""), true},
 	{ra("delete", "gateway.networking.k8s.io", "httproutes", "test", ""), true},
 	{ra("delete", "flagger.app", "canaries", "test", ""), false},
@@ -98,6 +102,7 @@ var accessReviews = []struct {
 	{ra("impersonate", "", "serviceaccounts", "kube-system", ""), false},
 	{sub(ra("create", "", "serviceaccounts", installer.Namespace, "serin"), "token"), false},
 	{ra("get", "apps", "deployments", "test", ""), false},
+	{ra("list", "apps", "statefulsets", "", ""), false},
 }
 
 func ra(verb, group, resource, namespace, name string) authorizationv1.ResourceAttributes {

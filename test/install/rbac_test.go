@@ -44,6 +44,9 @@ var operatorAllowList = map[string][]string{
 	// The Deployment informer; the primary is created and promoted by update
 	// (pkg/canary/primary_sync.go); scaling is a merge patch (pkg/canary/scale.go).
 	"deployments.apps": {"list", "watch", "create", "update", "patch", "delete"},
+	// The same for DaemonSet targets; scaling patches the node selector
+	// (pkg/canary/kind_daemonset.go).
+	"daemonsets.apps": {"list", "watch", "create", "update", "patch", "delete"},
 	// The HPA informer; the primary's HPA is created and updated (pkg/canary/hpa.go).
 	"horizontalpodautoscalers.autoscaling": {"list", "watch", "create", "update", "delete"},
 	// The ScaledObject informer, when KEDA is installed; the primary's is

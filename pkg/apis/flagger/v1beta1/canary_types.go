@@ -135,8 +135,8 @@ type TargetReference struct {
 	// +kubebuilder:validation:MinLength=1
 	APIVersion string `json:"apiVersion"`
 
-	// Kind of the target. Serin releases Deployments; DaemonSet and Service
-	// are accepted for compatibility.
+	// Kind of the target. Serin releases Deployments and DaemonSets; Service
+	// is accepted for compatibility.
 	// +kubebuilder:validation:Enum=DaemonSet;Deployment;Service
 	Kind string `json:"kind"`
 
