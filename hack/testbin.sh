@@ -10,6 +10,7 @@
 #   NAME   etcd kube-apiserver kube-controller-manager kube-scheduler kubernetes kwok prometheus
 #          traefik podinfo   (the real-traffic tier: make demo, make test-e2e-traffic)
 #          flagger           Flagger itself, the operator Serin re-implements (make bench-compare)
+#          helm              the Helm CLI that renders and installs artifacts/charts/serin
 #          podinfo@TAG       podinfo reporting TAG as its version, as the image of that tag would
 #                            (podinfo-6.9.2/versions/TAG/podinfo; seconds once podinfo is built)
 #
@@ -28,6 +29,7 @@ TRAEFIK_VERSION=v3.6.12
 PODINFO_VERSION=v1.8.1-0.20250910200901-e86405a8674e
 PODINFO_RELEASE=6.9.2
 FLAGGER_VERSION=v1.44.0
+HELM_VERSION=v4.3.2
 
 DIR=${SERIN_TESTBIN:-${XDG_CACHE_HOME:-$HOME/.cache}/serin/testbin}
 case $DIR in /*) ;; *) DIR=$PWD/$DIR ;; esac
@@ -38,6 +40,7 @@ PROMETHEUS_DIR=$DIR/prometheus-$PROMETHEUS_VERSION
 TRAEFIK_DIR=$DIR/traefik-$TRAEFIK_VERSION
 PODINFO_DIR=$DIR/podinfo-$PODINFO_RELEASE
 FLAGGER_DIR=$DIR/flagger-$FLAGGER_VERSION
+HELM_DIR=$DIR/helm-$HELM_VERSION
 K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler)
 # The kwok stages that make fake nodes Ready and pods Running/Completed/deleted at once.
 KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
@@ -52,7 +55,7 @@ LDFLAGS_BASE="-s -w"
 log() { printf '%s testbin: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,17s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 print_paths() {
 	printf 'SERIN_TESTBIN=%s\n' "$DIR"
@@ -63,6 +66,7 @@ print_paths() {
 	printf 'SERIN_TRAEFIK_DIR=%s\n' "$TRAEFIK_DIR"
 	printf 'SERIN_PODINFO_DIR=%s\n' "$PODINFO_DIR"
 	printf 'SERIN_FLAGGER_DIR=%s\n' "$FLAGGER_DIR"
+	printf 'SERIN_HELM_DIR=%s\n' "$HELM_DIR"
 }
 
 # quiet CMD...: run a module command with its chatter (hundreds of "go: added" lines) sent to
@@ -294,6 +298,20 @@ _build_flagger() {
 		gobuild "$1" github.com/fluxcd/flagger/cmd/flagger)
 }
 
+build_helm() {
+	local bin=$HELM_DIR/helm
+	if [ -x "$bin" ]; then log "helm $HELM_VERSION: cached"; return; fi
+	timed "helm $HELM_VERSION" "~2.5 min" _build_helm "$bin"
+}
+
+# Without the -X, `helm version` and the chart's .Capabilities.HelmVersion say v4.0.0-dev
+# (helm's default); the chart does not depend on it, but a bug report should name the truth.
+_build_helm() {
+	(scratch "helm-$HELM_VERSION" &&
+		quiet go get "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" &&
+		gobuild "$1" helm.sh/helm/v4/cmd/helm "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION")
+}
+
 main() {
 	[ $# -gt 0 ] || set -- core
 	local want=() a
@@ -304,7 +322,7 @@ main() {
 		core) want+=(etcd kube-apiserver) ;;
 		all) want+=(etcd "${K8S_CMDS[@]}" kwok) ;;
 		kubernetes) want+=("${K8S_CMDS[@]}") ;;
-		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo | flagger) want+=("$a") ;;
+		etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus | traefik | podinfo | flagger | helm) want+=("$a") ;;
 		podinfo@*) want+=("$a") ;;
 		*) log "unknown name: $a"; usage ;;
 		esac
@@ -333,6 +351,7 @@ main() {
 	if wants podinfo; then build_podinfo; fi
 	if wants traefik; then build_traefik; fi
 	if wants flagger; then build_flagger; fi
+	if wants helm; then build_helm; fi
 	for w in "${want[@]}"; do
 		case $w in podinfo@*) build_podinfo_version "${w#podinfo@}" ;; esac
 	done
