@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -70,6 +71,15 @@ func TestHelmInstall(t *testing.T) {
 
 	out, err = installer.RunHelm(ctx, helmDir, c.KubeconfigPath, "uninstall", installer.Release, "--namespace", installer.Namespace)
 	require.NoError(t, err, "%s", out)
+	// A deleted CRD goes on serving until its objects are gone: its
+	// deletionTimestamp tells at once.
+	crds := apiextensionsclient.NewForConfigOrDie(c.Config).ApiextensionsV1().CustomResourceDefinitions()
+	for _, name := range []string{"canaries.flagger.app", "metrictemplates.flagger.app", "alertproviders.flagger.app"} {
+		crd, err := crds.Get(ctx, name, metav1.GetOptions{})
+		if assert.NoError(t, err, name) {
+			assert.Nil(t, crd.DeletionTimestamp, "helm uninstall keeps %s", name)
+		}
+	}
 	flagger := clientset.NewForConfigOrDie(c.Config)
 	_, err = flagger.FlaggerV1beta1().Canaries("test").Get(ctx, "podinfo", metav1.GetOptions{})
 	assert.NoError(t, err, "helm uninstall keeps the CRDs, and so the Canaries")
