@@ -92,7 +92,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each; a failing input 
 	done; if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed" >&2; exit 1; fi
 
 testbin: ## Build the pinned test binaries into the cache (skips what exists).
-	hack/testbin.sh all prometheus victoriametrics
+	hack/testbin.sh all prometheus victoriametrics helm
 
 verify: fmt-check vet ## gofmt, go vet and stale generated code.
 	hack/verify-codegen.sh
@@ -110,8 +110,10 @@ fmt-check:
 vet: ## go vet.
 	$(GO) vet ./...
 
-manifests: ## Copy the CRDs from artifacts/ into the kustomize base.
+manifests: ## Copy the CRDs from artifacts/ into the kustomize base and the chart, and the RBAC into the chart.
 	cp artifacts/flagger/crd.yaml kustomize/base/crd.yaml
+	cp artifacts/flagger/crd.yaml artifacts/charts/serin/files/crd.yaml
+	cp kustomize/base/rbac.yaml artifacts/charts/serin/files/rbac.yaml
 
 # IMAGE_BUILDER picks how `make image` builds: docker or podman (the
 # Dockerfiles), or go (hack/image, no engine needed). Unset: the first engine

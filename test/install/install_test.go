@@ -5,6 +5,7 @@ import (
 	"github.com/serin-dev/serin/test/lib/installer"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,7 +55,8 @@ func TestInstall(t *testing.T) {
 
 	kubeconfig, err := installer.ServiceAccountKubeconfig(t.Context(), c)
 	require.NoError(t, err)
-	op := startOperator(t, c, bin, kubeconfig)
+	_, ctr := container(t, "kustomize/gatewayapi", "serin")
+	op := startOperator(t, c, bin, kubeconfig, ctr.Args)
 
 	began = time.Now()
 	runCommands(t, c, demo)
@@ -114,14 +116,13 @@ func mustBeAvailable(t *testing.T, kube kubernetes.Interface, namespace, name st
 	}, "deployment %s/%s Available", namespace, name)
 }
 
-// startOperator runs serin with the arguments of the rendered Deployment
-// and the ServiceAccount's kubeconfig, and waits until it leads and its
-// informers have synced: every list and watch was allowed.
-func startOperator(t *testing.T, c *cluster.Cluster, bin, kubeconfig string) *process {
+// startOperator runs serin with the arguments of the installed Deployment
+// (deployArgs) and the ServiceAccount's kubeconfig, and waits until it leads
+// and its informers have synced: every list and watch was allowed.
+func startOperator(t *testing.T, c *cluster.Cluster, bin, kubeconfig string, deployArgs []string) *process {
 	t.Helper()
-	_, ctr := container(t, "kustomize/gatewayapi", "serin")
 	port := freePort(t)
-	args := append(ctr.Args,
+	args := append(slices.Clone(deployArgs),
 		"-kubeconfig="+kubeconfig,
 		"-port="+strconv.Itoa(port), // the last value wins; 8080 may be taken here
 		// In a pod, the ServiceAccount's namespace file says serin-system.

@@ -16,6 +16,13 @@ import (
 // the README's Install section, in order, each as its lines.
 func readmeBlocks(t *testing.T, lang string) [][]string {
 	t.Helper()
+	return readmeSectionBlocks(t, "Install", lang)
+}
+
+// readmeSectionBlocks returns the fenced code blocks of a language in the
+// README's section "## section", in order, each as its lines.
+func readmeSectionBlocks(t *testing.T, section, lang string) [][]string {
+	t.Helper()
 	root, err := testbin.RepoRoot()
 	require.NoError(t, err)
 	data, err := os.ReadFile(filepath.Join(root, "README.md"))
@@ -31,7 +38,7 @@ func readmeBlocks(t *testing.T, lang string) [][]string {
 		line := sc.Text()
 		switch {
 		case fence == "" && strings.HasPrefix(line, "## "):
-			inSection = line == "## Install"
+			inSection = line == "## "+section
 		case !inSection:
 		case fence == "" && strings.HasPrefix(line, "```"):
 			fence, block = strings.TrimPrefix(line, "```"), nil
@@ -45,7 +52,7 @@ func readmeBlocks(t *testing.T, lang string) [][]string {
 			block = append(block, line)
 		}
 	}
-	require.NotEmpty(t, blocks, "README.md has no %s block in its Install section", lang)
+	require.NotEmpty(t, blocks, "README.md has no %s block in its %s section", lang, section)
 	return blocks
 }
 

@@ -3,5 +3,6 @@
 // RBAC, and gives suites a kubeconfig that acts as the operator's
 // ServiceAccount, so that they run the operator under the role the
 // manifests ship instead of as a cluster admin. The kustomize rendering
-// needs kubectl ($SERIN_KUBECTL, else kubectl on PATH).
+// needs kubectl ($SERIN_KUBECTL, else kubectl on PATH); the Helm chart's
+// (RenderChart, RunHelm) the helm that `hack/testbin.sh helm` builds.
 package installer
