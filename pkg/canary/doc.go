@@ -17,8 +17,7 @@
 // (NewPrimaryDeployment, PromotePrimary, NewPrimaryDaemonSet,
 // PromotePrimaryDaemonSet, NewPrimaryHPA, NewPrimaryScaledObject,
 // PrimaryConfigMap, PrimarySecret, CheckRollout, CheckDaemonSetRollout, ...);
-// the Deployments methods read
-// through listers, never mutate what they read, and write only when the
-// desired state differs from the observed one. Services and routes are not
+// the Deployments methods read through listers, never mutate what they read,
+// and write only when the desired state differs from the observed one. Services and routes are not
 // this package's business (see pkg/router).
 package canary
